@@ -1,0 +1,27 @@
+//! syscage-core: seccomp profiles in, verdicts out — pure computation.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! profile text --profile--> Profile --policy::resolve--> Policy --eval--> Verdict
+//!                                                           \--bpf::compile--> Program --bpf::interp--> Verdict
+//! ```
+//!
+//! * [`arch`], [`syscalls`], [`action`], [`event`]: the vocabulary (architectures and their
+//!   syscall tables, `SECCOMP_RET_*` actions, `seccomp_data` and trace events).
+//! * [`profile`]: format-faithful models of OCI, Docker/moby and OCI-bundle profiles, with
+//!   errors that name the file, line and JSON path.
+//! * [`policy`]: a profile resolved for one target (arch, capabilities, kernel, runtime) into
+//!   the normalized IR every engine consumes, each rule carrying its provenance.
+//! * [`eval`]: the reference engine — the specification of what a policy returns.
+//! * [`bpf`]: classic BPF: program model, validator, kernel-exact interpreter, compiler,
+//!   disassembler.
+//! * [`trace`]: JSON Lines and strace readers.
+//! * [`report`]: verdict summaries for people and JSON for machines.
+//!
+//! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
+
+pub mod action;
+pub mod arch;
+pub mod event;
+pub mod syscalls;

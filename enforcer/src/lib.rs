@@ -1,0 +1,1 @@
+//! Linux enforcement: installs compiled filters and observes the kernel (see issue 4).

@@ -1,0 +1,1 @@
+//! The WebAssembly simulator guest and its wasmtime host (see issue 5).
