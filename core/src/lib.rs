@@ -24,4 +24,5 @@
 pub mod action;
 pub mod arch;
 pub mod event;
+pub mod profile;
 pub mod syscalls;
