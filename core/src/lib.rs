@@ -23,6 +23,9 @@
 
 pub mod action;
 pub mod arch;
+pub mod builtin;
+pub mod eval;
 pub mod event;
+pub mod policy;
 pub mod profile;
 pub mod syscalls;

@@ -577,6 +577,14 @@ impl Cx<'_> {
                 "a rule must name at least one syscall",
             ));
         }
+        for (i, n) in names.iter().enumerate() {
+            if !crate::syscalls::known_anywhere(n) {
+                warnings.push(self.diag(
+                    &format!("{p}/names/{i}"),
+                    format!("unknown syscall {n:?}: runc and crun skip it"),
+                ));
+            }
+        }
         let action = match field(r, "action") {
             Some(a) => self.action(a, &format!("{p}/action"))?,
             None => return Err(self.invalid(p, "missing \"action\"")),
