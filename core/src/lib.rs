@@ -28,4 +28,5 @@ pub mod eval;
 pub mod event;
 pub mod policy;
 pub mod profile;
+pub mod report;
 pub mod syscalls;
