@@ -23,5 +23,6 @@
 
 pub mod action;
 pub mod arch;
+pub mod bpf;
 pub mod event;
 pub mod syscalls;
