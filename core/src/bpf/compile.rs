@@ -36,19 +36,19 @@ use super::{BPF_LD, BPF_RET, BPF_W};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CompileError {
     #[error(
-        "the compiled filter for {source} has {len} instructions; the kernel accepts at most {max} \
+        "the compiled filter for {profile} has {len} instructions; the kernel accepts at most {max} \
          (the profile has {rules} rules over {syscalls} syscalls: split it into stacked profiles \
          or merge rules)"
     )]
     TooLong {
-        source: String,
+        profile: String,
         len: usize,
         max: usize,
         rules: usize,
         syscalls: usize,
     },
-    #[error("{source} is unconfined: it installs no filter, so there is nothing to compile")]
-    Unconfined { source: String },
+    #[error("{profile} is unconfined: it installs no filter, so there is nothing to compile")]
+    Unconfined { profile: String },
 }
 
 const OFF_NR: u32 = 0;
@@ -128,7 +128,7 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
     let default = policy.default.to_ret();
     // Builds the ranges of one ABI over [lo, hi).
     let mut out: Vec<(u32, Leaf)> = Vec::new();
-    let mut push = |start: u32, leaf: Leaf, out: &mut Vec<(u32, Leaf)>| {
+    let push = |start: u32, leaf: Leaf, out: &mut Vec<(u32, Leaf)>| {
         if out.last().is_some_and(|(_, l)| *l == leaf) {
             return;
         }
@@ -157,7 +157,7 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
         };
         let mut cursor = u64::from(lo);
         let stub_start = part.enosys_above.map(|m| u64::from(m) + 1);
-        let mut fill_gap = |from: u64, to: u64, out: &mut Vec<(u32, Leaf)>| {
+        let fill_gap = |from: u64, to: u64, out: &mut Vec<(u32, Leaf)>| {
             // [from, to) has no rules: default, then the stub from its start.
             if from >= to {
                 return;
@@ -199,7 +199,7 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
 impl Builder<'_> {
     /// Emits a balanced search over `ranges[..]`, knowing A holds nr and lies in the
     /// union of these ranges.
-    fn search(&mut self, ranges: &[(u32, Leaf)], part_for: &dyn Fn(u32) -> &'_ ArchPolicy) {
+    fn search<'a>(&mut self, ranges: &[(u32, Leaf)], part_for: &dyn Fn(u32) -> &'a ArchPolicy) {
         if ranges.len() == 1 {
             let (start, leaf) = &ranges[0];
             match leaf {
@@ -307,7 +307,7 @@ impl Builder<'_> {
 pub fn compile(policy: &Policy) -> Result<Program, CompileError> {
     if policy.unconfined {
         return Err(CompileError::Unconfined {
-            source: policy.source.clone(),
+            profile: policy.source.clone(),
         });
     }
     let mut b = Builder {
@@ -353,7 +353,7 @@ pub fn compile(policy: &Policy) -> Result<Program, CompileError> {
     let insns = assemble(b.ops, b.next_label);
     if insns.len() > MAX_INSNS {
         return Err(CompileError::TooLong {
-            source: policy.source.clone(),
+            profile: policy.source.clone(),
             len: insns.len(),
             max: MAX_INSNS,
             rules: policy
