@@ -90,6 +90,16 @@ pub struct Evaluator<'p> {
     tables: Vec<ArchTable<'p>>,
 }
 
+/// Where `nr` sits in its architecture's table (x32 numbers without the x32 bit).
+#[inline]
+fn slot_index(arch: Arch, nr: u32) -> usize {
+    if arch == Arch::X32 {
+        (nr & !X32_SYSCALL_BIT) as usize
+    } else {
+        nr as usize
+    }
+}
+
 const ENOSYS_STUB: Origin = Origin::EnosysStub;
 const BYPASS: Origin = Origin::Bypass;
 const BAD_ARCH: Origin = Origin::BadArch;
@@ -100,7 +110,7 @@ impl<'p> Evaluator<'p> {
             .arches
             .iter()
             .map(|part| {
-                let index = |nr: u32| (nr & !X32_SYSCALL_BIT) as usize;
+                let index = |nr: u32| slot_index(part.arch, nr);
                 let len = part
                     .syscalls
                     .iter()
@@ -155,8 +165,7 @@ impl<'p> Evaluator<'p> {
         let Some(t) = self.table(data.arch, data.nr) else {
             return (self.policy.bad_arch.to_ret(), &BAD_ARCH);
         };
-        let i = (data.nr & !X32_SYSCALL_BIT) as usize;
-        match t.slots.get(i).copied().unwrap_or(Slot::Default) {
+        match t.slots.get(slot_index(t.arch, data.nr)).copied().unwrap_or(Slot::Default) {
             Slot::Rules(s) => {
                 let rules = &t.part.syscalls[s as usize].rules;
                 for r in rules {

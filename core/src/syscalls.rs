@@ -105,7 +105,7 @@ pub fn max_nr(arch: Arch) -> Option<u32> {
     t.by_nr
         .iter()
         .map(|(nr, _)| *nr)
-        .filter(|nr| *nr < 0x0f_0000)
+        .filter(|nr| arch != Arch::Arm || *nr < 0x0f_0000)
         .max()
 }
 

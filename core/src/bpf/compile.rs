@@ -462,3 +462,6 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! The compiler's contract: for every policy and every event, the compiled program run
+//! by the interpreter returns what the reference evaluator returns; every program passes
+//! the validator; argument-free decisions are cacheable by the kernel.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::bpf::{run, validate};
+use crate::eval::Evaluator;
+use crate::event::SeccompData;
+use crate::policy::{resolve, Target};
+use crate::profile::{parse, KernelVersion, Runtime};
+use crate::syscalls;
+
+const K: KernelVersion = KernelVersion { major: 6, minor: 18 };
+
+struct Pair<'p> {
+    reference: Evaluator<'p>,
+    program: crate::bpf::ValidProgram,
+}
+
+fn pair(policy: &Policy) -> Pair<'_> {
+    let prog = compile(policy).unwrap_or_else(|e| panic!("{e}"));
+    let program = validate(&prog).unwrap_or_else(|e| panic!("{e}"));
+    Pair { reference: Evaluator::new(policy), program }
+}
+
+fn agree(pair: &Pair<'_>, data: &SeccompData) -> Result<(), String> {
+    let (want, origin) = pair.reference.decide(data);
+    if matches!(origin, crate::policy::Origin::Bypass) {
+        return Ok(()); // the kernel never runs the filter for these
+    }
+    let got = run(&pair.program, data).ret;
+    if got != want {
+        return Err(format!(
+            "{data:?}: reference {} (by {origin}), bpf {}",
+            crate::action::describe_ret(want),
+            crate::action::describe_ret(got)
+        ));
+    }
+    Ok(())
+}
+
+fn runtime_default(arch: Arch) -> Policy {
+    let p = crate::builtin::lookup("runtime/default", Runtime::Runc).unwrap().unwrap();
+    resolve(&p, &Target::new(arch, K)).unwrap()
+}
+
+#[test]
+fn runtime_default_agrees_on_every_number_and_boundary() {
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let policy = runtime_default(arch);
+        let prog = compile(&policy).unwrap();
+        assert!(prog.len() < 1000, "{} instructions", prog.len());
+        let pr = pair(&policy);
+        for part in &policy.arches {
+            let top = syscalls::max_nr(part.arch).unwrap() + 20;
+            let base = if part.arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+            for nr in (base..=top).chain([base | 0x3fff_ffff, 0xffff_ffff, X32_SYSCALL_BIT]) {
+                let mut data = SeccompData { nr, arch: part.arch.audit_arch(), ..Default::default() };
+                for a0 in [0, 1, 37, 38, 39, 40, 41, 8, 0x20000, 0xffff_ffff, 0x7E02_0000, 1 << 32, u64::MAX] {
+                    data.args[0] = a0;
+                    agree(&pr, &data).unwrap();
+                }
+            }
+        }
+        let alien = SeccompData { nr: 1, arch: 0x1234, ..Default::default() };
+        agree(&pr, &alien).unwrap();
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    let p = runtime_default(Arch::X86_64);
+    assert_eq!(compile(&p).unwrap(), compile(&p).unwrap());
+}
+
+#[test]
+fn unconfined_cannot_be_compiled() {
+    let p = crate::builtin::lookup("unconfined", Runtime::Runc).unwrap().unwrap();
+    let p = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    assert!(matches!(compile(&p), Err(CompileError::Unconfined { .. })));
+}
+
+#[test]
+fn far_jumps_get_trampolines() {
+    // Many conditional rules on one syscall push the shared returns far away.
+    let rules: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": {}, "args": [{{"index": 1, "value": {}, "op": "SCMP_CMP_EQ"}}]}}"#, i % 7 + 2, i * 3))
+        .collect();
+    let text = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","));
+    let p = parse("t.json", &text, Runtime::Runc).unwrap();
+    let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    let pr = pair(&policy);
+    for i in 0..310u64 {
+        for arg in [i * 3, i * 3 + 1, (i * 3) | 1 << 32] {
+            let data = SeccompData { nr: 16, arch: Arch::X86_64.audit_arch(), args: [0, arg, 0, 0, 0, 0], ..Default::default() };
+            agree(&pr, &data).unwrap();
+        }
+    }
+}
+
+#[test]
+fn too_long_is_a_clear_error() {
+    let rules: Vec<String> = (0..3000)
+        .map(|i| format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{{"index": 1, "value": {i}, "op": "SCMP_CMP_EQ"}}]}}"#))
+        .collect();
+    let text = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","));
+    let p = parse("big.json", &text, Runtime::Runc).unwrap();
+    let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    let e = compile(&policy).unwrap_err().to_string();
+    assert!(e.contains("big.json") && e.contains("at most 4096") && e.contains("3000 rules"), "{e}");
+}
+
+// ---- random policies -------------------------------------------------------------
+
+const NAMES: &[&str] = &["read", "write", "openat", "ioctl", "socket", "connect", "clone", "mmap", "personality", "ptrace", "kill", "futex"];
+const OPS: &[&str] = &["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"];
+const ACTIONS: &[&str] = &["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"];
+const ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"];
+
+fn value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        0u64..8,
+        Just(u32::MAX as u64),
+        Just(1u64 << 32),
+        (0u64..4).prop_map(|d| (1u64 << 32) + d - 2),
+        any::<u64>(),
+        (0u64..8).prop_map(|d| d << 32 | 3),
+    ]
+}
+
+fn cond() -> impl Strategy<Value = String> {
+    (0u32..3, 0..OPS.len(), value(), value()).prop_map(|(i, op, v, v2)| {
+        format!(r#"{{"index": {i}, "value": {v}, "valueTwo": {v2}, "op": "{}"}}"#, OPS[op])
+    })
+}
+
+fn rule() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(0..NAMES.len(), 1..3),
+        0..ACTIONS.len(),
+        proptest::option::of(0u32..5000),
+        proptest::collection::vec(cond(), 0..3),
+    )
+        .prop_map(|(names, a, errno, conds)| {
+            let names: Vec<String> = names.iter().map(|n| format!("\"{}\"", NAMES[*n])).collect();
+            let errno = match (errno, ACTIONS[a]) {
+                (Some(e), "SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE") => format!(r#", "errnoRet": {e}"#),
+                _ => String::new(),
+            };
+            format!(
+                r#"{{"names": [{}], "action": "{}"{errno}, "args": [{}]}}"#,
+                names.join(","),
+                ACTIONS[a],
+                conds.join(",")
+            )
+        })
+}
+
+fn profile_text() -> impl Strategy<Value = String> {
+    (
+        0..ACTIONS.len(),
+        proptest::collection::vec(0..ARCHES.len(), 0..3),
+        proptest::collection::vec(rule(), 0..8),
+    )
+        .prop_map(|(d, arches, rules)| {
+            let arches: Vec<String> = arches.iter().map(|a| format!("\"{}\"", ARCHES[*a])).collect();
+            format!(
+                r#"{{"defaultAction": "{}", "listenerPath": "/l", "architectures": [{}], "syscalls": [{}]}}"#,
+                ACTIONS[d],
+                arches.join(","),
+                rules.join(",")
+            )
+        })
+}
+
+fn events_for(policy: &Policy, args: [u64; 6]) -> Vec<SeccompData> {
+    let mut out = Vec::new();
+    for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64, Arch::Arm] {
+        for name in NAMES.iter().chain(&["socketcall", "getpid"]) {
+            if let Some(s) = syscalls::number_of(arch, name) {
+                out.push(SeccompData { nr: s.nr, arch: arch.audit_arch(), instruction_pointer: 0, args });
+            }
+        }
+        let base = if arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+        for nr in [base + 500, base | 0x3fff_ffff, 0xffff_ffff] {
+            out.push(SeccompData { nr, arch: arch.audit_arch(), instruction_pointer: 0, args });
+        }
+    }
+    // Boundary values of every condition.
+    for part in &policy.arches {
+        for s in &part.syscalls {
+            for r in &s.rules {
+                for c in &r.conds {
+                    for v in [c.datum, c.datum.wrapping_add(1), c.datum.wrapping_sub(1), c.datum & c.mask, c.datum ^ (1 << 32)] {
+                        let mut a = args;
+                        a[c.arg as usize] = v;
+                        out.push(SeccompData { nr: s.nr, arch: part.arch.audit_arch(), instruction_pointer: 0, args: a });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_programs_agree_with_the_reference(
+        text in profile_text(),
+        native in prop_oneof![Just(Arch::X86_64), Just(Arch::Aarch64)],
+        crun in any::<bool>(),
+        args in proptest::array::uniform6(value()),
+    ) {
+        let rt = if crun { Runtime::Crun } else { Runtime::Runc };
+        let p = parse("random.json", &text, rt).unwrap();
+        let mut target = Target::new(native, K);
+        target.runtime = rt;
+        let policy = resolve(&p, &target).unwrap();
+        if policy.unconfined {
+            return Ok(());
+        }
+        let pr = pair(&policy);
+        for data in events_for(&policy, args) {
+            if let Err(e) = agree(&pr, &data) {
+                prop_assert!(false, "{}\n{}", text, e);
+            }
+        }
+    }
+}
