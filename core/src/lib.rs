@@ -24,6 +24,7 @@ pub mod action;
 pub mod arch;
 pub mod bpf;
 pub mod builtin;
+pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod policy;
