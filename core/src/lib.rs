@@ -25,3 +25,4 @@ pub mod action;
 pub mod arch;
 pub mod event;
 pub mod syscalls;
+pub mod trace;
