@@ -31,3 +31,4 @@ pub mod policy;
 pub mod profile;
 pub mod report;
 pub mod syscalls;
+pub mod trace;
