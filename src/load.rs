@@ -58,8 +58,16 @@ fn parse_caps(list: &str) -> Result<BTreeSet<String>> {
     list.split(',')
         .map(|c| {
             let c = c.trim().to_ascii_uppercase();
-            let c = if c.starts_with("CAP_") { c } else { format!("CAP_{c}") };
-            if c.len() <= 4 || !c[4..].chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') {
+            let c = if c.starts_with("CAP_") {
+                c
+            } else {
+                format!("CAP_{c}")
+            };
+            if c.len() <= 4
+                || !c[4..]
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch == '_')
+            {
                 bail!("--caps: {c:?} is not a capability name (e.g. CAP_SYS_ADMIN or sys_admin)");
             }
             Ok(c)
@@ -82,7 +90,10 @@ pub fn profile(spec: &str, runtime: Runtime) -> Result<Profile> {
     if let Some(p) = builtin::lookup(spec, runtime) {
         return Ok(p?);
     }
-    let path = spec.strip_prefix("localhost/").filter(|p| Path::new(p).exists()).unwrap_or(spec);
+    let path = spec
+        .strip_prefix("localhost/")
+        .filter(|p| Path::new(p).exists())
+        .unwrap_or(spec);
     let bytes = std::fs::read(path).with_context(|| {
         format!(
             "cannot read profile {path:?} (not a file, nor a builtin: {})",
@@ -124,14 +135,16 @@ pub fn traces(paths: &[String], default_arch: Arch) -> Result<Vec<(String, Trace
         std::io::stdin()
             .read_to_end(&mut bytes)
             .context("cannot read the trace from standard input")?;
-        let t = trace::parse_bytes(&bytes, default_arch).map_err(|e| anyhow::anyhow!("<stdin>: {e}"))?;
+        let t = trace::parse_bytes(&bytes, default_arch)
+            .map_err(|e| anyhow::anyhow!("<stdin>: {e}"))?;
         return Ok(vec![("<stdin>".into(), t)]);
     }
     paths
         .iter()
         .map(|p| {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read trace {p:?}"))?;
-            let t = trace::parse_bytes(&bytes, default_arch).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+            let t = trace::parse_bytes(&bytes, default_arch)
+                .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
             Ok((p.clone(), t))
         })
         .collect()

@@ -24,18 +24,33 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Check(cmd::check::Args),
+    Compile(cmd::compile::Args),
+    Disasm(cmd::disasm::Args),
+    Asm(cmd::asm::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Compile(args) => cmd::compile::run(args),
+        Command::Disasm(args) => cmd::disasm::run(args),
+        Command::Asm(args) => cmd::asm::run(args),
     };
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("syscage: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// `syscage check ... | head` closes the pipe early: not an error worth reporting.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

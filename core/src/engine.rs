@@ -20,7 +20,10 @@ use crate::syscalls;
 /// One installed filter: a resolved profile, or a raw program.
 pub enum Layer {
     Policy(Policy),
-    Program { source: String, program: ValidProgram },
+    Program {
+        source: String,
+        program: ValidProgram,
+    },
 }
 
 impl Layer {
@@ -193,7 +196,12 @@ fn bpf_outcome(programs: &[ValidProgram], kernel: KernelVersion, event: &Event) 
     ks.dedup();
     let mut candidates = vec![u64::MAX];
     for k in ks {
-        candidates.extend([k, k.wrapping_add(1), k.wrapping_sub(1) & 0xffff_ffff, k << 32]);
+        candidates.extend([
+            k,
+            k.wrapping_add(1),
+            k.wrapping_sub(1) & 0xffff_ffff,
+            k << 32,
+        ]);
     }
     let mut possible = vec![first];
     let mut on = Vec::new();

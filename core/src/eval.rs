@@ -165,7 +165,12 @@ impl<'p> Evaluator<'p> {
         let Some(t) = self.table(data.arch, data.nr) else {
             return (self.policy.bad_arch.to_ret(), &BAD_ARCH);
         };
-        match t.slots.get(slot_index(t.arch, data.nr)).copied().unwrap_or(Slot::Default) {
+        match t
+            .slots
+            .get(slot_index(t.arch, data.nr))
+            .copied()
+            .unwrap_or(Slot::Default)
+        {
             Slot::Rules(s) => {
                 let rules = &t.part.syscalls[s as usize].rules;
                 for r in rules {

@@ -68,7 +68,12 @@ pub fn to_json(c: &Checked) -> Value {
     m.insert("nr".into(), json!(e.sys.nr));
     m.insert(
         "args".into(),
-        Value::Array(e.args.iter().map(|a| a.map_or(Value::Null, |v| json!(v))).collect()),
+        Value::Array(
+            e.args
+                .iter()
+                .map(|a| a.map_or(Value::Null, |v| json!(v)))
+                .collect(),
+        ),
     );
     if e.instruction_pointer != 0 {
         m.insert("ip".into(), json!(e.instruction_pointer));
@@ -78,10 +83,33 @@ pub fn to_json(c: &Checked) -> Value {
         m.insert("depends_on".into(), json!(on));
         m.insert(
             "possible".into(),
-            Value::Array(possible.iter().map(|v| Value::Object(verdict_json(v))).collect()),
+            Value::Array(
+                possible
+                    .iter()
+                    .map(|v| Value::Object(verdict_json(v)))
+                    .collect(),
+            ),
         );
     }
     Value::Object(m)
+}
+
+/// `40, 0x1, ?` — the arguments up to the last known one; `?` for unknown ones.
+fn render_args(e: &Event) -> String {
+    let last = e
+        .args
+        .iter()
+        .rposition(Option::is_some)
+        .map_or(0, |i| i + 1);
+    e.args[..last]
+        .iter()
+        .map(|a| match a {
+            Some(v) if *v < 4096 => v.to_string(),
+            Some(v) => format!("{v:#x}"),
+            None => "?".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The human summary: counts per action, then every event that was not allowed,
@@ -136,9 +164,17 @@ pub fn summary(checked: &[Checked]) -> String {
     for key in &order {
         let (n, line, c) = groups[key];
         let (name, ret, why, depends) = key;
-        let times = if n > 1 { format!(" x{n}") } else { String::new() };
+        let times = if n > 1 {
+            format!(" x{n}")
+        } else {
+            String::new()
+        };
         let verdict = action::describe_ret(*ret);
-        let _ = write!(out, "  {name}(...){times} -> {verdict} by {why}");
+        let _ = write!(
+            out,
+            "  {name}({}){times} -> {verdict} by {why}",
+            render_args(&c.event)
+        );
         if let Some(f) = c.outcome.worst().filter {
             let _ = write!(out, " [filter {f}]");
         }
@@ -159,7 +195,10 @@ pub fn summary(checked: &[Checked]) -> String {
             }
         }
         if action::Action::from_ret(*ret).is_some_and(|a| a.kind == ActionKind::Trace) {
-            let _ = writeln!(out, "      (without a tracer attached, TRACE returns ENOSYS)");
+            let _ = writeln!(
+                out,
+                "      (without a tracer attached, TRACE returns ENOSYS)"
+            );
         }
     }
     out

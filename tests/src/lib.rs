@@ -18,7 +18,9 @@ pub fn shared_profile(name: &str) -> Option<PathBuf> {
     ];
     let found = candidates.into_iter().find(|p| p.is_file());
     if found.is_none() {
-        eprintln!("SKIP: ../shared/profiles/{name} is absent; the comparison against it did not run");
+        eprintln!(
+            "SKIP: ../shared/profiles/{name} is absent; the comparison against it did not run"
+        );
     }
     found
 }
@@ -41,7 +43,13 @@ pub fn boundary_values(op: CmpOp, mask: u64, datum: u64) -> Vec<u64> {
     ];
     if op == CmpOp::MaskedEq {
         let hit = datum & mask;
-        v.extend([hit, hit | !mask, hit ^ (mask & mask.wrapping_neg()), mask, !mask]);
+        v.extend([
+            hit,
+            hit | !mask,
+            hit ^ (mask & mask.wrapping_neg()),
+            mask,
+            !mask,
+        ]);
     }
     v.sort_unstable();
     v.dedup();

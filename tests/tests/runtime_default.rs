@@ -17,7 +17,9 @@ fn compare(kernel: KernelVersion, runtime: Runtime, caps: Option<&[&str]>) -> us
     };
     let text = std::fs::read_to_string(&path).unwrap();
     let docker = profile::parse(&path.display().to_string(), &text, runtime).unwrap();
-    let ours = builtin::lookup("runtime/default", runtime).unwrap().unwrap();
+    let ours = builtin::lookup("runtime/default", runtime)
+        .unwrap()
+        .unwrap();
     let mut target = Target::new(Arch::X86_64, kernel);
     target.runtime = runtime;
     if let Some(caps) = caps {
@@ -48,7 +50,14 @@ fn compare(kernel: KernelVersion, runtime: Runtime, caps: Option<&[&str]>) -> us
 
 #[test]
 fn equivalent_to_docker_default_for_default_caps() {
-    let n = compare(KernelVersion { major: 6, minor: 18 }, Runtime::Runc, None);
+    let n = compare(
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+        Runtime::Runc,
+        None,
+    );
     eprintln!("compared {n} events");
 }
 
@@ -61,10 +70,35 @@ fn equivalent_on_an_old_kernel_and_under_crun() {
 #[test]
 fn equivalent_with_every_capability_and_with_none() {
     let all = [
-        "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_BOOT", "CAP_SYS_MODULE", "CAP_SYS_PACCT",
-        "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_SYS_NICE", "CAP_SYSLOG",
-        "CAP_BPF", "CAP_PERFMON", "CAP_DAC_READ_SEARCH", "CAP_SYS_CHROOT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_SYS_NICE",
+        "CAP_SYSLOG",
+        "CAP_BPF",
+        "CAP_PERFMON",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_SYS_CHROOT",
     ];
-    compare(KernelVersion { major: 6, minor: 18 }, Runtime::Runc, Some(&all));
-    compare(KernelVersion { major: 6, minor: 18 }, Runtime::Runc, Some(&[]));
+    compare(
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+        Runtime::Runc,
+        Some(&all),
+    );
+    compare(
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+        Runtime::Runc,
+        Some(&[]),
+    );
 }

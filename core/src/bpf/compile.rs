@@ -135,10 +135,20 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
         out.push((start, leaf));
     };
     let halves: [(u32, u64, Option<&ArchPolicy>); 2] = [
-        (0, u64::from(X32_SYSCALL_BIT), parts.iter().copied().find(|p| p.arch != Arch::X32)),
-        (X32_SYSCALL_BIT, 1 << 32, parts.iter().copied().find(|p| p.arch == Arch::X32)),
+        (
+            0,
+            u64::from(X32_SYSCALL_BIT),
+            parts.iter().copied().find(|p| p.arch != Arch::X32),
+        ),
+        (
+            X32_SYSCALL_BIT,
+            1 << 32,
+            parts.iter().copied().find(|p| p.arch == Arch::X32),
+        ),
     ];
-    let is_x86_64 = parts.iter().any(|p| matches!(p.arch, Arch::X86_64 | Arch::X32));
+    let is_x86_64 = parts
+        .iter()
+        .any(|p| matches!(p.arch, Arch::X86_64 | Arch::X32));
     let halves: &[(u32, u64, Option<&ArchPolicy>)] = if is_x86_64 {
         &halves
     } else {
@@ -146,7 +156,11 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
         &[(0, 1 << 32, None)][..]
     };
     for &(lo, hi, part) in halves {
-        let part = if is_x86_64 { part } else { parts.first().copied() };
+        let part = if is_x86_64 {
+            part
+        } else {
+            parts.first().copied()
+        };
         let Some(part) = part else {
             push(lo, Leaf::Ret(bad), &mut out);
             continue;
@@ -167,7 +181,11 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
                     if from < s {
                         push(from as u32, Leaf::Ret(default), out);
                     }
-                    push(s.max(from) as u32, Leaf::Ret(Action::errno(ENOSYS).to_ret()), out);
+                    push(
+                        s.max(from) as u32,
+                        Leaf::Ret(Action::errno(ENOSYS).to_ret()),
+                        out,
+                    );
                 }
                 _ => push(from as u32, Leaf::Ret(default), out),
             }
@@ -280,11 +298,7 @@ impl Builder<'_> {
                     CmpOp::Lt => (BPF_JGE, true),
                     _ => (BPF_JGT, true),
                 };
-                let (yes, no) = if negate {
-                    (fail, pass)
-                } else {
-                    (pass, fail)
-                };
+                let (yes, no) = if negate { (fail, pass) } else { (pass, fail) };
                 if wide {
                     self.ld(arg_hi(c.arg));
                     // High words decide unless equal.
@@ -458,7 +472,12 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
         };
         ops.splice(
             i..=i,
-            [Op::Cond(code, k, t, f), Op::Bind(tramp), Op::Ja(far), Op::Bind(after)],
+            [
+                Op::Cond(code, k, t, f),
+                Op::Bind(tramp),
+                Op::Ja(far),
+                Op::Bind(after),
+            ],
         );
     }
 }

@@ -58,8 +58,7 @@ pub enum Kind {
 impl Kind {
     pub fn of(code: u16) -> Kind {
         const ALU_OPS: [u16; 10] = [
-            BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH,
-            BPF_RSH,
+            BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH,
         ];
         const JMP_OPS: [u16; 4] = [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET];
         match code {
@@ -492,9 +491,15 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0),
         ]);
         let lines = pseudo_c(&p, &DisasmOptions::default());
-        assert_eq!(lines[3], "if (A == 11 /* munmap */) goto 0009 else goto 0010");
+        assert_eq!(
+            lines[3],
+            "if (A == 11 /* munmap */) goto 0009 else goto 0010"
+        );
         assert_eq!(lines[5], "if (A != AUDIT_ARCH_I386) goto 0009");
-        assert_eq!(lines[7], "if (A == 11 /* execve */) goto 0009 else goto 0010");
+        assert_eq!(
+            lines[7],
+            "if (A == 11 /* execve */) goto 0009 else goto 0010"
+        );
         assert_eq!(lines[9], "if (A != 11) goto 0011");
     }
 

@@ -9,10 +9,12 @@
 //! [`export`]). The compiler from the policy IR lives elsewhere in this module tree.
 
 pub mod asm;
+pub mod cache;
 pub mod compile;
 pub mod disasm;
 pub mod export;
 pub mod interp;
+pub mod stats;
 pub mod validate;
 
 pub use interp::{run, run_traced, Outcome};

@@ -44,7 +44,9 @@ use crate::event::SeccompData;
 pub enum InsnFault {
     #[error("opcode {code:#04x} is not a classic BPF instruction")]
     UnknownOpcode { code: u16 },
-    #[error("opcode {code:#04x} ({name}) is classic BPF but seccomp_check_filter does not allow it")]
+    #[error(
+        "opcode {code:#04x} ({name}) is classic BPF but seccomp_check_filter does not allow it"
+    )]
     NotForSeccomp { code: u16, name: &'static str },
     #[error("division or modulo by the constant 0")]
     DivByZero,
@@ -374,7 +376,12 @@ mod tests {
 
     #[test]
     fn unknown_opcodes() {
-        for code in [0x0e /* RET X */, 0x8c /* NEG|X */, 0x21 /* LDX ABS */, 0x62, 0xff, 0x1234] {
+        for code in [
+            0x0e, /* RET X */
+            0x8c, /* NEG|X */
+            0x21, /* LDX ABS */
+            0x62, 0xff, 0x1234,
+        ] {
             assert_eq!(
                 fault_of(&[Insn::stmt(code, 0), ret()]),
                 (0, InsnFault::UnknownOpcode { code })

@@ -236,6 +236,28 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The action for `nr` on `arch` when it does not depend on arguments (`None` when
+    /// rules test arguments, or the kernel bypasses the filter).
+    pub fn fixed_action(&self, arch: Arch, nr: u32) -> Option<Action> {
+        if self.unconfined {
+            return Some(Action::ALLOW);
+        }
+        let Some(part) = self.arches.iter().find(|a| a.arch == arch) else {
+            return Some(self.bad_arch);
+        };
+        if part.bypass.contains(&nr) {
+            return None;
+        }
+        match part.syscall(nr).map(|s| s.rules.as_slice()) {
+            Some([first, ..]) if first.conds.is_empty() => Some(first.action),
+            Some([_, ..]) => None,
+            _ => Some(match part.enosys_above {
+                Some(max) if nr > max => Action::errno(crate::action::ENOSYS),
+                _ => self.default,
+            }),
+        }
+    }
+
     /// The part of the filter for the architecture of `(audit_arch, nr)`, if covered.
     pub fn arch_policy(&self, audit_arch: u32, nr: u32) -> Option<&ArchPolicy> {
         let arch = Arch::from_audit(audit_arch, nr)?;

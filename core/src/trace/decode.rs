@@ -29,7 +29,9 @@ pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
     }
     // ioctl requests with aliases: "SNDCTL_TMR_TIMEBASE or TCGETS".
     if t.contains(" or ") {
-        return t.split(" or ").find_map(|alt| decode_expr(alt.trim(), arch));
+        return t
+            .split(" or ")
+            .find_map(|alt| decode_expr(alt.trim(), arch));
     }
     decode_expr(t, arch)
 }
@@ -341,8 +343,24 @@ pub fn clone_arg_position(arch: Arch, name: &str) -> Option<usize> {
 mod tables {
     /// Tables whose values hold on every architecture not excluded by `untabulated`.
     pub(super) static COMMON: &[&[(&str, u64)]] = &[
-        AF, SOCK, IPPROTO, NETLINK, CLONE, SIGNALS, SIG_HOW, PERSONALITY, IOCTL, OPEN_FLAGS,
-        AT, PROT, MAP, FUTEX, FCNTL, PRCTL, RLIMIT, MISC,
+        AF,
+        SOCK,
+        IPPROTO,
+        NETLINK,
+        CLONE,
+        SIGNALS,
+        SIG_HOW,
+        PERSONALITY,
+        IOCTL,
+        OPEN_FLAGS,
+        AT,
+        PROT,
+        MAP,
+        FUTEX,
+        FCNTL,
+        PRCTL,
+        RLIMIT,
+        MISC,
     ];
 
     /// include/linux/socket.h (AF_*; strace prints families as AF_ names).
@@ -948,7 +966,10 @@ mod tests {
     #[test]
     fn comments_after_numbers() {
         assert_eq!(decode_arg("0x5401 /* TCGETS */", X), Some(0x5401));
-        assert_eq!(decode_arg("0x7ffc381522d8 /* 35 vars */", X), Some(0x7ffc_3815_22d8));
+        assert_eq!(
+            decode_arg("0x7ffc381522d8 /* 35 vars */", X),
+            Some(0x7ffc_3815_22d8)
+        );
         assert_eq!(decode_arg("0xffffffff /* PER_??? */", X), Some(0xffff_ffff));
     }
 
@@ -996,7 +1017,10 @@ mod tests {
             decode_arg("CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD", X),
             Some(0x0120_0011)
         );
-        assert_eq!(decode_arg("CLONE_NEWUSER|CLONE_NEWNS", X), Some(0x1002_0000));
+        assert_eq!(
+            decode_arg("CLONE_NEWUSER|CLONE_NEWNS", X),
+            Some(0x1002_0000)
+        );
         assert_eq!(clone_arg_position(X, "flags"), Some(0));
         assert_eq!(clone_arg_position(X, "child_stack"), Some(1));
         assert_eq!(clone_arg_position(X, "parent_tid"), Some(2));
@@ -1033,7 +1057,10 @@ mod tests {
         assert_eq!(decode_arg("SNDCTL_TMR_TIMEBASE or TCGETS", X), Some(0x5401));
         assert_eq!(decode_arg("SNDCTL_TMR_TIMEBASE or SNDRV_FOO", X), None);
         // _IOR('T', 0x30, unsigned int) = TIOCGPTN
-        assert_eq!(decode_arg("_IOC(_IOC_READ, 0x54, 0x30, 0x4)", X), Some(0x8004_5430));
+        assert_eq!(
+            decode_arg("_IOC(_IOC_READ, 0x54, 0x30, 0x4)", X),
+            Some(0x8004_5430)
+        );
         assert_eq!(
             decode_arg("_IOC(_IOC_READ|_IOC_WRITE, 0x94, 0x3a, 0x18)", X),
             Some(0xc018_943a)
@@ -1042,7 +1069,10 @@ mod tests {
         assert_eq!(decode_arg("_IO(0x54, 0x51)", X), Some(0x5451));
         assert_eq!(decode_arg("_IOC(_IOC_READ, 0x154, 0x30, 0x4)", X), None);
         // powerpc: different direction bits, and tty ioctls are not the generic ones.
-        assert_eq!(decode_arg("_IOC(_IOC_READ, 0x54, 0x30, 0x4)", Arch::Ppc64le), Some(0x4004_5430));
+        assert_eq!(
+            decode_arg("_IOC(_IOC_READ, 0x54, 0x30, 0x4)", Arch::Ppc64le),
+            Some(0x4004_5430)
+        );
         assert_eq!(decode_arg("TCGETS", Arch::Ppc64le), None);
     }
 
@@ -1054,8 +1084,14 @@ mod tests {
             Some(0o2204000)
         );
         assert_eq!(decode_arg("O_WRONLY|O_CREAT|O_TRUNC", X), Some(0o1101));
-        assert_eq!(decode_arg("O_RDONLY|O_LARGEFILE", Arch::X86), Some(0o100000));
-        assert_eq!(decode_arg("O_RDONLY|O_LARGEFILE", Arch::Arm), Some(0o400000));
+        assert_eq!(
+            decode_arg("O_RDONLY|O_LARGEFILE", Arch::X86),
+            Some(0o100000)
+        );
+        assert_eq!(
+            decode_arg("O_RDONLY|O_LARGEFILE", Arch::Arm),
+            Some(0o400000)
+        );
         assert_eq!(decode_arg("O_DIRECTORY", Arch::Aarch64), Some(0o40000));
         assert_eq!(decode_arg("O_DIRECTORY", Arch::Ppc64le), Some(0o40000));
         assert_eq!(decode_arg("O_CREAT", Arch::Ppc64le), Some(0o100));
@@ -1068,7 +1104,10 @@ mod tests {
         assert_eq!(decode_arg("PROT_READ|PROT_WRITE", X), Some(3));
         assert_eq!(decode_arg("MAP_PRIVATE|MAP_ANONYMOUS", X), Some(0x22));
         assert_eq!(
-            decode_arg("MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|21<<MAP_HUGE_SHIFT", X),
+            decode_arg(
+                "MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|21<<MAP_HUGE_SHIFT",
+                X
+            ),
             Some(0x22 | 0x40000 | (21 << 26))
         );
         assert_eq!(decode_arg("1<<64", X), None);

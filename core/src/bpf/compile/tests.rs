@@ -12,7 +12,10 @@ use crate::policy::{resolve, Target};
 use crate::profile::{parse, KernelVersion, Runtime};
 use crate::syscalls;
 
-const K: KernelVersion = KernelVersion { major: 6, minor: 18 };
+const K: KernelVersion = KernelVersion {
+    major: 6,
+    minor: 18,
+};
 
 struct Pair<'p> {
     reference: Evaluator<'p>,
@@ -22,7 +25,10 @@ struct Pair<'p> {
 fn pair(policy: &Policy) -> Pair<'_> {
     let prog = compile(policy).unwrap_or_else(|e| panic!("{e}"));
     let program = validate(&prog).unwrap_or_else(|e| panic!("{e}"));
-    Pair { reference: Evaluator::new(policy), program }
+    Pair {
+        reference: Evaluator::new(policy),
+        program,
+    }
 }
 
 fn agree(pair: &Pair<'_>, data: &SeccompData) -> Result<(), String> {
@@ -42,7 +48,9 @@ fn agree(pair: &Pair<'_>, data: &SeccompData) -> Result<(), String> {
 }
 
 fn runtime_default(arch: Arch) -> Policy {
-    let p = crate::builtin::lookup("runtime/default", Runtime::Runc).unwrap().unwrap();
+    let p = crate::builtin::lookup("runtime/default", Runtime::Runc)
+        .unwrap()
+        .unwrap();
     resolve(&p, &Target::new(arch, K)).unwrap()
 }
 
@@ -55,17 +63,75 @@ fn runtime_default_agrees_on_every_number_and_boundary() {
         let pr = pair(&policy);
         for part in &policy.arches {
             let top = syscalls::max_nr(part.arch).unwrap() + 20;
-            let base = if part.arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+            let base = if part.arch == Arch::X32 {
+                X32_SYSCALL_BIT
+            } else {
+                0
+            };
             for nr in (base..=top).chain([base | 0x3fff_ffff, 0xffff_ffff, X32_SYSCALL_BIT]) {
-                let mut data = SeccompData { nr, arch: part.arch.audit_arch(), ..Default::default() };
-                for a0 in [0, 1, 37, 38, 39, 40, 41, 8, 0x20000, 0xffff_ffff, 0x7E02_0000, 1 << 32, u64::MAX] {
+                let mut data = SeccompData {
+                    nr,
+                    arch: part.arch.audit_arch(),
+                    ..Default::default()
+                };
+                for a0 in [
+                    0,
+                    1,
+                    37,
+                    38,
+                    39,
+                    40,
+                    41,
+                    8,
+                    0x20000,
+                    0xffff_ffff,
+                    0x7E02_0000,
+                    1 << 32,
+                    u64::MAX,
+                ] {
                     data.args[0] = a0;
                     agree(&pr, &data).unwrap();
                 }
             }
         }
-        let alien = SeccompData { nr: 1, arch: 0x1234, ..Default::default() };
+        let alien = SeccompData {
+            nr: 1,
+            arch: 0x1234,
+            ..Default::default()
+        };
         agree(&pr, &alien).unwrap();
+    }
+}
+
+/// Every syscall the policy allows whatever its arguments must be cacheable by the
+/// kernel (native and compat ABIs; x32 has no cache).
+fn assert_cacheable(policy: &Policy) -> Result<usize, String> {
+    let prog = compile(policy).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    for part in &policy.arches {
+        if !crate::bpf::cache::has_cache(part.arch) {
+            continue;
+        }
+        for (sys, name) in syscalls::all(part.arch) {
+            if policy.fixed_action(part.arch, sys.nr) == Some(crate::action::Action::ALLOW) {
+                if !crate::bpf::cache::is_const_allow(&prog, part.arch.audit_arch(), sys.nr) {
+                    return Err(format!(
+                        "{} {name} is an argument-free ALLOW but not cacheable",
+                        part.arch
+                    ));
+                }
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+#[test]
+fn every_argument_free_allow_is_cacheable() {
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let n = assert_cacheable(&runtime_default(arch)).unwrap();
+        assert!(n > 300, "{n}");
     }
 }
 
@@ -77,7 +143,9 @@ fn output_is_deterministic() {
 
 #[test]
 fn unconfined_cannot_be_compiled() {
-    let p = crate::builtin::lookup("unconfined", Runtime::Runc).unwrap().unwrap();
+    let p = crate::builtin::lookup("unconfined", Runtime::Runc)
+        .unwrap()
+        .unwrap();
     let p = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     assert!(matches!(compile(&p), Err(CompileError::Unconfined { .. })));
 }
@@ -88,13 +156,21 @@ fn far_jumps_get_trampolines() {
     let rules: Vec<String> = (0..300)
         .map(|i| format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": {}, "args": [{{"index": 1, "value": {}, "op": "SCMP_CMP_EQ"}}]}}"#, i % 7 + 2, i * 3))
         .collect();
-    let text = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","));
+    let text = format!(
+        r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#,
+        rules.join(",")
+    );
     let p = parse("t.json", &text, Runtime::Runc).unwrap();
     let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     let pr = pair(&policy);
     for i in 0..310u64 {
         for arg in [i * 3, i * 3 + 1, (i * 3) | 1 << 32] {
-            let data = SeccompData { nr: 16, arch: Arch::X86_64.audit_arch(), args: [0, arg, 0, 0, 0, 0], ..Default::default() };
+            let data = SeccompData {
+                nr: 16,
+                arch: Arch::X86_64.audit_arch(),
+                args: [0, arg, 0, 0, 0, 0],
+                ..Default::default()
+            };
             agree(&pr, &data).unwrap();
         }
     }
@@ -105,18 +181,54 @@ fn too_long_is_a_clear_error() {
     let rules: Vec<String> = (0..3000)
         .map(|i| format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{{"index": 1, "value": {i}, "op": "SCMP_CMP_EQ"}}]}}"#))
         .collect();
-    let text = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","));
+    let text = format!(
+        r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#,
+        rules.join(",")
+    );
     let p = parse("big.json", &text, Runtime::Runc).unwrap();
     let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     let e = compile(&policy).unwrap_err().to_string();
-    assert!(e.contains("big.json") && e.contains("at most 4096") && e.contains("3000 rules"), "{e}");
+    assert!(
+        e.contains("big.json") && e.contains("at most 4096") && e.contains("3000 rules"),
+        "{e}"
+    );
 }
 
 // ---- random policies -------------------------------------------------------------
 
-const NAMES: &[&str] = &["read", "write", "openat", "ioctl", "socket", "connect", "clone", "mmap", "personality", "ptrace", "kill", "futex"];
-const OPS: &[&str] = &["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"];
-const ACTIONS: &[&str] = &["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"];
+const NAMES: &[&str] = &[
+    "read",
+    "write",
+    "openat",
+    "ioctl",
+    "socket",
+    "connect",
+    "clone",
+    "mmap",
+    "personality",
+    "ptrace",
+    "kill",
+    "futex",
+];
+const OPS: &[&str] = &[
+    "SCMP_CMP_NE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_MASKED_EQ",
+];
+const ACTIONS: &[&str] = &[
+    "SCMP_ACT_ALLOW",
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",
+    "SCMP_ACT_TRACE",
+    "SCMP_ACT_LOG",
+    "SCMP_ACT_NOTIFY",
+];
 const ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"];
 
 fn value() -> impl Strategy<Value = u64> {
@@ -132,7 +244,10 @@ fn value() -> impl Strategy<Value = u64> {
 
 fn cond() -> impl Strategy<Value = String> {
     (0u32..3, 0..OPS.len(), value(), value()).prop_map(|(i, op, v, v2)| {
-        format!(r#"{{"index": {i}, "value": {v}, "valueTwo": {v2}, "op": "{}"}}"#, OPS[op])
+        format!(
+            r#"{{"index": {i}, "value": {v}, "valueTwo": {v2}, "op": "{}"}}"#,
+            OPS[op]
+        )
     })
 }
 
@@ -180,12 +295,26 @@ fn events_for(policy: &Policy, args: [u64; 6]) -> Vec<SeccompData> {
     for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64, Arch::Arm] {
         for name in NAMES.iter().chain(&["socketcall", "getpid"]) {
             if let Some(s) = syscalls::number_of(arch, name) {
-                out.push(SeccompData { nr: s.nr, arch: arch.audit_arch(), instruction_pointer: 0, args });
+                out.push(SeccompData {
+                    nr: s.nr,
+                    arch: arch.audit_arch(),
+                    instruction_pointer: 0,
+                    args,
+                });
             }
         }
-        let base = if arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+        let base = if arch == Arch::X32 {
+            X32_SYSCALL_BIT
+        } else {
+            0
+        };
         for nr in [base + 500, base | 0x3fff_ffff, 0xffff_ffff] {
-            out.push(SeccompData { nr, arch: arch.audit_arch(), instruction_pointer: 0, args });
+            out.push(SeccompData {
+                nr,
+                arch: arch.audit_arch(),
+                instruction_pointer: 0,
+                args,
+            });
         }
     }
     // Boundary values of every condition.
@@ -193,10 +322,21 @@ fn events_for(policy: &Policy, args: [u64; 6]) -> Vec<SeccompData> {
         for s in &part.syscalls {
             for r in &s.rules {
                 for c in &r.conds {
-                    for v in [c.datum, c.datum.wrapping_add(1), c.datum.wrapping_sub(1), c.datum & c.mask, c.datum ^ (1 << 32)] {
+                    for v in [
+                        c.datum,
+                        c.datum.wrapping_add(1),
+                        c.datum.wrapping_sub(1),
+                        c.datum & c.mask,
+                        c.datum ^ (1 << 32),
+                    ] {
                         let mut a = args;
                         a[c.arg as usize] = v;
-                        out.push(SeccompData { nr: s.nr, arch: part.arch.audit_arch(), instruction_pointer: 0, args: a });
+                        out.push(SeccompData {
+                            nr: s.nr,
+                            arch: part.arch.audit_arch(),
+                            instruction_pointer: 0,
+                            args: a,
+                        });
                     }
                 }
             }
@@ -222,6 +362,9 @@ proptest! {
         let policy = resolve(&p, &target).unwrap();
         if policy.unconfined {
             return Ok(());
+        }
+        if let Err(e) = assert_cacheable(&policy) {
+            prop_assert!(false, "{}\n{}", text, e);
         }
         let pr = pair(&policy);
         for data in events_for(&policy, args) {
