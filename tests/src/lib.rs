@@ -1,6 +1,8 @@
 //! Helpers shared by the cross-crate tests in `tests/tests/`: locating the shared
 //! real-world profiles and building boundary events for a policy.
 
+pub mod gen;
+
 use std::path::PathBuf;
 
 use syscage_core::event::SeccompData;
@@ -93,6 +95,58 @@ pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
                     let mut d = base_data;
                     d.args[c.arg as usize] = v;
                     out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A cheaper event set for random policies: the generator's syscalls (and i386's
+/// `socketcall`) on every architecture, numbers past the tables, and boundary values of
+/// every condition, with `args` in the other positions.
+pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
+    use syscage_core::arch::{Arch, X32_SYSCALL_BIT};
+    let mut out = Vec::new();
+    for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64, Arch::Arm] {
+        for name in gen::NAMES.iter().chain(&["socketcall", "getpid"]) {
+            if let Some(s) = syscalls::number_of(arch, name) {
+                out.push(SeccompData {
+                    nr: s.nr,
+                    arch: arch.audit_arch(),
+                    instruction_pointer: 0,
+                    args,
+                });
+            }
+        }
+        let base = if arch == Arch::X32 {
+            X32_SYSCALL_BIT
+        } else {
+            0
+        };
+        for nr in [base + 500, base | 0x3fff_ffff, 0xffff_ffff] {
+            out.push(SeccompData {
+                nr,
+                arch: arch.audit_arch(),
+                instruction_pointer: 0,
+                args,
+            });
+        }
+    }
+    for policy in policies {
+        for part in &policy.arches {
+            for s in &part.syscalls {
+                for c in s.rules.iter().flat_map(|r| &r.conds) {
+                    for v in boundary_values(c.op, c.mask, c.datum) {
+                        let mut a = args;
+                        a[c.arg as usize] = v;
+                        out.push(SeccompData {
+                            nr: s.nr,
+                            arch: part.arch.audit_arch(),
+                            instruction_pointer: 0,
+                            args: a,
+                        });
+                    }
                 }
             }
         }
