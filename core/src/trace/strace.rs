@@ -301,21 +301,26 @@ impl Parser {
         };
         let name = &rest[..end];
         let tail = &rest[end + " resumed>".len()..];
-        let mut p = match self.pending.remove(&pre.pid) {
-            Some(p) => p,
-            // A process printed without a prefix before strace started prefixing.
-            None => match pre.pid.and_then(|_| self.pending.remove(&None)) {
-                Some(p) => p,
-                None => {
-                    self.warn(
-                        line,
-                        WarningKind::OrphanResumed {
-                            name: name.to_string(),
-                        },
-                    );
-                    return Ok(Outcome::Done);
-                }
-            },
+        let key = if self.pending.get(&pre.pid).is_some() {
+            Some(pre.pid)
+        } else {
+            // strace drops the `[pid N]` prefix while only one process is traced, and adds
+            // it back when there are more; a thread's execve resumes in the leader's pid.
+            // If exactly one call of this name is pending, it is the one resuming.
+            let mut same = self.pending.iter().filter(|(_, p)| p.name == name);
+            match (same.next(), same.next()) {
+                (Some((k, _)), None) => Some(*k),
+                _ => None,
+            }
+        };
+        let Some(mut p) = key.and_then(|k| self.pending.remove(&k)) else {
+            self.warn(
+                line,
+                WarningKind::OrphanResumed {
+                    name: name.to_string(),
+                },
+            );
+            return Ok(Outcome::Done);
         };
         if p.name != name {
             self.warn(
@@ -865,6 +870,23 @@ mod tests {
         assert_eq!(tr.events[0].args[0], Some(0));
         assert_eq!(tr.events[1].args[..2], [Some(0), None]);
         assert!(tr.warnings.is_empty());
+    }
+
+    #[test]
+    fn resumed_without_prefix_finds_the_only_pending_call_of_that_name() {
+        // strace stops prefixing once a single process is left.
+        let t = "\
+[pid  7497] wait4(-1,  <unfinished ...>
+[pid  7499] exit_group(0)               = ?
+[pid  7499] +++ exited with 0 +++
+<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 7499
+";
+        let tr = parse(t);
+        assert!(tr.warnings.is_empty(), "{:?}", tr.warnings);
+        assert_eq!(tr.events[0].args[..4], [Some(u64::MAX), None, Some(0), Some(0)]);
+        // Two candidates: ambiguous, so it is an orphan.
+        let t = "[pid 1] read(0,  <unfinished ...>\n[pid 2] read(0,  <unfinished ...>\n<... read resumed>\"\", 1) = 0\n";
+        assert_eq!(parse(t).warnings.len(), 1);
     }
 
     #[test]
