@@ -147,8 +147,12 @@ pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, 
     };
     let instruction_pointer = match &raw.ip {
         None | Some(Value::Null) => 0,
-        Some(v) => integer(v)
-            .ok_or_else(|| field("ip", format!("expected an unsigned 64-bit integer, got {v}")))?,
+        Some(v) => integer(v).ok_or_else(|| {
+            field(
+                "ip",
+                format!("expected an unsigned 64-bit integer, got {v}"),
+            )
+        })?,
     };
 
     Ok(Event {
@@ -231,7 +235,13 @@ mod tests {
     #[test]
     fn name_and_number_forms() {
         let e = one(r#"{"arch":"x86_64","syscall":"openat","args":[1,2,3]}"#).unwrap();
-        assert_eq!(e.sys, SyscallNr { arch: Arch::X86_64, nr: 257 });
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::X86_64,
+                nr: 257
+            }
+        );
         assert_eq!(e.args, [Some(1), Some(2), Some(3), None, None, None]);
         assert_eq!(e.name.as_deref(), Some("openat"));
         let e = one(r#"{"nr":257}"#).unwrap();
@@ -250,31 +260,60 @@ mod tests {
     #[test]
     fn arch_defaults_and_aliases() {
         let e = parse_line(r#"{"syscall":"openat"}"#, 1, Arch::Aarch64).unwrap();
-        assert_eq!(e.sys, SyscallNr { arch: Arch::Aarch64, nr: 56 });
-        assert_eq!(one(r#"{"arch":"SCMP_ARCH_X86","syscall":"socketcall"}"#).unwrap().sys.nr, 102);
-        assert_eq!(one(r#"{"arch":"i386","syscall":"socketcall"}"#).unwrap().arch(), Arch::X86);
-        assert_eq!(one(r#"{"arch":"arm64","nr":1}"#).unwrap().arch(), Arch::Aarch64);
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::Aarch64,
+                nr: 56
+            }
+        );
+        assert_eq!(
+            one(r#"{"arch":"SCMP_ARCH_X86","syscall":"socketcall"}"#)
+                .unwrap()
+                .sys
+                .nr,
+            102
+        );
+        assert_eq!(
+            one(r#"{"arch":"i386","syscall":"socketcall"}"#)
+                .unwrap()
+                .arch(),
+            Arch::X86
+        );
+        assert_eq!(
+            one(r#"{"arch":"arm64","nr":1}"#).unwrap().arch(),
+            Arch::Aarch64
+        );
     }
 
     #[test]
     fn x32_three_ways() {
-        let want = SyscallNr { arch: Arch::X32, nr: X32_SYSCALL_BIT | 514 };
+        let want = SyscallNr {
+            arch: Arch::X32,
+            nr: X32_SYSCALL_BIT | 514,
+        };
         assert_eq!(one(r#"{"arch":"x32","nr":514}"#).unwrap().sys, want);
-        assert_eq!(one(r#"{"arch":"x32","syscall":"ioctl"}"#).unwrap().sys, want);
-        assert_eq!(one(r#"{"arch":"x86_64","nr":1073742338}"#).unwrap().sys, want);
+        assert_eq!(
+            one(r#"{"arch":"x32","syscall":"ioctl"}"#).unwrap().sys,
+            want
+        );
+        assert_eq!(
+            one(r#"{"arch":"x86_64","nr":1073742338}"#).unwrap().sys,
+            want
+        );
         assert_eq!(one(r#"{"arch":"x32","nr":1073742338}"#).unwrap().sys, want);
         assert_eq!(
-            one(r#"{"arch":"x86_64","syscall":"ioctl","nr":1073742338}"#).unwrap().sys,
+            one(r#"{"arch":"x86_64","syscall":"ioctl","nr":1073742338}"#)
+                .unwrap()
+                .sys,
             want
         );
     }
 
     #[test]
     fn argument_forms() {
-        let e = one(
-            r#"{"nr":0,"args":[18446744073709551615,-100,"0x10","-1","0755",null]}"#,
-        )
-        .unwrap();
+        let e =
+            one(r#"{"nr":0,"args":[18446744073709551615,-100,"0x10","-1","0755",null]}"#).unwrap();
         assert_eq!(
             e.args,
             [
@@ -286,7 +325,10 @@ mod tests {
                 None
             ]
         );
-        let e = one(r#"{"syscall":"socket","args":["AF_INET","SOCK_STREAM|SOCK_CLOEXEC","IPPROTO_TCP"]}"#).unwrap();
+        let e = one(
+            r#"{"syscall":"socket","args":["AF_INET","SOCK_STREAM|SOCK_CLOEXEC","IPPROTO_TCP"]}"#,
+        )
+        .unwrap();
         assert_eq!(e.args[..3], [Some(2), Some(0o2000001), Some(6)]);
     }
 
@@ -309,11 +351,15 @@ mod tests {
         );
         let err = parse_jsonl("{\"nr\":0}\n{\"nr\":0,,}", Arch::X86_64).unwrap_err();
         assert!(
-            err.to_string().starts_with("line 2: invalid JSON at column 9: "),
+            err.to_string()
+                .starts_with("line 2: invalid JSON at column 9: "),
             "{err}"
         );
         let err = one(r#"{"syscall":"fooat"}"#).unwrap_err();
-        assert_eq!(err.to_string(), "line 1: unknown syscall \"fooat\" on x86_64");
+        assert_eq!(
+            err.to_string(),
+            "line 1: unknown syscall \"fooat\" on x86_64"
+        );
         let err = one(r#"{"syscall":"openat","nr":2}"#).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -321,14 +367,35 @@ mod tests {
         );
         let err = one(r#"{"nr":0,"args":[0,0,0,0,0,0,0]}"#).unwrap_err();
         assert_eq!(err, TraceError::TooManyArgs { line: 1, count: 7 });
-        assert!(matches!(one(r#"{"arch":"vax","nr":1}"#), Err(TraceError::UnknownArch { line: 1, .. })));
-        assert_eq!(one(r#"{"args":[]}"#).unwrap_err(), TraceError::MissingSyscall { line: 1 });
-        assert!(one(r#"{"nr":4294967296}"#).unwrap_err().to_string().starts_with("line 1: nr: "));
-        assert!(one(r#"{"nr":1,"pid":-1}"#).unwrap_err().to_string().starts_with("line 1: pid: "));
-        assert!(one(r#"{"nr":1,"ip":[]}"#).unwrap_err().to_string().starts_with("line 1: ip: "));
-        assert!(one(r#"{"nr":1,"args":["\"/etc\""]}"#).unwrap_err().to_string().starts_with("line 1: args[0]: "));
+        assert!(matches!(
+            one(r#"{"arch":"vax","nr":1}"#),
+            Err(TraceError::UnknownArch { line: 1, .. })
+        ));
+        assert_eq!(
+            one(r#"{"args":[]}"#).unwrap_err(),
+            TraceError::MissingSyscall { line: 1 }
+        );
+        assert!(one(r#"{"nr":4294967296}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: nr: "));
+        assert!(one(r#"{"nr":1,"pid":-1}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: pid: "));
+        assert!(one(r#"{"nr":1,"ip":[]}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: ip: "));
+        assert!(one(r#"{"nr":1,"args":["\"/etc\""]}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: args[0]: "));
         assert!(matches!(one("[1]"), Err(TraceError::Json { .. })));
-        assert!(matches!(one(r#"{"syscall":5}"#), Err(TraceError::Json { .. })));
+        assert!(matches!(
+            one(r#"{"syscall":5}"#),
+            Err(TraceError::Json { .. })
+        ));
     }
 
     #[test]
@@ -336,16 +403,29 @@ mod tests {
         let err = one(r#"{"arch":"s390","syscall":"read"}"#).unwrap_err();
         assert!(matches!(err, TraceError::NoTable { .. }), "{err}");
         let e = one(r#"{"arch":"s390","syscall":"read","nr":3}"#).unwrap();
-        assert_eq!(e.sys, SyscallNr { arch: Arch::S390, nr: 3 });
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::S390,
+                nr: 3
+            }
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         // Ignored fields are skipped without recursing: the event just lacks a syscall.
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(matches!(one(&deep), Err(TraceError::MissingSyscall { line: 1 })));
+        assert!(matches!(
+            one(&deep),
+            Err(TraceError::MissingSyscall { line: 1 })
+        ));
         // Inside "args", serde_json's recursion limit turns it into a JSON error.
-        let deep = format!("{{\"nr\":0,\"args\":[{}{}]}}", "[".repeat(100_000), "]".repeat(100_000));
+        let deep = format!(
+            "{{\"nr\":0,\"args\":[{}{}]}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         assert!(matches!(one(&deep), Err(TraceError::Json { .. })));
     }
 }

@@ -111,9 +111,17 @@ pub enum TraceError {
         source: crate::arch::UnknownArch,
     },
     #[error("line {line}: unknown syscall {name:?} on {arch}")]
-    UnknownSyscall { line: usize, name: String, arch: Arch },
+    UnknownSyscall {
+        line: usize,
+        name: String,
+        arch: Arch,
+    },
     #[error("line {line}: no syscall table for {arch}, so {name:?} cannot be numbered; give \"nr\" instead")]
-    NoTable { line: usize, name: String, arch: Arch },
+    NoTable {
+        line: usize,
+        name: String,
+        arch: Arch,
+    },
     #[error("line {line}: \"syscall\": {name:?} is {expected} on {arch}, but \"nr\" is {nr}")]
     NameNumberMismatch {
         line: usize,
@@ -192,10 +200,7 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, TraceError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let good = &bytes[..e.valid_up_to()];
         let line = 1 + good.iter().filter(|b| **b == b'\n').count();
-        let line_start = good
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         TraceError::InvalidUtf8 {
             line,
             column: good.len() - line_start + 1,

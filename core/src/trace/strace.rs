@@ -215,12 +215,7 @@ impl Parser {
     }
 
     /// `NAME(args) = ret`, or `NAME(args <unfinished ...>`.
-    fn call(
-        &mut self,
-        pre: &Prefix<'_>,
-        text: &str,
-        line: usize,
-    ) -> Result<Outcome, TraceError> {
+    fn call(&mut self, pre: &Prefix<'_>, text: &str, line: usize) -> Result<Outcome, TraceError> {
         let body = pre.body;
         let name_len = body
             .bytes()
@@ -301,7 +296,7 @@ impl Parser {
         };
         let name = &rest[..end];
         let tail = &rest[end + " resumed>".len()..];
-        let key = if self.pending.get(&pre.pid).is_some() {
+        let key = if self.pending.contains_key(&pre.pid) {
             Some(pre.pid)
         } else {
             // strace drops the `[pid N]` prefix while only one process is traced, and adds
@@ -378,7 +373,7 @@ impl Parser {
                 return Some(SyscallNr { arch, nr });
             }
         }
-        match syscalls::number_of(arch, name) {
+        match number_of(arch, name) {
             Some(s) => Some(s),
             None => {
                 self.warn(
@@ -398,7 +393,14 @@ impl Parser {
         self.fill_args_for(ev, text, split, line, arch);
     }
 
-    fn fill_args_for(&mut self, ev: &mut Event, text: &str, split: &Split, line: usize, arch: Arch) {
+    fn fill_args_for(
+        &mut self,
+        ev: &mut Event,
+        text: &str,
+        split: &Split,
+        line: usize,
+        arch: Arch,
+    ) {
         if arch == Arch::X86 && ev.name.as_deref() == Some("mmap") {
             // old_mmap takes one pointer to a struct; strace prints the struct's fields.
             return;
@@ -413,8 +415,7 @@ impl Parser {
                 break; // `read(3,  <unfinished ...>`: nothing after the last comma yet.
             }
             let (slot, value) = match named_arg(piece) {
-                Some((n, v)) => match is_clone.then(|| clone_arg_position(arch, n)).flatten()
-                {
+                Some((n, v)) => match is_clone.then(|| clone_arg_position(arch, n)).flatten() {
                     Some(slot) => (slot, v),
                     None => (pos, v),
                 },
@@ -436,6 +437,29 @@ impl Parser {
             );
         }
     }
+}
+
+/// [`syscalls::number_of`] through a per-arch hash index built on first use: strace
+/// files name a syscall on every line, and this keeps that lookup off the profile.
+fn number_of(arch: Arch, name: &str) -> Option<SyscallNr> {
+    use std::sync::OnceLock;
+    type Index = Vec<(u64, &'static str, u32)>;
+    static INDEX: [OnceLock<Index>; Arch::ALL.len()] = [const { OnceLock::new() }; Arch::ALL.len()];
+    let slot = Arch::ALL.iter().position(|a| *a == arch)?;
+    let index = INDEX.get(slot)?.get_or_init(|| {
+        let mut v: Index = syscalls::all(arch)
+            .map(|(s, n)| (super::decode::name_hash(n), n, s.nr))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    let h = super::decode::name_hash(name);
+    let start = index.partition_point(|e| e.0 < h);
+    index[start..]
+        .iter()
+        .take_while(|e| e.0 == h)
+        .find(|e| e.1 == name)
+        .map(|e| SyscallNr { arch, nr: e.2 })
 }
 
 /// Splits the pid, `-t`/`-tt`/`-ttt`/`-r` timestamp and `-i` instruction pointer off a
@@ -551,7 +575,10 @@ fn split_unfinished(s: &str) -> Option<(&str, Ending)> {
 /// `flags=CLONE_VM` -> `("flags", "CLONE_VM")`: a lower-case identifier and `=`.
 fn named_arg(piece: &str) -> Option<(&str, &str)> {
     let b = piece.as_bytes();
-    if !b.first().is_some_and(|c| c.is_ascii_lowercase() || *c == b'_') {
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_lowercase() || *c == b'_')
+    {
         return None;
     }
     let n = b
@@ -745,9 +772,32 @@ mod tests {
     const AT_FDCWD: u64 = (-100i64) as u64;
 
     #[test]
+    fn hashed_syscall_index_agrees_with_the_tables() {
+        for arch in Arch::ALL {
+            for (sys, name) in syscalls::all(arch) {
+                // A name may have two numbers (x32's compat entries); the table's own
+                // lookup decides which, and so must the index.
+                assert_eq!(
+                    number_of(arch, name),
+                    syscalls::number_of(arch, name),
+                    "{arch} {name}"
+                );
+                assert_eq!(number_of(arch, name).map(|s| s.arch), Some(sys.arch));
+            }
+            assert_eq!(number_of(arch, "no_such_call"), None);
+        }
+    }
+
+    #[test]
     fn plain_call() {
         let e = one("openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3\n");
-        assert_eq!(e.sys, SyscallNr { arch: Arch::X86_64, nr: 257 });
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::X86_64,
+                nr: 257
+            }
+        );
         assert_eq!(
             e.args,
             [Some(AT_FDCWD), None, Some(0o2000000), None, None, None]
@@ -789,7 +839,8 @@ mod tests {
 
     #[test]
     fn yy_fds_and_paths_with_parens() {
-        let e = one("6059  connect(5<TCP:[7959]>, {sa_family=AF_INET, sin_port=htons(1)}, 16) = -1");
+        let e =
+            one("6059  connect(5<TCP:[7959]>, {sa_family=AF_INET, sin_port=htons(1)}, 16) = -1");
         assert_eq!(e.args[..3], [Some(5), None, Some(16)]);
         let e = one("read(3</tmp/a)b,c>, \"x\", 1) = 1");
         assert_eq!(e.args[..3], [Some(3), None, Some(1)]);
@@ -805,7 +856,9 @@ mod tests {
         assert_eq!(e.args[..3], [Some(1), None, Some(7)]);
         let e = one("execve(\"/usr/bin/id\", [\"id\"], 0x7ffc381522d8 /* 35 vars */) = 0");
         assert_eq!(e.args[..3], [None, None, Some(0x7ffc_3815_22d8)]);
-        let e = one("newfstatat(3, \"\", {st_mode=S_IFREG|0644, st_size=33699, ...}, AT_EMPTY_PATH) = 0");
+        let e = one(
+            "newfstatat(3, \"\", {st_mode=S_IFREG|0644, st_size=33699, ...}, AT_EMPTY_PATH) = 0",
+        );
         assert_eq!(e.args[..4], [Some(3), None, None, Some(0x1000)]);
         let e = one("read(3, \"\\177ELF\\2\\1\\1\"..., 832) = 832");
         assert_eq!(e.args[..3], [Some(3), None, Some(832)]);
@@ -841,7 +894,14 @@ mod tests {
         let e = one(t);
         assert_eq!(
             e.args,
-            [Some(0x0120_0011), Some(0), None, Some(0x7fb4_7659_8a10), None, None]
+            [
+                Some(0x0120_0011),
+                Some(0),
+                None,
+                Some(0x7fb4_7659_8a10),
+                None,
+                None
+            ]
         );
     }
 
@@ -851,7 +911,14 @@ mod tests {
         let e = one(t);
         assert_eq!(
             e.args,
-            [Some(0x0018_0100), Some(0x7f00), Some(0x10), Some(0x30), Some(0x20), None]
+            [
+                Some(0x0018_0100),
+                Some(0x7f00),
+                Some(0x10),
+                Some(0x30),
+                Some(0x20),
+                None
+            ]
         );
         let e = parse_strace(t, Arch::X86).unwrap().events.remove(0);
         assert_eq!(e.args[3..5], [Some(0x20), Some(0x30)]);
@@ -883,7 +950,10 @@ mod tests {
 ";
         let tr = parse(t);
         assert!(tr.warnings.is_empty(), "{:?}", tr.warnings);
-        assert_eq!(tr.events[0].args[..4], [Some(u64::MAX), None, Some(0), Some(0)]);
+        assert_eq!(
+            tr.events[0].args[..4],
+            [Some(u64::MAX), None, Some(0), Some(0)]
+        );
         // Two candidates: ambiguous, so it is an orphan.
         let t = "[pid 1] read(0,  <unfinished ...>\n[pid 2] read(0,  <unfinished ...>\n<... read resumed>\"\", 1) = 0\n";
         assert_eq!(parse(t).warnings.len(), 1);
@@ -895,7 +965,10 @@ mod tests {
         assert_eq!(tr.events.len(), 1);
         assert_eq!(tr.warnings.len(), 1);
         assert_eq!(tr.warnings[0].line, 1);
-        assert!(matches!(tr.warnings[0].kind, WarningKind::OrphanResumed { .. }));
+        assert!(matches!(
+            tr.warnings[0].kind,
+            WarningKind::OrphanResumed { .. }
+        ));
     }
 
     #[test]
@@ -936,15 +1009,31 @@ strace: Process 7498 attached
         let tr = parse("fooat(1) = 0\nclose(1) = 0\n");
         assert_eq!(tr.events.len(), 1);
         assert_eq!(tr.warnings.len(), 1);
-        assert_eq!(tr.warnings[0].to_string(), "line 1: syscall \"fooat\" is not in the x86_64 table; skipped");
+        assert_eq!(
+            tr.warnings[0].to_string(),
+            "line 1: syscall \"fooat\" is not in the x86_64 table; skipped"
+        );
     }
 
     #[test]
     fn raw_output() {
         let e = one("6051  openat(0xffffff9c, 0x7f07c04f1e4e, 0x80000) = 0x3");
-        assert_eq!(e.args[..3], [Some(0xffff_ff9c), Some(0x7f07_c04f_1e4e), Some(0x80000)]);
+        assert_eq!(
+            e.args[..3],
+            [Some(0xffff_ff9c), Some(0x7f07_c04f_1e4e), Some(0x80000)]
+        );
         let e = one("6051  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7f07c04ee000");
-        assert_eq!(e.args, [Some(0), Some(8192), Some(3), Some(0x22), Some(u64::MAX), Some(0)]);
+        assert_eq!(
+            e.args,
+            [
+                Some(0),
+                Some(8192),
+                Some(3),
+                Some(0x22),
+                Some(u64::MAX),
+                Some(0)
+            ]
+        );
     }
 
     #[test]
@@ -972,7 +1061,10 @@ strace: [ Process PID=10 runs in 64 bit mode. ]
             ]
         );
         let tr = parse("[ Process PID=1 runs in 16 bit mode. ]\nclose(1) = 0\n");
-        assert!(matches!(tr.warnings[0].kind, WarningKind::UnknownPersonality { pid: 1, .. }));
+        assert!(matches!(
+            tr.warnings[0].kind,
+            WarningKind::UnknownPersonality { pid: 1, .. }
+        ));
     }
 
     #[test]
@@ -985,14 +1077,20 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
         let tr = parse(t);
         assert_eq!(tr.events.len(), 2);
         assert_eq!(tr.events[0].line, 1);
-        assert_eq!(tr.events[0].args[..4], [Some(0x0120_0011), Some(0), None, Some(0x7f7b_fd9e_0a10)]);
+        assert_eq!(
+            tr.events[0].args[..4],
+            [Some(0x0120_0011), Some(0), None, Some(0x7f7b_fd9e_0a10)]
+        );
         assert_eq!(tr.events[1].line, 3);
     }
 
     #[test]
     fn truncated_lines() {
-        let err = parse_strace("openat(AT_FDCWD, \"/etc/ld.so\nclose(3) = 0\n", Arch::X86_64)
-            .unwrap_err();
+        let err = parse_strace(
+            "openat(AT_FDCWD, \"/etc/ld.so\nclose(3) = 0\n",
+            Arch::X86_64,
+        )
+        .unwrap_err();
         assert_eq!(err, TraceError::Truncated { line: 1 });
         assert_eq!(
             err.to_string(),
@@ -1004,7 +1102,10 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
         assert_eq!(tr.warnings[0].kind, WarningKind::TruncatedLastLine);
         let err = parse_strace("close(3\nclose(4) = 0", Arch::X86_64).unwrap_err();
         assert_eq!(err.line(), 1);
-        let err = parse_strace("close(0) = 0\n[pid 3] <... read resumed>0, 1\nclose(1) = 0\n", Arch::X86_64);
+        let err = parse_strace(
+            "close(0) = 0\n[pid 3] <... read resumed>0, 1\nclose(1) = 0\n",
+            Arch::X86_64,
+        );
         // orphan resumed: warned and skipped before its own truncation matters
         assert!(err.is_ok());
     }
@@ -1029,7 +1130,10 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
     fn socket_personality_ioctl_decoding_in_context() {
         let e = one("socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3");
         assert_eq!(e.args[..3], [Some(2), Some(0o2000001), Some(6)]);
-        assert_eq!(one("personality(0xffffffff /* PER_??? */) = 0").args[0], Some(0xffff_ffff));
+        assert_eq!(
+            one("personality(0xffffffff /* PER_??? */) = 0").args[0],
+            Some(0xffff_ffff)
+        );
         assert_eq!(one("personality(PER_LINUX) = 0").args[0], Some(0));
         let e = one("ioctl(0, SNDCTL_TMR_TIMEBASE or TCGETS, 0x7ffc) = 0");
         assert_eq!(e.args[..3], [Some(0), Some(0x5401), Some(0x7ffc)]);
@@ -1041,10 +1145,13 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
 
     #[test]
     fn old_mmap_on_i386_is_unknown() {
-        let e = parse_strace("mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3, 0) = 0", Arch::X86)
-            .unwrap()
-            .events
-            .remove(0);
+        let e = parse_strace(
+            "mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3, 0) = 0",
+            Arch::X86,
+        )
+        .unwrap()
+        .events
+        .remove(0);
         assert_eq!(e.args, [None; 6]);
     }
 
@@ -1052,7 +1159,10 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
     fn extra_arguments_warn() {
         let tr = parse("syscall_0x1b4(1, 2, 3, 4, 5, 6, 7, 8) = 0");
         assert_eq!(tr.events[0].args[5], Some(6));
-        assert!(matches!(tr.warnings[0].kind, WarningKind::ExtraArguments { count: 8, .. }));
+        assert!(matches!(
+            tr.warnings[0].kind,
+            WarningKind::ExtraArguments { count: 8, .. }
+        ));
     }
 
     #[test]

@@ -18,24 +18,60 @@ use proptest::prelude::*;
 /// syscall outside the x86_64 table.
 pub(crate) const EXAMPLES: &[(&str, &str, usize)] = &[
     // strace -f -o curl-version.strace curl --version: 583 lines, 1 "+++ exited".
-    ("curl-version.strace", include_str!("../../../examples/curl-version.strace"), 582),
+    (
+        "curl-version.strace",
+        include_str!("../../../examples/curl-version.strace"),
+        582,
+    ),
     // strace -f -o git-status.strace git status: 436 lines, 1 "+++ exited".
-    ("git-status.strace", include_str!("../../../examples/git-status.strace"), 435),
+    (
+        "git-status.strace",
+        include_str!("../../../examples/git-status.strace"),
+        435,
+    ),
     // strace -f sh -c 'echo hi | cat' 2> pid-prefix.strace: [pid N] prefixes, 18
     // unfinished/resumed pairs, two clone lines cut by "strace: Process N attached".
-    ("pid-prefix.strace", include_str!("../../../examples/pid-prefix.strace"), 196),
+    (
+        "pid-prefix.strace",
+        include_str!("../../../examples/pid-prefix.strace"),
+        196,
+    ),
     // strace -f -o python3-pass.strace /usr/bin/python3 -c pass
-    ("python3-pass.strace", include_str!("../../../examples/python3-pass.strace"), 361),
+    (
+        "python3-pass.strace",
+        include_str!("../../../examples/python3-pass.strace"),
+        361,
+    ),
     // strace -f -X raw -o raw-id.strace id
-    ("raw-id.strace", include_str!("../../../examples/raw-id.strace"), 191),
+    (
+        "raw-id.strace",
+        include_str!("../../../examples/raw-id.strace"),
+        191,
+    ),
     // strace -f -tt -T -y -o tt-T-y-pipeline.strace sh -c 'ls / | wc -l': 255 pairs.
-    ("tt-T-y-pipeline.strace", include_str!("../../../examples/tt-T-y-pipeline.strace"), 349),
+    (
+        "tt-T-y-pipeline.strace",
+        include_str!("../../../examples/tt-T-y-pipeline.strace"),
+        349,
+    ),
     // strace -f -ttt -o ttt-date.strace date
-    ("ttt-date.strace", include_str!("../../../examples/ttt-date.strace"), 119),
+    (
+        "ttt-date.strace",
+        include_str!("../../../examples/ttt-date.strace"),
+        119,
+    ),
     // strace -f -yy -o yy-curl.strace curl -s -m 2 http://127.0.0.1:1/
-    ("yy-curl.strace", include_str!("../../../examples/yy-curl.strace"), 495),
+    (
+        "yy-curl.strace",
+        include_str!("../../../examples/yy-curl.strace"),
+        495,
+    ),
     // Hand-written; `grep -c '^{'` = 13.
-    ("denied.jsonl", include_str!("../../../examples/denied.jsonl"), 13),
+    (
+        "denied.jsonl",
+        include_str!("../../../examples/denied.jsonl"),
+        13,
+    ),
 ];
 
 #[test]
@@ -80,7 +116,15 @@ fn denied_jsonl_contents() {
     let names: Vec<String> = t.events.iter().map(|e| e.syscall_name()).collect();
     assert_eq!(
         names[..7],
-        ["ptrace", "unshare", "personality", "personality", "socket", "socket", "clone"]
+        [
+            "ptrace",
+            "unshare",
+            "personality",
+            "personality",
+            "socket",
+            "socket",
+            "clone"
+        ]
     );
     assert_eq!(t.events[0].line, 3);
     assert_eq!(t.events[4].args[..3], [Some(2), Some(0o2000001), Some(6)]);
@@ -129,7 +173,10 @@ fn invalid_utf8_names_line_and_column() {
     let bytes = b"close(0) = 0\nwrite(1, \"\xff\", 1) = 1\n";
     assert_eq!(
         parse_bytes(bytes, Arch::X86_64).unwrap_err(),
-        TraceError::InvalidUtf8 { line: 2, column: 11 }
+        TraceError::InvalidUtf8 {
+            line: 2,
+            column: 11
+        }
     );
     assert_eq!(
         parse_bytes(b"\xc3", Arch::X86_64).unwrap_err().to_string(),
@@ -154,24 +201,50 @@ fn errors_from_both_formats_report_their_line() {
 
 /// A line of a bundled example, damaged in one of several ways.
 fn mutated_line() -> impl Strategy<Value = String> {
-    let lines: Vec<&'static str> = EXAMPLES
-        .iter()
-        .flat_map(|(_, t, _)| t.lines())
-        .collect();
+    let lines: Vec<&'static str> = EXAMPLES.iter().flat_map(|(_, t, _)| t.lines()).collect();
     (
         prop::sample::select(lines),
         0usize..6,
         any::<prop::sample::Index>(),
         any::<prop::sample::Index>(),
         prop::sample::select(vec![
-            "\"", "\\", "(", ")", "<", ">", "[", "]", "{", "}", ",", "/*", "*/", "|", "=",
-            " <unfinished ...>", "<... read resumed>", "é", "\u{0}", "\n", "0x", "-", "...",
+            "\"",
+            "\\",
+            "(",
+            ")",
+            "<",
+            ">",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "/*",
+            "*/",
+            "|",
+            "=",
+            " <unfinished ...>",
+            "<... read resumed>",
+            "é",
+            "\u{0}",
+            "\n",
+            "0x",
+            "-",
+            "...",
         ]),
     )
         .prop_map(|(line, op, i, j, junk)| {
             let chars: Vec<char> = line.chars().collect();
-            let a = if chars.is_empty() { 0 } else { i.index(chars.len() + 1) };
-            let b = if chars.is_empty() { 0 } else { j.index(chars.len() + 1) };
+            let a = if chars.is_empty() {
+                0
+            } else {
+                i.index(chars.len() + 1)
+            };
+            let b = if chars.is_empty() {
+                0
+            } else {
+                j.index(chars.len() + 1)
+            };
             let (lo, hi) = (a.min(b), a.max(b));
             let s: String = match op {
                 0 => chars[..a].iter().collect(),
