@@ -19,16 +19,20 @@ use crate::arch::Arch;
 
 /// The value of one argument as strace printed it, or `None` when it is unknown.
 pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
-    let t = strip_comment(text.trim());
-    if t.is_empty() {
+    let t = text.trim();
+    let first = *t.as_bytes().first()?;
+    if matches!(first, b'"' | b'{' | b'[' | b'~' | b'<' | b'/') {
         return None;
     }
-    let first = t.as_bytes()[0];
-    if first == b'"' || first == b'{' || first == b'[' || first == b'~' || first == b'<' {
-        return None;
+    // Fast path: most arguments are plain numbers.
+    if first.is_ascii_digit() || first == b'-' {
+        if let Some(v) = parse_int(t) {
+            return Some(v);
+        }
     }
+    let t = strip_comment(t);
     // ioctl requests with aliases: "SNDCTL_TMR_TIMEBASE or TCGETS".
-    if t.contains(" or ") {
+    if t.as_bytes().contains(&b' ') && t.contains(" or ") {
         return t
             .split(" or ")
             .find_map(|alt| decode_expr(alt.trim(), arch));
@@ -39,6 +43,9 @@ pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
 /// `0x5401 /* TCGETS */` -> `0x5401`; `0x7ffd /* 36 vars */` -> `0x7ffd`. A value that is
 /// only a comment stays as it is (and decodes to unknown).
 fn strip_comment(t: &str) -> &str {
+    if !t.as_bytes().contains(&b'/') {
+        return t;
+    }
     match t.find("/*") {
         Some(0) | None => t,
         Some(i) => t[..i].trim_end(),
@@ -82,7 +89,12 @@ fn decode_term(term: &str, arch: Arch) -> Option<u64> {
         return Some(v);
     }
     // `21<<MAP_HUGE_SHIFT`
-    if let Some((lhs, rhs)) = term.split_once("<<") {
+    if let Some((lhs, rhs)) = term
+        .as_bytes()
+        .contains(&b'<')
+        .then(|| term.split_once("<<"))
+        .flatten()
+    {
         let v = parse_int(lhs.trim())?;
         let s = match parse_int(rhs.trim()) {
             Some(s) => s,
@@ -272,25 +284,113 @@ fn untabulated(fam: Family, name: &str) -> bool {
     list.iter().any(|p| name.starts_with(p))
 }
 
+/// Which architectures a merged-table entry holds for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Only {
+    All,
+    X86,
+    X86_64,
+}
+
+/// One entry of the merged constant index.
+struct Entry {
+    hash: u64,
+    name: &'static str,
+    value: u64,
+    only: Only,
+}
+
+/// Every table in `tables::COMMON` plus the x86-only ones, with an open-addressing hash
+/// index built once, so a lookup is usually one probe and one string compare (this is
+/// the hot path when reading large strace files).
+struct Merged {
+    entries: Vec<Entry>,
+    /// Power-of-two sized; `u16::MAX` marks an empty slot.
+    slots: Vec<u16>,
+}
+
+const EMPTY: u16 = u16::MAX;
+
+fn merged() -> &'static Merged {
+    static MERGED: std::sync::OnceLock<Merged> = std::sync::OnceLock::new();
+    MERGED.get_or_init(|| {
+        let entries: Vec<Entry> = tables::COMMON
+            .iter()
+            .flat_map(|t| t.iter().map(|&(n, val)| (n, val, Only::All)))
+            .chain(tables::X86.iter().map(|&(n, val)| (n, val, Only::X86)))
+            .chain(
+                tables::X86_64
+                    .iter()
+                    .map(|&(n, val)| (n, val, Only::X86_64)),
+            )
+            .map(|(name, value, only)| Entry {
+                hash: name_hash(name),
+                name,
+                value,
+                only,
+            })
+            .collect();
+        let size = (entries.len() * 4).next_power_of_two();
+        let mut slots = vec![EMPTY; size];
+        for (i, e) in entries.iter().enumerate() {
+            let mut at = e.hash as usize & (size - 1);
+            while slots[at] != EMPTY {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = i as u16;
+        }
+        Merged { entries, slots }
+    })
+}
+
+impl Merged {
+    fn get(&self, name: &str) -> Option<&Entry> {
+        let h = name_hash(name);
+        let mask = self.slots.len() - 1;
+        let mut at = h as usize & mask;
+        loop {
+            let slot = *self.slots.get(at)?;
+            let e = self.entries.get(slot as usize)?;
+            if e.hash == h && e.name == name {
+                return Some(e);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+/// FNV-1a, 64-bit: cheap for the short names strace prints.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// A symbolic constant's value on `arch`.
 pub fn lookup(name: &str, arch: Arch) -> Option<u64> {
     let fam = family(arch);
-    let specific: &[&[(&str, u64)]] = match (fam, arch) {
-        (Family::Arm, _) => &[tables::OPEN_FLAGS_ARM],
-        (Family::Ppc, _) => &[tables::OPEN_FLAGS_PPC],
-        (_, Arch::X86_64 | Arch::X32) => &[tables::X86, tables::X86_64],
-        (_, Arch::X86) => &[tables::X86],
+    let specific: &[(&str, u64)] = match fam {
+        Family::Arm => tables::OPEN_FLAGS_ARM,
+        Family::Ppc => tables::OPEN_FLAGS_PPC,
         _ => &[],
     };
-    for t in specific {
-        if let Some(v) = find(t, name) {
-            return Some(v);
-        }
+    if let Some(v) = find(specific, name) {
+        return Some(v);
     }
     if untabulated(fam, name) {
         return None;
     }
-    tables::COMMON.iter().find_map(|t| find(t, name))
+    let e = merged().get(name)?;
+    let (v, only) = (e.value, e.only);
+    let holds = match only {
+        Only::All => true,
+        Only::X86 => matches!(arch, Arch::X86 | Arch::X86_64 | Arch::X32),
+        Only::X86_64 => matches!(arch, Arch::X86_64 | Arch::X32),
+    };
+    holds.then_some(v)
 }
 
 fn find(table: &[(&str, u64)], name: &str) -> Option<u64> {
@@ -915,6 +1015,15 @@ mod tests {
             for w in t.windows(2) {
                 assert!(w[0].0 < w[1].0, "{} !< {}", w[0].0, w[1].0);
             }
+        }
+    }
+
+    #[test]
+    fn merged_table_has_no_duplicate_names() {
+        let mut names: Vec<&str> = merged().entries.iter().map(|e| e.name).collect();
+        names.sort();
+        for w in names.windows(2) {
+            assert!(w[0] < w[1], "duplicate {}", w[0]);
         }
     }
 

@@ -296,21 +296,26 @@ impl Parser {
         };
         let name = &rest[..end];
         let tail = &rest[end + " resumed>".len()..];
-        let mut p = match self.pending.remove(&pre.pid) {
-            Some(p) => p,
-            // A process printed without a prefix before strace started prefixing.
-            None => match pre.pid.and_then(|_| self.pending.remove(&None)) {
-                Some(p) => p,
-                None => {
-                    self.warn(
-                        line,
-                        WarningKind::OrphanResumed {
-                            name: name.to_string(),
-                        },
-                    );
-                    return Ok(Outcome::Done);
-                }
-            },
+        let key = if self.pending.contains_key(&pre.pid) {
+            Some(pre.pid)
+        } else {
+            // strace drops the `[pid N]` prefix while only one process is traced, and adds
+            // it back when there are more; a thread's execve resumes in the leader's pid.
+            // If exactly one call of this name is pending, it is the one resuming.
+            let mut same = self.pending.iter().filter(|(_, p)| p.name == name);
+            match (same.next(), same.next()) {
+                (Some((k, _)), None) => Some(*k),
+                _ => None,
+            }
+        };
+        let Some(mut p) = key.and_then(|k| self.pending.remove(&k)) else {
+            self.warn(
+                line,
+                WarningKind::OrphanResumed {
+                    name: name.to_string(),
+                },
+            );
+            return Ok(Outcome::Done);
         };
         if p.name != name {
             self.warn(
@@ -368,7 +373,7 @@ impl Parser {
                 return Some(SyscallNr { arch, nr });
             }
         }
-        match syscalls::number_of(arch, name) {
+        match number_of(arch, name) {
             Some(s) => Some(s),
             None => {
                 self.warn(
@@ -432,6 +437,29 @@ impl Parser {
             );
         }
     }
+}
+
+/// [`syscalls::number_of`] through a per-arch hash index built on first use: strace
+/// files name a syscall on every line, and this keeps that lookup off the profile.
+fn number_of(arch: Arch, name: &str) -> Option<SyscallNr> {
+    use std::sync::OnceLock;
+    type Index = Vec<(u64, &'static str, u32)>;
+    static INDEX: [OnceLock<Index>; Arch::ALL.len()] = [const { OnceLock::new() }; Arch::ALL.len()];
+    let slot = Arch::ALL.iter().position(|a| *a == arch)?;
+    let index = INDEX.get(slot)?.get_or_init(|| {
+        let mut v: Index = syscalls::all(arch)
+            .map(|(s, n)| (super::decode::name_hash(n), n, s.nr))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    let h = super::decode::name_hash(name);
+    let start = index.partition_point(|e| e.0 < h);
+    index[start..]
+        .iter()
+        .take_while(|e| e.0 == h)
+        .find(|e| e.1 == name)
+        .map(|e| SyscallNr { arch, nr: e.2 })
 }
 
 /// Splits the pid, `-t`/`-tt`/`-ttt`/`-r` timestamp and `-i` instruction pointer off a
@@ -744,6 +772,23 @@ mod tests {
     const AT_FDCWD: u64 = (-100i64) as u64;
 
     #[test]
+    fn hashed_syscall_index_agrees_with_the_tables() {
+        for arch in Arch::ALL {
+            for (sys, name) in syscalls::all(arch) {
+                // A name may have two numbers (x32's compat entries); the table's own
+                // lookup decides which, and so must the index.
+                assert_eq!(
+                    number_of(arch, name),
+                    syscalls::number_of(arch, name),
+                    "{arch} {name}"
+                );
+                assert_eq!(number_of(arch, name).map(|s| s.arch), Some(sys.arch));
+            }
+            assert_eq!(number_of(arch, "no_such_call"), None);
+        }
+    }
+
+    #[test]
     fn plain_call() {
         let e = one("openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3\n");
         assert_eq!(
@@ -892,6 +937,26 @@ mod tests {
         assert_eq!(tr.events[0].args[0], Some(0));
         assert_eq!(tr.events[1].args[..2], [Some(0), None]);
         assert!(tr.warnings.is_empty());
+    }
+
+    #[test]
+    fn resumed_without_prefix_finds_the_only_pending_call_of_that_name() {
+        // strace stops prefixing once a single process is left.
+        let t = "\
+[pid  7497] wait4(-1,  <unfinished ...>
+[pid  7499] exit_group(0)               = ?
+[pid  7499] +++ exited with 0 +++
+<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 7499
+";
+        let tr = parse(t);
+        assert!(tr.warnings.is_empty(), "{:?}", tr.warnings);
+        assert_eq!(
+            tr.events[0].args[..4],
+            [Some(u64::MAX), None, Some(0), Some(0)]
+        );
+        // Two candidates: ambiguous, so it is an orphan.
+        let t = "[pid 1] read(0,  <unfinished ...>\n[pid 2] read(0,  <unfinished ...>\n<... read resumed>\"\", 1) = 0\n";
+        assert_eq!(parse(t).warnings.len(), 1);
     }
 
     #[test]
