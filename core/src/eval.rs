@@ -13,7 +13,7 @@
 use crate::action::{self, Action, ENOSYS};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::event::{Event, SeccompData};
-use crate::policy::{ArchPolicy, Origin, Policy, Rule};
+use crate::policy::{ArchPolicy, Branch, Decision, Node, Origin, Policy};
 
 /// One filter's (or a stack's) answer for one event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -146,14 +146,23 @@ impl<'p> Evaluator<'p> {
     }
 
     fn table(&self, audit: u32, nr: u32) -> Option<&ArchTable<'p>> {
-        self.tables.iter().find(|t| {
+        let found = self.tables.iter().find(|t| {
             t.audit == audit
                 && match t.arch {
                     Arch::X86_64 => nr & X32_SYSCALL_BIT == 0,
                     Arch::X32 => nr & X32_SYSCALL_BIT != 0,
                     _ => true,
                 }
-        })
+        });
+        if found.is_none() && nr == u32::MAX {
+            // libseccomp sends nr -1 (the "skipped syscall" number) on to the x86_64
+            // checks even when x32 is not in the filter.
+            return self
+                .tables
+                .iter()
+                .find(|t| t.audit == audit && t.arch == Arch::X86_64);
+        }
+        found
     }
 
     /// The return value and what decided it, for fully known data. The hot path.
@@ -171,15 +180,13 @@ impl<'p> Evaluator<'p> {
             .copied()
             .unwrap_or(Slot::Default)
         {
-            Slot::Rules(s) => {
-                let rules = &t.part.syscalls[s as usize].rules;
-                for r in rules {
-                    if r.conds.iter().all(|c| c.holds(data.args[c.arg as usize])) {
-                        return (r.action.to_ret(), &r.origin);
-                    }
-                }
-                self.fallback(t, data.nr)
-            }
+            Slot::Rules(s) => match &t.part.syscalls[s as usize].decision {
+                Decision::Always(action, origin) => (action.to_ret(), origin),
+                Decision::Tree(level) => match first_match(level, &data.args) {
+                    Some((action, origin)) => (action.to_ret(), origin),
+                    None => self.fallback(t, data.nr),
+                },
+            },
             Slot::Default => self.fallback(t, data.nr),
             Slot::Bypass => (Action::ALLOW.to_ret(), &BYPASS),
         }
@@ -187,8 +194,11 @@ impl<'p> Evaluator<'p> {
 
     #[inline]
     fn fallback(&self, t: &ArchTable<'p>, nr: u32) -> (u32, &Origin) {
+        // runc's stub tests x86_64 numbers only without the x32 bit (nr -1 reaches
+        // libseccomp's default through the x86_64 checks).
+        let stub_applies = !(t.arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0);
         match t.part.enosys_above {
-            Some(max) if nr > max => (Action::errno(ENOSYS).to_ret(), &ENOSYS_STUB),
+            Some(max) if nr > max && stub_applies => (Action::errno(ENOSYS).to_ret(), &ENOSYS_STUB),
             _ => (self.policy.default.to_ret(), &self.policy.default_origin),
         }
     }
@@ -209,71 +219,131 @@ impl<'p> Evaluator<'p> {
         if event.args.iter().all(Option::is_some) {
             return Outcome::Known(self.verdict(&data));
         }
-        let rules = self.table(data.arch, data.nr).and_then(|t| {
-            match t.slots.get((data.nr & !X32_SYSCALL_BIT) as usize) {
-                Some(Slot::Rules(s)) => Some(&t.part.syscalls[*s as usize].rules),
+        let tree = self.table(data.arch, data.nr).and_then(|t| {
+            match t.slots.get(slot_index(t.arch, data.nr)) {
+                Some(Slot::Rules(s)) => match &t.part.syscalls[*s as usize].decision {
+                    Decision::Tree(level) => Some((t, level)),
+                    Decision::Always(..) => None,
+                },
                 _ => None,
             }
         });
-        let Some(rules) = rules.filter(|_| !self.policy.unconfined) else {
+        let Some((t, level)) = tree.filter(|_| !self.policy.unconfined) else {
             return Outcome::Known(self.verdict(&data));
         };
-        let mut possible = Vec::new();
         let mut on = Vec::new();
-        for r in rules {
-            match tri_state(r, event) {
-                Some(true) => {
-                    possible.push(self.rule_verdict(r));
-                    return settle(possible, on);
-                }
-                Some(false) => {}
-                None => {
-                    on.extend(
-                        r.conds
-                            .iter()
-                            .map(|c| c.arg)
-                            .filter(|&a| event.args[a as usize].is_none()),
-                    );
-                    possible.push(self.rule_verdict(r));
-                }
-            }
+        let mut possible: Vec<Verdict> = Vec::new();
+        let (fret, forigin) = self.fallback(t, data.nr);
+        for end in possible_matches(level, event, &mut on) {
+            possible.push(match end {
+                Some((action, origin)) => Verdict {
+                    ret: action.to_ret(),
+                    origin: origin.clone(),
+                    filter: None,
+                },
+                None => Verdict {
+                    ret: fret,
+                    origin: forigin.clone(),
+                    filter: None,
+                },
+            });
         }
-        let t = self
-            .table(data.arch, data.nr)
-            .expect("rules came from this table");
-        let (ret, origin) = self.fallback(t, data.nr);
-        possible.push(Verdict {
-            ret,
-            origin: origin.clone(),
-            filter: None,
-        });
         settle(possible, on)
-    }
-
-    fn rule_verdict(&self, r: &Rule) -> Verdict {
-        Verdict {
-            ret: r.action.to_ret(),
-            origin: r.origin.clone(),
-            filter: None,
-        }
     }
 }
 
-/// Whether all of a rule's conditions hold: `None` when that depends on unknown args.
-fn tri_state(r: &Rule, event: &Event) -> Option<bool> {
-    let mut unknown = false;
-    for c in &r.conds {
-        match event.args[c.arg as usize] {
-            Some(v) if !c.holds(v) => return Some(false),
-            Some(_) => {}
-            None => unknown = true,
+/// The first action reached in tree order (libseccomp's `_gen_bpf_chain` semantics):
+/// a node's outcome leads on to the next sibling, to an action, or into a sub-level,
+/// falling off which continues with the next sibling.
+#[inline]
+fn first_match<'a>(level: &'a [Node], args: &[u64; 6]) -> Option<(Action, &'a Origin)> {
+    for n in level {
+        let b = if n.test(args) {
+            &n.on_true
+        } else {
+            &n.on_false
+        };
+        match b {
+            Branch::Next => {}
+            Branch::Decide(a, o) => return Some((*a, o)),
+            Branch::Sub(sub) => {
+                if let Some(hit) = first_match(sub, args) {
+                    return Some(hit);
+                }
+            }
         }
     }
-    if unknown {
-        None
-    } else {
-        Some(true)
+    None
+}
+
+type End<'a> = Option<(Action, &'a Origin)>;
+
+/// Every way [`first_match`] can end when some arguments are unknown (a node on an
+/// unknown argument may go either way); `None` is "fell off the tree". `on` collects the
+/// unknown arguments that were consulted.
+fn possible_matches<'a>(level: &'a [Node], event: &Event, on: &mut Vec<u8>) -> Vec<End<'a>> {
+    struct Walk<'e> {
+        event: &'e Event,
+        budget: usize,
     }
+    impl Walk<'_> {
+        fn go<'a>(
+            &mut self,
+            level: &'a [Node],
+            i: usize,
+            on: &mut Vec<u8>,
+            out: &mut Vec<End<'a>>,
+        ) {
+            if self.budget == 0 {
+                return;
+            }
+            self.budget -= 1;
+            let Some(n) = level.get(i) else {
+                out.push(None);
+                return;
+            };
+            let branches: Vec<&Branch> = match self.event.args[n.arg as usize] {
+                Some(v) => {
+                    let mut args = [0u64; 6];
+                    args[n.arg as usize] = v;
+                    vec![if n.test(&args) {
+                        &n.on_true
+                    } else {
+                        &n.on_false
+                    }]
+                }
+                None => {
+                    on.push(n.arg);
+                    vec![&n.on_true, &n.on_false]
+                }
+            };
+            for b in branches {
+                match b {
+                    Branch::Next => self.go(level, i + 1, on, out),
+                    Branch::Decide(a, o) => out.push(Some((*a, o))),
+                    Branch::Sub(sub) => {
+                        let mut inner = Vec::new();
+                        self.go(sub, 0, on, &mut inner);
+                        for end in inner {
+                            match end {
+                                Some(hit) => out.push(Some(hit)),
+                                None => self.go(level, i + 1, on, out),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // Trees are small; the budget only guards against pathological ones.
+    Walk {
+        event,
+        budget: 100_000,
+    }
+    .go(level, 0, on, &mut out);
+    out.dedup();
+    out
 }
 
 fn settle(mut possible: Vec<Verdict>, mut on: Vec<u8>) -> Outcome {

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use syscage_core::event::SeccompData;
 use syscage_core::policy::Policy;
-use syscage_core::profile::CmpOp;
 use syscage_core::syscalls;
 
 /// `../shared/profiles/NAME` next to the repository, if present. Tests that need it
@@ -27,35 +26,61 @@ pub fn shared_profile(name: &str) -> Option<PathBuf> {
     found
 }
 
-/// Interesting values for an argument compared against `datum` (with `mask` for
-/// MASKED_EQ): the datum and its neighbours, both 32-bit halves flipped, and extremes.
-pub fn boundary_values(op: CmpOp, mask: u64, datum: u64) -> Vec<u64> {
-    let mut v = vec![
-        0,
-        1,
-        u64::MAX,
-        u32::MAX as u64,
-        1 << 32,
-        datum,
-        datum.wrapping_add(1),
-        datum.wrapping_sub(1),
-        datum ^ (1 << 32),
-        datum ^ 0xffff_ffff_0000_0000,
-        datum & 0xffff_ffff,
-    ];
-    if op == CmpOp::MaskedEq {
-        let hit = datum & mask;
-        v.extend([
-            hit,
-            hit | !mask,
-            hit ^ (mask & mask.wrapping_neg()),
-            mask,
-            !mask,
-        ]);
+/// Interesting values for each argument the syscall's decision trees test: every
+/// combination of interesting high words and low words (each tested datum, its
+/// neighbours, the masked-out bits set, and the extremes). Returns `(arg, values)`.
+pub fn argument_values(
+    policies: &[&Policy],
+    arch: syscage_core::arch::Arch,
+    nr: u32,
+) -> Vec<(u8, Vec<u64>)> {
+    let mut his: [Vec<u32>; 6] = Default::default();
+    let mut los: [Vec<u32>; 6] = Default::default();
+    for p in policies {
+        let Some(s) = p
+            .arches
+            .iter()
+            .find(|a| a.arch == arch)
+            .and_then(|a| a.syscall(nr))
+        else {
+            continue;
+        };
+        for n in s.nodes() {
+            let words = if n.hi {
+                &mut his[n.arg as usize]
+            } else {
+                &mut los[n.arg as usize]
+            };
+            words.extend([
+                n.datum,
+                n.datum.wrapping_add(1),
+                n.datum.wrapping_sub(1),
+                n.datum | !n.mask,
+            ]);
+        }
     }
-    v.sort_unstable();
-    v.dedup();
-    v
+    let mut out = Vec::new();
+    for arg in 0..6 {
+        if his[arg].is_empty() && los[arg].is_empty() {
+            continue;
+        }
+        let mut h = std::mem::take(&mut his[arg]);
+        let mut l = std::mem::take(&mut los[arg]);
+        h.extend([0, u32::MAX, 1]);
+        l.extend([0, u32::MAX, 1]);
+        h.sort_unstable();
+        h.dedup();
+        l.sort_unstable();
+        l.dedup();
+        let mut values: Vec<u64> = h
+            .iter()
+            .flat_map(|&hi| l.iter().map(move |&lo| u64::from(hi) << 32 | u64::from(lo)))
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        out.push((arg as u8, values));
+    }
+    out
 }
 
 /// Every `seccomp_data` worth asking both policies about: for each architecture either
@@ -75,14 +100,6 @@ pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
         let base = top & 0x4000_0000;
         nrs.extend((top..top + 8).chain([base + 1023, base + 0xffff, base | 0x3fff_ffff]));
         for nr in nrs {
-            let mut conds = Vec::new();
-            for p in policies {
-                if let Some(part) = p.arches.iter().find(|a| a.arch == arch) {
-                    if let Some(s) = part.syscall(nr) {
-                        conds.extend(s.rules.iter().flat_map(|r| r.conds.iter().copied()));
-                    }
-                }
-            }
             let base_data = SeccompData {
                 nr,
                 arch: arch.audit_arch(),
@@ -90,10 +107,10 @@ pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
                 args: [0; 6],
             };
             out.push(base_data);
-            for c in &conds {
-                for v in boundary_values(c.op, c.mask, c.datum) {
+            for (arg, values) in argument_values(policies, arch, nr) {
+                for v in values {
                     let mut d = base_data;
-                    d.args[c.arg as usize] = v;
+                    d.args[arg as usize] = v;
                     out.push(d);
                 }
             }
@@ -136,10 +153,10 @@ pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
     for policy in policies {
         for part in &policy.arches {
             for s in &part.syscalls {
-                for c in s.rules.iter().flat_map(|r| &r.conds) {
-                    for v in boundary_values(c.op, c.mask, c.datum) {
+                for (arg, values) in argument_values(policies, part.arch, s.nr) {
+                    for v in values {
                         let mut a = args;
-                        a[c.arg as usize] = v;
+                        a[arg as usize] = v;
                         out.push(SeccompData {
                             nr: s.nr,
                             arch: part.arch.audit_arch(),

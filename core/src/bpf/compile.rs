@@ -25,8 +25,7 @@ use std::collections::BTreeMap;
 
 use crate::action::{Action, ENOSYS};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
-use crate::policy::{ArchPolicy, Cond, Policy, Rule, Width};
-use crate::profile::CmpOp;
+use crate::policy::{ArchPolicy, Branch, Decision, Node, Policy, WordOp};
 
 use super::{Insn, Program, MAX_INSNS};
 use super::{BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K};
@@ -37,7 +36,7 @@ use super::{BPF_LD, BPF_RET, BPF_W};
 pub enum CompileError {
     #[error(
         "the compiled filter for {profile} has {len} instructions; the kernel accepts at most {max} \
-         (the profile has {rules} rules over {syscalls} syscalls: split it into stacked profiles \
+         (the profile resolves to {rules} argument tests over {syscalls} syscalls: split it into stacked profiles \
          or merge rules)"
     )]
     TooLong {
@@ -53,14 +52,6 @@ pub enum CompileError {
 
 const OFF_NR: u32 = 0;
 const OFF_ARCH: u32 = 4;
-
-fn arg_lo(i: u8) -> u32 {
-    16 + 8 * u32::from(i)
-}
-
-fn arg_hi(i: u8) -> u32 {
-    arg_lo(i) + 4
-}
 
 /// A jump target in the program being built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -163,6 +154,10 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
         };
         let Some(part) = part else {
             push(lo, Leaf::Ret(bad), &mut out);
+            if lo == X32_SYSCALL_BIT {
+                // libseccomp lets nr -1 through to the x86_64 checks (default action).
+                push(u32::MAX, Leaf::Ret(default), &mut out);
+            }
             continue;
         };
         let fallback = |nr: u32| match part.enosys_above {
@@ -197,9 +192,9 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
             }
             fill_gap(cursor, nr, &mut out);
             let fb = fallback(s.nr);
-            let leaf = match s.rules.first() {
-                Some(r) if r.conds.is_empty() => Leaf::Ret(r.action.to_ret()),
-                _ => Leaf::Rules(i, fb),
+            let leaf = match &s.decision {
+                Decision::Always(action, _) => Leaf::Ret(action.to_ret()),
+                Decision::Tree(_) => Leaf::Rules(i, fb),
             };
             // Rules leaves are never merged with neighbours: they belong to one number.
             if matches!(leaf, Leaf::Rules(..)) {
@@ -224,8 +219,12 @@ impl Builder<'_> {
                 Leaf::Ret(k) => self.goto_ret(*k),
                 Leaf::Rules(i, fallback) => {
                     let part = part_for(*start);
-                    let rules = &part.syscalls[*i].rules;
-                    self.rules(rules, *fallback);
+                    if let Decision::Tree(level) = &part.syscalls[*i].decision {
+                        let exit = self.label();
+                        self.level(level, exit, None);
+                        self.ops.push(Op::Bind(exit));
+                    }
+                    self.goto_ret(*fallback);
                 }
             }
             return;
@@ -239,81 +238,53 @@ impl Builder<'_> {
         self.search(&ranges[mid..], part_for);
     }
 
-    /// The rules of one syscall, first match wins, then `fallback`.
-    fn rules(&mut self, rules: &[Rule], fallback: u32) {
-        for r in rules {
-            let next = self.label();
-            let done = self.ret(r.action.to_ret());
-            for c in &r.conds {
-                self.cond(c, next);
+    /// One level of a syscall's decision tree: each node loads its word (unless A
+    /// already holds it), tests it, and goes on to the next sibling, an action, or a
+    /// sub-level; falling off the level continues at `exit`.
+    fn level(&mut self, nodes: &[Node], exit: Label, mut a_holds: Option<u32>) {
+        for (i, n) in nodes.iter().enumerate() {
+            let next = if i + 1 == nodes.len() {
+                exit
+            } else {
+                self.label()
+            };
+            if a_holds != Some(n.offset()) {
+                self.ld(n.offset());
             }
-            self.ops.push(Op::Ja(done));
-            self.ops.push(Op::Bind(next));
+            if n.mask != u32::MAX {
+                self.ops.push(Op::Stmt(BPF_ALU | BPF_AND | BPF_K, n.mask));
+            }
+            let after_test = (n.mask == u32::MAX).then(|| n.offset());
+            let mut subs: Vec<(Label, &[Node])> = Vec::new();
+            let mut targets = [None, None];
+            for (slot, b) in targets.iter_mut().zip([&n.on_true, &n.on_false]) {
+                *slot = Some(match b {
+                    Branch::Next => next,
+                    Branch::Decide(a, _) => self.ret(a.to_ret()),
+                    Branch::Sub(level) => {
+                        let l = self.label();
+                        subs.push((l, level.as_slice()));
+                        l
+                    }
+                });
+            }
+            let [t, f] = targets;
+            let code = match n.op {
+                WordOp::Eq | WordOp::MaskedEq => BPF_JEQ,
+                WordOp::Gt => BPF_JGT,
+                WordOp::Ge => BPF_JGE,
+            };
+            self.jump(code, n.datum, t, f);
+            for (l, level) in subs {
+                self.ops.push(Op::Bind(l));
+                self.level(level, next, after_test);
+            }
+            if i + 1 < nodes.len() {
+                self.ops.push(Op::Bind(next));
+            }
+            // Several paths reach the next sibling: A is not known there.
+            a_holds = None;
         }
-        self.goto_ret(fallback);
-    }
-
-    /// Falls through when `c` holds, jumps to `fail` when it does not. Clobbers A.
-    fn cond(&mut self, c: &Cond, fail: Label) {
-        let pass = self.label();
-        let hi = (c.datum >> 32) as u32;
-        let lo = c.datum as u32;
-        let wide = c.width == Width::W64;
-        match c.op {
-            CmpOp::Eq => {
-                if wide {
-                    self.ld(arg_hi(c.arg));
-                    self.jump(BPF_JEQ, hi, None, Some(fail));
-                }
-                self.ld(arg_lo(c.arg));
-                self.jump(BPF_JEQ, lo, None, Some(fail));
-            }
-            CmpOp::Ne => {
-                if wide {
-                    self.ld(arg_hi(c.arg));
-                    self.jump(BPF_JEQ, hi, None, Some(pass));
-                }
-                self.ld(arg_lo(c.arg));
-                self.jump(BPF_JEQ, lo, Some(fail), None);
-            }
-            CmpOp::MaskedEq => {
-                let (mhi, mlo) = ((c.mask >> 32) as u32, c.mask as u32);
-                let d = c.datum & c.mask;
-                if wide && mhi != 0 {
-                    self.ld(arg_hi(c.arg));
-                    self.ops.push(Op::Stmt(BPF_ALU | BPF_AND | BPF_K, mhi));
-                    self.jump(BPF_JEQ, (d >> 32) as u32, None, Some(fail));
-                }
-                if mlo != 0 {
-                    self.ld(arg_lo(c.arg));
-                    self.ops.push(Op::Stmt(BPF_ALU | BPF_AND | BPF_K, mlo));
-                    self.jump(BPF_JEQ, d as u32, None, Some(fail));
-                }
-            }
-            CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le => {
-                // v > d, v >= d directly; v < d as !(v >= d), v <= d as !(v > d).
-                let (code, negate) = match c.op {
-                    CmpOp::Gt => (BPF_JGT, false),
-                    CmpOp::Ge => (BPF_JGE, false),
-                    CmpOp::Lt => (BPF_JGE, true),
-                    _ => (BPF_JGT, true),
-                };
-                let (yes, no) = if negate { (fail, pass) } else { (pass, fail) };
-                if wide {
-                    self.ld(arg_hi(c.arg));
-                    // High words decide unless equal.
-                    self.jump(BPF_JGT, hi, Some(yes), None);
-                    self.jump(BPF_JEQ, hi, None, Some(no));
-                }
-                self.ld(arg_lo(c.arg));
-                if negate {
-                    self.jump(code, lo, Some(fail), None);
-                } else {
-                    self.jump(code, lo, None, Some(fail));
-                }
-            }
-        }
-        self.ops.push(Op::Bind(pass));
     }
 }
 
@@ -374,7 +345,7 @@ pub fn compile(policy: &Policy) -> Result<Program, CompileError> {
                 .arches
                 .iter()
                 .flat_map(|a| &a.syscalls)
-                .map(|s| s.rules.len())
+                .map(|s| s.nodes().len().max(1))
                 .sum(),
             syscalls: policy.arches.iter().map(|a| a.syscalls.len()).sum(),
         });

@@ -1,20 +1,23 @@
-//! Step 3 and 4 of resolution: what libseccomp makes of the runtime's rules, per
+//! Steps 3 and 4 of resolution: what libseccomp makes of the runtime's rules, per
 //! architecture, and runc's ENOSYS stub in front of it.
 //!
-//! Sources: libseccomp 2.5.4 `src/db.c` (rule database, `_db_tree_add`), `src/arch-x86.c`
-//! (socketcall/ipc multiplexing), `src/gen_bpf.c` (check order); runc
-//! `libcontainer/seccomp/patchbpf/enosys_linux.go`. See SEMANTICS.md for the measured
-//! behaviour these functions reproduce.
+//! Sources: libseccomp 2.5.4 `src/db.c` (rule database, see [`super::tree`]),
+//! `src/arch-x86.c` (socketcall/ipc multiplexing); runc
+//! `libcontainer/seccomp/patchbpf/enosys_linux.go` (the stub). SEMANTICS.md has the
+//! measurements these reproduce.
 
 use std::collections::BTreeMap;
 
 use crate::action::{Action, ActionKind};
 use crate::arch::Arch;
-use crate::profile::{ArgCond, CmpOp, Profile, Runtime};
+use crate::profile::{CmpOp, Profile, Runtime};
 use crate::syscalls;
 
 use super::convert::{OciFilter, OciRule};
-use super::{ArchPolicy, Cond, Origin, Policy, Rule, SyscallPolicy, Target, Width};
+use super::tree::{self, ArgCmp, Tree};
+use super::{
+    ArchPolicy, Branch, Decision, Node, Origin, Policy, ResolveError, SyscallPolicy, Target,
+};
 
 /// Syscalls the kernel runs without consulting seccomp: (arch, name, first kernel).
 /// kernel/seccomp.c `seccomp_uprobe_exception` (uretprobe since 6.14, uprobe since 6.18).
@@ -23,139 +26,192 @@ const BYPASS: &[(Arch, &str, (u32, u32))] = &[
     (Arch::X86_64, "uprobe", (6, 18)),
 ];
 
-fn cond(c: &ArgCond, arch: Arch) -> Cond {
-    let (width, trunc) = if arch.is_64bit() {
-        (Width::W64, u64::MAX)
-    } else {
-        (Width::W32, 0xffff_ffff)
-    };
-    let (mask, datum) = match c.op {
-        CmpOp::MaskedEq => (c.value & trunc, c.value_two & trunc),
-        _ => (trunc, c.value & trunc),
-    };
-    Cond {
-        arg: c.index as u8,
-        op: c.op,
-        mask,
-        datum,
-        width,
-    }
+fn arg_cmps(rule: &OciRule) -> Vec<ArgCmp> {
+    rule.conds
+        .iter()
+        .map(|c| ArgCmp {
+            arg: c.index as u8,
+            op: c.op,
+            a: c.value,
+            b: c.value_two,
+        })
+        .collect()
 }
 
-/// The rules one architecture gets from the runtime's rule list, grouped by number in
-/// the order they were added.
-fn per_arch_rules(arch: Arch, rules: &[OciRule]) -> BTreeMap<u32, (String, Vec<Rule>)> {
-    let mut by_nr: BTreeMap<u32, (String, Vec<Rule>)> = BTreeMap::new();
-    for r in rules {
-        let origin = Origin::Rule {
-            pointer: r.pointer.clone(),
-            name: r.name.clone(),
+/// The trees of one architecture, by number, built from the runtime's rules in order.
+fn per_arch_trees(
+    arch: Arch,
+    rules: &[OciRule],
+    profile: &Profile,
+) -> Result<BTreeMap<u32, (String, Tree)>, ResolveError> {
+    let mut trees: BTreeMap<u32, (String, Tree)> = BTreeMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        let act = tree::Act {
+            ret: r.action.to_ret(),
+            rule: i,
         };
-        let conds: Vec<Cond> = r.conds.iter().map(|c| cond(c, arch)).collect();
+        let conds = arg_cmps(r);
+        let mut targets: Vec<(u32, String, Vec<ArgCmp>)> = Vec::new();
         if let Some(sys) = syscalls::number_of(arch, &r.name) {
-            by_nr
-                .entry(sys.nr)
-                .or_insert_with(|| (r.name.clone(), Vec::new()))
-                .1
-                .push(Rule {
-                    conds: conds.clone(),
-                    action: r.action,
-                    origin: origin.clone(),
-                });
+            targets.push((sys.nr, r.name.clone(), conds.clone()));
         }
-        // i386: libseccomp also adds the rule to the multiplexer, with `arg0 == call`
-        // and the rule's own conditions unchanged (same argument indices).
+        // i386: the rule also goes onto the multiplexer, with `arg0 == SYS_xxx` in place
+        // of the rule's own arg0 condition; conditions on arg1..arg5 stay, unshifted.
         if let Some(m) = syscalls::multiplexed(arch, &r.name) {
             if let Some(via) = syscalls::number_of(arch, m.via) {
-                let mut mconds = vec![Cond {
+                let mut mconds: Vec<ArgCmp> =
+                    conds.iter().filter(|c| c.arg != 0).copied().collect();
+                mconds.push(ArgCmp {
                     arg: 0,
                     op: CmpOp::Eq,
-                    mask: 0xffff_ffff,
-                    datum: u64::from(m.call),
-                    width: Width::W32,
-                }];
-                mconds.extend(conds);
-                by_nr
-                    .entry(via.nr)
-                    .or_insert_with(|| (m.via.to_string(), Vec::new()))
-                    .1
-                    .push(Rule {
-                        conds: mconds,
-                        action: r.action,
-                        origin,
-                    });
+                    a: u64::from(m.call),
+                    b: 0,
+                });
+                targets.push((via.nr, m.via.to_string(), mconds));
+            }
+        }
+        for (nr, name, conds) in targets {
+            let (_, t) = trees
+                .entry(nr)
+                .or_insert_with(|| (name, Tree::new(arch.is_64bit())));
+            if t.add(act, &conds).is_err() {
+                let other = rules
+                    .iter()
+                    .take(i)
+                    .rev()
+                    .find(|o| o.name == r.name && o.action != r.action)
+                    .map_or_else(|| "an earlier rule".to_string(), |o| o.pointer.clone());
+                return Err(ResolveError::Conflict {
+                    profile: profile.source.clone(),
+                    pointer: r.pointer.clone(),
+                    name: r.name.clone(),
+                    arch,
+                    other,
+                });
             }
         }
     }
-    by_nr
+    Ok(trees)
 }
 
-/// libseccomp's combination of the rules of one syscall into the order its filter
-/// checks them: an unconditional rule decides alone; otherwise conditional rules are
-/// checked in the order they were added.
-fn combine(mut rules: Vec<Rule>) -> Vec<Rule> {
-    if let Some(i) = rules.iter().position(|r| r.conds.is_empty()) {
-        return vec![rules.swap_remove(i)];
+fn origin(rules: &[OciRule], i: usize) -> Origin {
+    Origin::Rule {
+        pointer: rules[i].pointer.clone(),
+        name: rules[i].name.clone(),
     }
-    rules
 }
 
-pub(super) fn build(profile: &Profile, target: &Target, oci: OciFilter) -> Policy {
+/// The live part of a libseccomp tree as an owned [`Decision`].
+fn decision(t: &Tree, rules: &[OciRule]) -> Decision {
+    let action = |a: tree::Act| {
+        (
+            Action::from_ret(a.ret).expect("rules carry valid actions"),
+            origin(rules, a.rule),
+        )
+    };
+    if let Some(a) = t.unconditional() {
+        let (act, o) = action(a);
+        return Decision::Always(act, o);
+    }
+    fn level(
+        t: &Tree,
+        first: Option<usize>,
+        conv: &dyn Fn(tree::Act) -> (Action, Origin),
+    ) -> Vec<Node> {
+        let mut out = Vec::new();
+        let mut cur = first;
+        while let Some(id) = cur {
+            let n = t.node(id);
+            let branch = |sub: Option<usize>, act: Option<tree::Act>| match (sub, act) {
+                (Some(s), _) => Branch::Sub(level(t, Some(s), conv)),
+                (None, Some(a)) => {
+                    let (act, o) = conv(a);
+                    Branch::Decide(act, o)
+                }
+                (None, None) => Branch::Next,
+            };
+            out.push(Node {
+                arg: n.arg,
+                hi: n.hi,
+                op: n.op,
+                mask: n.mask,
+                datum: n.datum,
+                on_true: branch(n.nxt_t, n.act_t),
+                on_false: branch(n.nxt_f, n.act_f),
+            });
+            cur = n.lvl_nxt;
+        }
+        out
+    }
+    Decision::Tree(level(t, t.first(), &action))
+}
+
+/// runc's stub maximum for `arch`: the highest number of any name the profile's
+/// (moby-filtered) rules mention, skipped rules included; i386's multiplexed calls do
+/// not count (libseccomp resolves them to pseudo-numbers there).
+fn stub_max(arch: Arch, names: &[String]) -> Option<u32> {
+    names
+        .iter()
+        .filter(|n| syscalls::multiplexed(arch, n).is_none())
+        .filter_map(|n| syscalls::number_of(arch, n))
+        .map(|s| s.nr)
+        .max()
+}
+
+pub(super) fn build(
+    profile: &Profile,
+    target: &Target,
+    oci: OciFilter,
+) -> Result<Policy, ResolveError> {
     let unconfined = profile.is_unconfined();
     let stub = target.runtime == Runtime::Runc
         && !matches!(
             oci.default.kind,
             ActionKind::Allow | ActionKind::Log | ActionKind::Trace
         );
-    let arches = oci
-        .arches
-        .iter()
-        .map(|&arch| {
-            let by_nr = per_arch_rules(arch, &oci.rules);
-            let enosys_above = if stub {
-                by_nr.keys().next_back().copied()
-            } else {
-                None
-            };
-            let bypass = BYPASS
-                .iter()
-                .filter(|(a, _, (maj, min))| {
-                    *a == arch && (target.kernel.major, target.kernel.minor) >= (*maj, *min)
+    let mut arches = Vec::new();
+    for &arch in &oci.arches {
+        let trees = per_arch_trees(arch, &oci.rules, profile)?;
+        let enosys_above = if stub {
+            stub_max(arch, &oci.all_names)
+        } else {
+            None
+        };
+        let bypass = BYPASS
+            .iter()
+            .filter(|(a, _, (maj, min))| {
+                *a == arch && (target.kernel.major, target.kernel.minor) >= (*maj, *min)
+            })
+            .filter_map(|(a, name, _)| syscalls::number_of(*a, name).map(|s| s.nr))
+            .collect();
+        arches.push(ArchPolicy {
+            arch,
+            syscalls: trees
+                .into_iter()
+                .map(|(nr, (name, t))| SyscallPolicy {
+                    nr,
+                    name,
+                    decision: decision(&t, &oci.rules),
+                    libseccomp_codegen_may_differ: t.codegen_may_differ(),
                 })
-                .filter_map(|(a, name, _)| syscalls::number_of(*a, name).map(|s| s.nr))
-                .collect();
-            ArchPolicy {
-                arch,
-                syscalls: by_nr
-                    .into_iter()
-                    .map(|(nr, (name, rules))| SyscallPolicy {
-                        nr,
-                        name,
-                        rules: combine(rules),
-                    })
-                    .collect(),
-                enosys_above,
-                bypass,
-            }
-        })
-        .collect();
-    Policy {
+                .collect(),
+            enosys_above,
+            bypass,
+        });
+    }
+    Ok(Policy {
         source: profile.source.clone(),
         default: oci.default,
-        default_origin: super::Origin::Default {
-            pointer: default_pointer(profile),
+        default_origin: Origin::Default {
+            pointer: match profile.format {
+                crate::profile::Format::OciBundle => "/linux/seccomp/defaultAction".into(),
+                _ => "/defaultAction".into(),
+            },
         },
         bad_arch: Action::KILL_THREAD,
         arches,
         target: target.clone(),
         unconfined,
         warnings: oci.warnings,
-    }
-}
-
-fn default_pointer(profile: &Profile) -> String {
-    match profile.format {
-        crate::profile::Format::OciBundle => "/linux/seccomp/defaultAction".into(),
-        _ => "/defaultAction".into(),
-    }
+    })
 }

@@ -29,6 +29,9 @@ pub(super) struct OciFilter {
     pub arches: Vec<Arch>,
     pub default: Action,
     pub rules: Vec<OciRule>,
+    /// Every syscall name of the rules the runtime saw, skipped ones included (runc's
+    /// ENOSYS stub counts them).
+    pub all_names: Vec<String>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -80,10 +83,12 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
     }
     let default = runtime_action(profile.default_action, profile.default_errno_ret);
     let mut rules = Vec::new();
+    let mut all_names = Vec::new();
     for rule in &profile.syscalls {
         if profile.format == Format::Docker && !moby_keeps(rule, target) {
             continue;
         }
+        all_names.extend(rule.names.iter().cloned());
         let action = runtime_action(rule.action, rule.errno_ret);
         // runc (matchCall) and crun both skip a rule whose action, data included, is the
         // default action; libseccomp would refuse it.
@@ -119,6 +124,7 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
         arches,
         default,
         rules,
+        all_names,
         warnings,
     })
 }

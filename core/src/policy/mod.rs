@@ -15,11 +15,15 @@
 //!    `ERRNO(ENOSYS)`.
 //!
 //! The result, [`Policy`], is a pure decision structure: for each architecture, for each
-//! syscall number, an ordered list of rules (first match wins) and a fallback. Every rule
-//! keeps its [`Origin`], the JSON pointer of the profile rule it came from. Evaluating a
+//! syscall number, either an unconditional action or libseccomp's tree of argument-word
+//! tests ([`tree`]), and a fallback. Every action keeps its [`Origin`], the JSON pointer
+//! of the profile rule it came from. Evaluating a
 //! policy is [`crate::eval`]'s job; compiling it, [`crate::bpf`]'s.
 
 mod combine;
+mod tree;
+
+pub use tree::WordOp;
 mod convert;
 
 use std::collections::BTreeSet;
@@ -27,7 +31,7 @@ use std::fmt;
 
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::profile::{CmpOp, Diagnostic, KernelVersion, Profile, Runtime};
+use crate::profile::{Diagnostic, KernelVersion, Profile, Runtime};
 
 pub use convert::OciRule;
 
@@ -123,66 +127,86 @@ impl fmt::Display for Origin {
     }
 }
 
-/// Whether an argument is compared as 64 bits or as its low 32 bits (32-bit ABIs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Width {
-    W32,
-    W64,
-}
-
-/// One argument comparison, normalized: `MASKED_EQ` keeps its mask in `mask`; for every
-/// other operator `mask` is all ones. On 32-bit ABIs `datum` and `mask` are already
-/// truncated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Cond {
-    pub arg: u8,
-    pub op: CmpOp,
-    pub mask: u64,
-    pub datum: u64,
-    pub width: Width,
-}
-
-impl Cond {
-    /// Whether the condition holds for argument value `v`.
-    #[inline]
-    pub fn holds(&self, v: u64) -> bool {
-        let v = match self.width {
-            Width::W64 => v,
-            Width::W32 => v & 0xffff_ffff,
-        };
-        match self.op {
-            CmpOp::Ne => v != self.datum,
-            CmpOp::Lt => v < self.datum,
-            CmpOp::Le => v <= self.datum,
-            CmpOp::Eq => v == self.datum,
-            CmpOp::Ge => v >= self.datum,
-            CmpOp::Gt => v > self.datum,
-            CmpOp::MaskedEq => v & self.mask == self.datum & self.mask,
-        }
-    }
-}
-
-impl fmt::Display for Cond {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.op {
-            CmpOp::MaskedEq => write!(
-                f,
-                "(args[{}] & {:#x}) == {:#x}",
-                self.arg,
-                self.mask,
-                self.datum & self.mask
-            ),
-            op => write!(f, "args[{}] {} {:#x}", self.arg, op.symbol(), self.datum),
-        }
-    }
-}
-
-/// A rule of one syscall: all conditions must hold (an empty list always holds).
+/// One node of a syscall's decision tree: a test on one 32-bit word of an argument,
+/// `(word & mask) OP datum`, and what each outcome leads to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
-    pub conds: Vec<Cond>,
-    pub action: Action,
-    pub origin: Origin,
+pub struct Node {
+    pub arg: u8,
+    /// The high word of the argument (64-bit ABIs); otherwise the low word.
+    pub hi: bool,
+    pub op: WordOp,
+    pub mask: u32,
+    pub datum: u32,
+    pub on_true: Branch,
+    pub on_false: Branch,
+}
+
+impl Node {
+    /// `seccomp_data` offset of the word this node tests.
+    pub fn offset(&self) -> u32 {
+        16 + 8 * u32::from(self.arg) + if self.hi { 4 } else { 0 }
+    }
+
+    #[inline]
+    pub fn word(&self, args: &[u64; 6]) -> u32 {
+        let v = args[self.arg as usize];
+        if self.hi {
+            (v >> 32) as u32
+        } else {
+            v as u32
+        }
+    }
+
+    #[inline]
+    pub fn test(&self, args: &[u64; 6]) -> bool {
+        let w = self.word(args) & self.mask;
+        match self.op {
+            WordOp::Eq | WordOp::MaskedEq => w == self.datum,
+            WordOp::Gt => w > self.datum,
+            WordOp::Ge => w >= self.datum,
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let half = if self.hi { "high" } else { "low" };
+        let op = match self.op {
+            WordOp::Eq | WordOp::MaskedEq => "==",
+            WordOp::Gt => ">",
+            WordOp::Ge => ">=",
+        };
+        if self.mask == u32::MAX {
+            write!(f, "args[{}].{half} {op} {:#x}", self.arg, self.datum)
+        } else {
+            write!(
+                f,
+                "(args[{}].{half} & {:#x}) {op} {:#x}",
+                self.arg, self.mask, self.datum
+            )
+        }
+    }
+}
+
+/// Where an outcome of a node leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Branch {
+    /// On to the next node of the same level (or, past the last, back up a level).
+    Next,
+    /// The rule's action: the decision is made.
+    Decide(Action, Origin),
+    /// Into a deeper level.
+    Sub(Vec<Node>),
+}
+
+/// How a syscall is decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// An unconditional rule: arguments do not matter.
+    Always(Action, Origin),
+    /// libseccomp's rule tree: the first action reached in tree order decides; when
+    /// none is, the policy's fallback does.
+    Tree(Vec<Node>),
 }
 
 /// Everything the filter decides for one syscall number.
@@ -191,9 +215,31 @@ pub struct SyscallPolicy {
     /// As `seccomp_data.nr` carries it (x32 numbers include the x32 bit).
     pub nr: u32,
     pub name: String,
-    /// In the order the filter checks them; the first that holds decides. When none
-    /// holds, the policy's default decides.
-    pub rules: Vec<Rule>,
+    pub decision: Decision,
+    /// libseccomp 2.5.4's code generator may test a stale accumulator for this tree,
+    /// so its exported filter can disagree with the tree (SEMANTICS.md).
+    pub libseccomp_codegen_may_differ: bool,
+}
+
+impl SyscallPolicy {
+    /// Every node of the tree, depth first.
+    pub fn nodes(&self) -> Vec<&Node> {
+        fn walk<'a>(level: &'a [Node], out: &mut Vec<&'a Node>) {
+            for n in level {
+                out.push(n);
+                for b in [&n.on_true, &n.on_false] {
+                    if let Branch::Sub(l) = b {
+                        walk(l, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Decision::Tree(level) = &self.decision {
+            walk(level, &mut out);
+        }
+        out
+    }
 }
 
 /// The part of a filter for one architecture.
@@ -248,10 +294,10 @@ impl Policy {
         if part.bypass.contains(&nr) {
             return None;
         }
-        match part.syscall(nr).map(|s| s.rules.as_slice()) {
-            Some([first, ..]) if first.conds.is_empty() => Some(first.action),
-            Some([_, ..]) => None,
-            _ => Some(match part.enosys_above {
+        match part.syscall(nr).map(|s| &s.decision) {
+            Some(Decision::Always(action, _)) => Some(*action),
+            Some(Decision::Tree(_)) => None,
+            None => Some(match part.enosys_above {
                 Some(max) if nr > max => Action::errno(crate::action::ENOSYS),
                 _ => self.default,
             }),
@@ -270,10 +316,23 @@ impl Policy {
 pub enum ResolveError {
     #[error("{0}")]
     Invalid(Diagnostic),
+    /// libseccomp refuses a rule (EEXIST), so the runtime refuses the container.
+    #[error(
+        "{profile}: {pointer}: libseccomp refuses this rule for {name} on {arch} (EEXIST): it \
+         conflicts with the rule at {other}, which tests the same arguments with another \
+         action; the runtime would fail to start the container"
+    )]
+    Conflict {
+        profile: String,
+        pointer: String,
+        name: String,
+        arch: Arch,
+        other: String,
+    },
 }
 
 /// Resolves `profile` for `target`.
 pub fn resolve(profile: &Profile, target: &Target) -> Result<Policy, ResolveError> {
     let oci = convert::to_oci_filter(profile, target)?;
-    Ok(combine::build(profile, target, oci))
+    combine::build(profile, target, oci)
 }

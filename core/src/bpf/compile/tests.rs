@@ -187,7 +187,7 @@ fn too_long_is_a_clear_error() {
     let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     let e = compile(&policy).unwrap_err().to_string();
     assert!(
-        e.contains("big.json") && e.contains("at most 4096") && e.contains("3000 rules"),
+        e.contains("big.json") && e.contains("at most 4096") && e.contains("3001 argument tests"),
         "{e}"
     );
 }
