@@ -12,6 +12,8 @@ pub mod asm;
 pub mod disasm;
 pub mod export;
 pub mod interp;
+#[cfg(test)]
+pub(crate) mod testgen;
 pub mod validate;
 
 pub use interp::{run, run_traced, Outcome};

@@ -495,6 +495,33 @@ mod tests {
         assert!(validate(&p(&[st(0), ret(), ld(0), ret()])).is_ok());
     }
 
+    proptest::proptest! {
+        /// Mutating one field of a valid program: whatever the validator still accepts,
+        /// the plain reference semantics can run without ever going wrong.
+        #[test]
+        fn accepted_mutants_are_safe_to_run(
+            p in super::super::testgen::valid_program(),
+            at in 0usize..64,
+            field in 0u8..4,
+            value in proptest::prelude::any::<u32>(),
+            d in super::super::testgen::seccomp_data(),
+        ) {
+            let mut insns = p.0.clone();
+            let at = at % insns.len();
+            let i = &mut insns[at];
+            match field {
+                0 => i.code = value as u16 & 0xff,
+                1 => i.jt = value as u8,
+                2 => i.jf = value as u8,
+                _ => i.k = if value % 2 == 0 { value % 80 } else { value },
+            }
+            let m = Program(insns);
+            if validate(&m).is_ok() {
+                proptest::prop_assert!(super::super::testgen::reference_run(&m, &d).is_some());
+            }
+        }
+    }
+
     #[test]
     fn error_messages_name_index_and_reason() {
         let e = validate(&p(&[ret(), Insn::stmt(LD_ABS, 2), ret()])).unwrap_err();
