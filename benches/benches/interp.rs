@@ -35,7 +35,11 @@ fn bench(c: &mut Criterion) {
     let events: Vec<SeccompData> = (0..1024u32)
         .map(|i| SeccompData {
             nr: (i.wrapping_mul(2_654_435_761) >> 7) % 460,
-            arch: if i % 97 == 0 { 0x4000_0003 } else { 0xc000_003e },
+            arch: if i % 97 == 0 {
+                0x4000_0003
+            } else {
+                0xc000_003e
+            },
             instruction_pointer: 0,
             args: [u64::from(i); 6],
         })

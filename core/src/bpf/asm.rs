@@ -58,9 +58,13 @@ pub enum AsmFault {
     UnknownTarget(String),
     #[error("jump target {target} is not after this instruction (BPF jumps go forward only)")]
     Backward { target: usize },
-    #[error("jump to {target} is {offset} instructions ahead; a conditional jump reaches at most 255")]
+    #[error(
+        "jump to {target} is {offset} instructions ahead; a conditional jump reaches at most 255"
+    )]
     TooFar { target: usize, offset: u64 },
-    #[error("the pseudo-C says {pseudo} but the raw fields say {raw}; fix one or delete the raw fields")]
+    #[error(
+        "the pseudo-C says {pseudo} but the raw fields say {raw}; fix one or delete the raw fields"
+    )]
     Mismatch { pseudo: String, raw: String },
 }
 
@@ -113,8 +117,7 @@ fn parse_const(s: &str) -> Result<u32, String> {
 
 fn is_label(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
 
@@ -395,35 +398,33 @@ fn parse_if(r: &str, cx: &Ctx) -> Result<Insn, AsmFault> {
         None => (tail, None),
     };
 
-    let (o, negated, rhs) = if let Some(inner) = cond
-        .strip_prefix("!(")
-        .and_then(|c| c.strip_suffix(')'))
-    {
-        let rhs = inner
-            .trim()
-            .strip_prefix("A &")
-            .ok_or_else(|| bad("expected !(A & v)"))?;
-        (BPF_JSET, true, rhs)
-    } else {
-        let rest = cond
-            .strip_prefix('A')
-            .ok_or_else(|| bad("conditions compare A"))?
-            .trim_start();
-        const CMPS: [(&str, u16, bool); 7] = [
-            ("==", BPF_JEQ, false),
-            ("!=", BPF_JEQ, true),
-            (">=", BPF_JGE, false),
-            ("<=", BPF_JGT, true),
-            (">", BPF_JGT, false),
-            ("<", BPF_JGE, true),
-            ("&", BPF_JSET, false),
-        ];
-        let (sym, o, neg) = CMPS
-            .iter()
-            .find(|(sym, ..)| rest.starts_with(sym))
-            .ok_or_else(|| bad(format!("unknown comparison in {cond:?}")))?;
-        (*o, *neg, &rest[sym.len()..])
-    };
+    let (o, negated, rhs) =
+        if let Some(inner) = cond.strip_prefix("!(").and_then(|c| c.strip_suffix(')')) {
+            let rhs = inner
+                .trim()
+                .strip_prefix("A &")
+                .ok_or_else(|| bad("expected !(A & v)"))?;
+            (BPF_JSET, true, rhs)
+        } else {
+            let rest = cond
+                .strip_prefix('A')
+                .ok_or_else(|| bad("conditions compare A"))?
+                .trim_start();
+            const CMPS: [(&str, u16, bool); 7] = [
+                ("==", BPF_JEQ, false),
+                ("!=", BPF_JEQ, true),
+                (">=", BPF_JGE, false),
+                ("<=", BPF_JGT, true),
+                (">", BPF_JGT, false),
+                ("<", BPF_JGE, true),
+                ("&", BPF_JSET, false),
+            ];
+            let (sym, o, neg) = CMPS
+                .iter()
+                .find(|(sym, ..)| rest.starts_with(sym))
+                .ok_or_else(|| bad(format!("unknown comparison in {cond:?}")))?;
+            (*o, *neg, &rest[sym.len()..])
+        };
     let rhs = rhs.trim();
     let (s, k) = if rhs == "X" {
         (BPF_X, 0)
@@ -439,11 +440,7 @@ fn parse_if(r: &str, cx: &Ctx) -> Result<Insn, AsmFault> {
     if t_else.is_some() && negated {
         return Err(bad("write 'else' only after a positive condition"));
     }
-    let (jt, jf) = if negated {
-        (0, first)
-    } else {
-        (first, second)
-    };
+    let (jt, jf) = if negated { (0, first) } else { (first, second) };
     Ok(Insn::jump(code, k, jt, jf))
 }
 
@@ -604,16 +601,19 @@ mod tests {
         assert_eq!(
             codes,
             vec![
-                0x20, 0x20, 0x20, 0x80, 0x81, 0x00, 0x01, 0x02, 0x03, 0x60, 0x61, 0x87, 0x07,
-                0x84, 0x04, 0x1c, 0x24, 0x34, 0x94, 0x54, 0x4c, 0xa4, 0x64, 0x7c, 0x25, 0x2d,
-                0x45, 0x35, 0x06
+                0x20, 0x20, 0x20, 0x80, 0x81, 0x00, 0x01, 0x02, 0x03, 0x60, 0x61, 0x87, 0x07, 0x84,
+                0x04, 0x1c, 0x24, 0x34, 0x94, 0x54, 0x4c, 0xa4, 0x64, 0x7c, 0x25, 0x2d, 0x45, 0x35,
+                0x06
             ]
         );
         assert_eq!(p.insns()[0].k, 60);
         assert_eq!(p.insns()[1].k, 8);
         assert_eq!((p.insns()[24].jt, p.insns()[24].jf), (1, 2));
         assert_eq!((p.insns()[25].jt, p.insns()[25].jf), (0, 1));
-        assert_eq!((p.insns()[26].jt, p.insns()[26].jf, p.insns()[26].k), (0, 1, 4));
+        assert_eq!(
+            (p.insns()[26].jt, p.insns()[26].jf, p.insns()[26].k),
+            (0, 1, 4)
+        );
         assert_eq!(p.insns()[28].k, 0x7ff0_0003);
     }
 

@@ -58,8 +58,7 @@ pub enum Kind {
 impl Kind {
     pub fn of(code: u16) -> Kind {
         const ALU_OPS: [u16; 10] = [
-            BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH,
-            BPF_RSH,
+            BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH,
         ];
         const JMP_OPS: [u16; 4] = [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET];
         match code {
@@ -152,7 +151,7 @@ pub fn audit_arch_value(name: &str) -> Option<u32> {
 
 /// The name of the `seccomp_data` word at byte `k`, e.g. `args[2] (high)`.
 pub fn field_name(k: u32) -> Option<String> {
-    if k % 4 != 0 || k >= 64 {
+    if k & 3 != 0 || k >= 64 {
         return None;
     }
     Some(match k {
@@ -161,7 +160,7 @@ pub fn field_name(k: u32) -> Option<String> {
         8 => "instruction_pointer (low)".to_string(),
         12 => "instruction_pointer (high)".to_string(),
         _ => {
-            let half = if (k - 16) % 8 == 0 { "low" } else { "high" };
+            let half = if (k - 16) & 7 == 0 { "low" } else { "high" };
             format!("args[{}] ({half})", (k - 16) / 8)
         }
     })
@@ -492,9 +491,15 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0),
         ]);
         let lines = pseudo_c(&p, &DisasmOptions::default());
-        assert_eq!(lines[3], "if (A == 11 /* munmap */) goto 0009 else goto 0010");
+        assert_eq!(
+            lines[3],
+            "if (A == 11 /* munmap */) goto 0009 else goto 0010"
+        );
         assert_eq!(lines[5], "if (A != AUDIT_ARCH_I386) goto 0009");
-        assert_eq!(lines[7], "if (A == 11 /* execve */) goto 0009 else goto 0010");
+        assert_eq!(
+            lines[7],
+            "if (A == 11 /* execve */) goto 0009 else goto 0010"
+        );
         assert_eq!(lines[9], "if (A != 11) goto 0011");
     }
 

@@ -158,7 +158,11 @@ pub fn to_c(prog: &Program, opts: &ExportOptions) -> String {
         } else {
             format!("BPF_STMT({}, {})", c_opcode(i.code), c_k(*i))
         };
-        let _ = writeln!(out, "\t/* {pc:04} */ {body}, /* {} */", c.replace("*/", "* /"));
+        let _ = writeln!(
+            out,
+            "\t/* {pc:04} */ {body}, /* {} */",
+            c.replace("*/", "* /")
+        );
     }
     out.push_str("};\n");
     out
@@ -221,7 +225,10 @@ struct sock_filter filter[] = {
     #[test]
     fn rust_array() {
         let r = to_rust(&example(), &ExportOptions::default(), "libc::sock_filter");
-        assert!(r.starts_with("pub const FILTER: [libc::sock_filter; 6] = [\n"), "{r}");
+        assert!(
+            r.starts_with("pub const FILTER: [libc::sock_filter; 6] = [\n"),
+            "{r}"
+        );
         assert!(r.contains(
             "    libc::sock_filter { code: 0x0020, jt: 0, jf: 0, k: 0x00000004 }, // 0000: A = arch\n"
         ));

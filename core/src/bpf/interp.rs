@@ -73,15 +73,14 @@ pub(crate) enum Op {
     RshX,
     Neg,
     Ja(u32),
-    /// Every conditional jump is one op, so dispatch does not depend on which
-    /// comparison a filter uses and the data-dependent part stays branch-free.
-    /// `cond`: bits 0-1 pick the test (see [`cond_taken`]), bit 2 compares with `X`.
-    Jmp {
-        k: u32,
-        jt: u8,
-        jf: u8,
-        cond: u8,
-    },
+    JeqK(u32, u8, u8),
+    JeqX(u8, u8),
+    JgtK(u32, u8, u8),
+    JgtX(u8, u8),
+    JgeK(u32, u8, u8),
+    JgeX(u8, u8),
+    JsetK(u32, u8, u8),
+    JsetX(u8, u8),
     RetK(u32),
     RetA,
     Tax,
@@ -107,7 +106,7 @@ fn decode_one(pc: usize, i: Insn) -> Option<Op> {
     let jf = || fits(u32::from(i.jf)).then_some(i.jf);
     Some(match i.code {
         c if c == BPF_LD | BPF_W | BPF_ABS => {
-            if k % 4 != 0 || k >= SeccompData::SIZE {
+            if k & 3 != 0 || k >= SeccompData::SIZE {
                 return None;
             }
             match k / 4 {
@@ -149,45 +148,20 @@ fn decode_one(pc: usize, i: Insn) -> Option<Op> {
         c if c == BPF_ALU | BPF_RSH | BPF_X => Op::RshX,
         c if c == BPF_ALU | BPF_NEG => Op::Neg,
         c if c == BPF_JMP | BPF_JA => Op::Ja(fits(k).then_some(k)?),
-        c if c & !0xf8 == BPF_JMP && matches!(op(c), BPF_JEQ | BPF_JGT | BPF_JGE | BPF_JSET) => {
-            let test = match op(c) {
-                BPF_JEQ => COND_EQ,
-                BPF_JGT => COND_GT,
-                BPF_JGE => COND_GE,
-                _ => COND_SET,
-            };
-            let with_x = if src(c) == BPF_X { COND_X } else { 0 };
-            Op::Jmp {
-                k: if src(c) == BPF_X { 0 } else { k },
-                jt: jt()?,
-                jf: jf()?,
-                cond: test | with_x,
-            }
-        }
+        c if c == BPF_JMP | BPF_JEQ | BPF_K => Op::JeqK(k, jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JEQ | BPF_X => Op::JeqX(jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JGT | BPF_K => Op::JgtK(k, jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JGT | BPF_X => Op::JgtX(jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JGE | BPF_K => Op::JgeK(k, jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JGE | BPF_X => Op::JgeX(jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JSET | BPF_K => Op::JsetK(k, jt()?, jf()?),
+        c if c == BPF_JMP | BPF_JSET | BPF_X => Op::JsetX(jt()?, jf()?),
         c if c == BPF_RET | BPF_K => Op::RetK(k),
         c if c == BPF_RET | BPF_A => Op::RetA,
         c if c == BPF_MISC | BPF_TAX => Op::Tax,
         c if c == BPF_MISC | BPF_TXA => Op::Txa,
         _ => return None,
     })
-}
-
-const COND_EQ: u8 = 0;
-const COND_GT: u8 = 1;
-const COND_GE: u8 = 2;
-const COND_SET: u8 = 3;
-const COND_X: u8 = 4;
-
-/// Whether a conditional jump is taken, computed without branching on the data: all four
-/// unsigned tests at once, then the one `cond` names.
-#[inline(always)]
-fn cond_taken(cond: u8, a: u32, x: u32, k: u32) -> bool {
-    let rhs = if cond & COND_X != 0 { x } else { k };
-    let all = u32::from(a == rhs)
-        | u32::from(a > rhs) << COND_GT
-        | u32::from(a >= rhs) << COND_GE
-        | u32::from(a & rhs != 0) << COND_SET;
-    (all >> (cond & 3)) & 1 != 0
 }
 
 /// Observes the instructions a run executes; the no-op version compiles away.
@@ -220,7 +194,7 @@ fn word(d: &SeccompData, w: u8) -> u32 {
             None => 0,
         },
     };
-    if w % 2 == 0 {
+    if w & 1 == 0 {
         v as u32
     } else {
         (v >> 32) as u32
@@ -278,9 +252,14 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
             Op::Neg => a = a.wrapping_neg(),
             // `pc` already points past the jump; offsets are relative to there.
             Op::Ja(k) => pc += k as usize,
-            Op::Jmp { k, jt, jf, cond } => {
-                pc += usize::from(if cond_taken(cond, a, x, k) { jt } else { jf })
-            }
+            Op::JeqK(k, t, f) => pc += usize::from(if a == k { t } else { f }),
+            Op::JeqX(t, f) => pc += usize::from(if a == x { t } else { f }),
+            Op::JgtK(k, t, f) => pc += usize::from(if a > k { t } else { f }),
+            Op::JgtX(t, f) => pc += usize::from(if a > x { t } else { f }),
+            Op::JgeK(k, t, f) => pc += usize::from(if a >= k { t } else { f }),
+            Op::JgeX(t, f) => pc += usize::from(if a >= x { t } else { f }),
+            Op::JsetK(k, t, f) => pc += usize::from(if a & k != 0 { t } else { f }),
+            Op::JsetX(t, f) => pc += usize::from(if a & x != 0 { t } else { f }),
             Op::RetK(k) => return Outcome { ret: k, executed },
             Op::RetA => return Outcome { ret: a, executed },
             Op::Tax => x = a,
@@ -369,7 +348,10 @@ mod tests {
         for (k, v) in expect {
             assert_eq!(go(&[Insn::stmt(LD_ABS, k), ret_a()]).ret, v, "offset {k}");
         }
-        assert_eq!(go(&[Insn::stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()]).ret, 64);
+        assert_eq!(
+            go(&[Insn::stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()]).ret,
+            64
+        );
         let ldx_len = [
             Insn::stmt(BPF_LDX | BPF_W | BPF_LEN, 0),
             Insn::stmt(BPF_MISC | BPF_TXA, 0),
@@ -397,7 +379,10 @@ mod tests {
         assert_eq!(alu(0xffff_fffe, 3, BPF_ALU | BPF_ADD | x, 0), 1); // wraps
         assert_eq!(alu(5, 0, BPF_ALU | BPF_SUB | k, 7), 0xffff_fffe); // wraps
         assert_eq!(alu(5, 2, BPF_ALU | BPF_SUB | x, 0), 3);
-        assert_eq!(alu(0x1_0001, 0, BPF_ALU | BPF_MUL | k, 0x1_0001), 0x0002_0001); // low 32 bits
+        assert_eq!(
+            alu(0x1_0001, 0, BPF_ALU | BPF_MUL | k, 0x1_0001),
+            0x0002_0001
+        ); // low 32 bits
         assert_eq!(alu(6, 7, BPF_ALU | BPF_MUL | x, 0), 42);
         assert_eq!(alu(100, 0, BPF_ALU | BPF_DIV | k, 7), 14);
         assert_eq!(alu(0xffff_ffff, 2, BPF_ALU | BPF_DIV | x, 0), 0x7fff_ffff); // unsigned
@@ -432,7 +417,13 @@ mod tests {
             Insn::stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ];
-        assert_eq!(go(&p), Outcome { ret: 0, executed: 3 });
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 0,
+                executed: 3
+            }
+        );
     }
 
     #[test]
@@ -448,7 +439,13 @@ mod tests {
             Insn::stmt(BPF_ALU | BPF_SUB | BPF_X, 0),
             ret_a(),
         ];
-        assert_eq!(go(&p), Outcome { ret: 11, executed: 9 });
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 11,
+                executed: 9
+            }
+        );
     }
 
     #[test]
@@ -460,7 +457,13 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 1),
             Insn::stmt(BPF_RET | BPF_K, 2),
         ];
-        assert_eq!(go(&jgt), Outcome { ret: 2, executed: 3 });
+        assert_eq!(
+            go(&jgt),
+            Outcome {
+                ret: 2,
+                executed: 3
+            }
+        );
         let jge_eq = [
             Insn::stmt(LD_ABS, 0),
             Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 59, 0, 1),
@@ -493,7 +496,13 @@ mod tests {
         ];
         let valid = validate(&Program(x_forms.to_vec())).unwrap();
         let (out, path) = run_traced(&valid, &data());
-        assert_eq!(out, Outcome { ret: 7, executed: 8 });
+        assert_eq!(
+            out,
+            Outcome {
+                ret: 7,
+                executed: 8
+            }
+        );
         assert_eq!(path, vec![0, 1, 2, 3, 4, 5, 7, 9]);
         assert_eq!(run(&valid, &data()), out);
     }
@@ -508,7 +517,13 @@ mod tests {
             Insn::stmt(BPF_MISC | BPF_TXA, 0),
             ret_a(),
         ];
-        assert_eq!(go(&p), Outcome { ret: 0x0005_003b, executed: 6 });
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 0x0005_003b,
+                executed: 6
+            }
+        );
     }
 
     proptest! {

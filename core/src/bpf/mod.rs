@@ -192,7 +192,7 @@ impl Program {
     /// Reads the `.bpf` format. Rejects what no kernel could load by size alone (empty,
     /// ragged, more than [`MAX_INSNS`]); everything else is [`validate`]'s job.
     pub fn from_raw(bytes: &[u8]) -> Result<Program, RawError> {
-        if bytes.len() % Insn::SIZE != 0 {
+        if bytes.len() & (Insn::SIZE - 1) != 0 {
             return Err(RawError::NotMultipleOf8 { len: bytes.len() });
         }
         let n = bytes.len() / Insn::SIZE;

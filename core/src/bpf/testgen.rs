@@ -86,11 +86,7 @@ pub fn build(seeds: &[(u8, u32, u8, u8)], ret_a: bool) -> Program {
         let k = pick_k(raw);
         let insn = match code {
             c if c == BPF_LD | BPF_W | BPF_ABS => Insn::stmt(c, (raw % 16) * 4),
-            c if c == BPF_LD | BPF_MEM
-                || c == BPF_LDX | BPF_MEM
-                || c == BPF_ST
-                || c == BPF_STX =>
-            {
+            c if c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM || c == BPF_ST || c == BPF_STX => {
                 Insn::stmt(c, raw % 16)
             }
             c if c == BPF_ALU | BPF_DIV | BPF_K => Insn::stmt(c, k.max(1)),
@@ -126,12 +122,14 @@ fn fix_scratch(insns: &mut [Insn]) {
         valid &= masks[pc];
         let i = insns[pc];
         match class(i.code) {
-            BPF_LD | BPF_LDX if mode(i.code) == BPF_MEM => {
-                if valid & (1 << i.k) == 0 {
-                    let code = if class(i.code) == BPF_LD { BPF_ST } else { BPF_STX };
-                    insns[pc] = Insn::stmt(code, i.k);
-                    valid |= 1 << i.k;
-                }
+            BPF_LD | BPF_LDX if mode(i.code) == BPF_MEM && valid & (1 << i.k) == 0 => {
+                let code = if class(i.code) == BPF_LD {
+                    BPF_ST
+                } else {
+                    BPF_STX
+                };
+                insns[pc] = Insn::stmt(code, i.k);
+                valid |= 1 << i.k;
             }
             BPF_ST | BPF_STX => valid |= 1 << i.k,
             BPF_JMP => {

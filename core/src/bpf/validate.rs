@@ -44,7 +44,9 @@ use crate::event::SeccompData;
 pub enum InsnFault {
     #[error("opcode {code:#04x} is not a classic BPF instruction")]
     UnknownOpcode { code: u16 },
-    #[error("opcode {code:#04x} ({name}) is classic BPF but seccomp_check_filter does not allow it")]
+    #[error(
+        "opcode {code:#04x} ({name}) is classic BPF but seccomp_check_filter does not allow it"
+    )]
     NotForSeccomp { code: u16, name: &'static str },
     #[error("division or modulo by the constant 0")]
     DivByZero,
@@ -224,7 +226,7 @@ fn check_insn(pc: usize, len: usize, i: Insn) -> Result<(), InsnFault> {
             if i.k >= SeccompData::SIZE {
                 return Err(InsnFault::LoadOutOfRange { k: i.k });
             }
-            if i.k % 4 != 0 {
+            if i.k & 3 != 0 {
                 return Err(InsnFault::LoadMisaligned { k: i.k });
             }
         }
@@ -249,10 +251,8 @@ fn check_scratch(insns: &[Insn]) -> Result<(), (usize, InsnFault)> {
         let code = i.code;
         match class(code) {
             BPF_ST | BPF_STX => valid |= bit(i.k),
-            BPF_LD | BPF_LDX if mode(code) == BPF_MEM => {
-                if valid & bit(i.k) == 0 {
-                    return Err((pc, InsnFault::ScratchUninit { k: i.k }));
-                }
+            BPF_LD | BPF_LDX if mode(code) == BPF_MEM && valid & bit(i.k) == 0 => {
+                return Err((pc, InsnFault::ScratchUninit { k: i.k }));
             }
             BPF_JMP => {
                 let targets: [u64; 2] = if op(code) == BPF_JA {
@@ -374,7 +374,12 @@ mod tests {
 
     #[test]
     fn unknown_opcodes() {
-        for code in [0x0e /* RET X */, 0x8c /* NEG|X */, 0x21 /* LDX ABS */, 0x62, 0xff, 0x1234] {
+        for code in [
+            0x0e, /* RET X */
+            0x8c, /* NEG|X */
+            0x21, /* LDX ABS */
+            0x62, 0xff, 0x1234,
+        ] {
             assert_eq!(
                 fault_of(&[Insn::stmt(code, 0), ret()]),
                 (0, InsnFault::UnknownOpcode { code })
