@@ -85,6 +85,15 @@ pub(crate) enum Op {
     RetA,
     Tax,
     Txa,
+    // Fused pairs (only in the array plain runs use; each counts as two instructions).
+    // A load of word `w` followed by a conditional jump on a constant; offsets are
+    // relative to the instruction after the jump.
+    LdJeqK(u8, u32, u8, u8),
+    LdJgtK(u8, u32, u8, u8),
+    LdJgeK(u8, u32, u8, u8),
+    LdJsetK(u8, u32, u8, u8),
+    /// `JA` landing on `RET K`.
+    JaRetK(u32),
 }
 
 /// Decodes instructions the validator accepted. Anything it would not have accepted
@@ -164,6 +173,35 @@ fn decode_one(pc: usize, i: Insn) -> Option<Op> {
     })
 }
 
+/// Fuses the pairs compiled filters are made of: a load followed by a conditional jump
+/// on a constant, and a `JA` onto a `RET K`. The second instruction of a pair keeps its
+/// own op, so jumps into the middle of a pair still work; executed counts are unchanged.
+pub(crate) fn fuse(ops: &[Op]) -> Box<[Op]> {
+    let mut out = ops.to_vec();
+    for (i, slot) in out.iter_mut().enumerate() {
+        let w = match ops[i] {
+            Op::LdNr => 0,
+            Op::LdArch => 1,
+            Op::LdWord(w) => w,
+            Op::Ja(k) => {
+                if let Some(Op::RetK(r)) = ops.get(i + 1 + k as usize) {
+                    *slot = Op::JaRetK(*r);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        *slot = match ops.get(i + 1) {
+            Some(Op::JeqK(k, t, f)) => Op::LdJeqK(w, *k, *t, *f),
+            Some(Op::JgtK(k, t, f)) => Op::LdJgtK(w, *k, *t, *f),
+            Some(Op::JgeK(k, t, f)) => Op::LdJgeK(w, *k, *t, *f),
+            Some(Op::JsetK(k, t, f)) => Op::LdJsetK(w, *k, *t, *f),
+            _ => continue,
+        };
+    }
+    out.into_boxed_slice()
+}
+
 /// Observes the instructions a run executes; the no-op version compiles away.
 trait Tracer {
     fn step(&mut self, pc: usize);
@@ -183,11 +221,13 @@ impl Tracer for Vec<u16> {
     }
 }
 
-/// Word `w` (2..=15) of `seccomp_data`: the instruction pointer and arguments, low word
-/// first (little-endian layout, as [`SeccompData::word`]).
+/// Word `w` (0..=15) of `seccomp_data`; 64-bit fields low word first (little-endian
+/// layout, as [`SeccompData::word`]).
 #[inline(always)]
 fn word(d: &SeccompData, w: u8) -> u32 {
     let v = match w {
+        0 => return d.nr,
+        1 => return d.arch,
         2 | 3 => d.instruction_pointer,
         _ => match d.args.get(usize::from(w.wrapping_sub(4) / 2)) {
             Some(v) => *v,
@@ -261,6 +301,32 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
             Op::JsetK(k, t, f) => pc += usize::from(if a & k != 0 { t } else { f }),
             Op::JsetX(t, f) => pc += usize::from(if a & x != 0 { t } else { f }),
             Op::RetK(k) => return Outcome { ret: k, executed },
+            Op::LdJeqK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a == k { t } else { f });
+            }
+            Op::LdJgtK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a > k { t } else { f });
+            }
+            Op::LdJgeK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a >= k { t } else { f });
+            }
+            Op::LdJsetK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a & k != 0 { t } else { f });
+            }
+            Op::JaRetK(k) => {
+                return Outcome {
+                    ret: k,
+                    executed: executed + 1,
+                }
+            }
             Op::RetA => return Outcome { ret: a, executed },
             Op::Tax => x = a,
             Op::Txa => a = x,
@@ -271,7 +337,7 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
 
 /// Runs `prog` on `data`: the value the kernel's filter would return.
 pub fn run(prog: &ValidProgram, data: &SeccompData) -> Outcome {
-    exec(&prog.ops, data, &mut NoTrace)
+    exec(&prog.fused, data, &mut NoTrace)
 }
 
 /// Runs `prog` on `data` and also returns the indices of the executed instructions, in
@@ -505,6 +571,51 @@ mod tests {
         );
         assert_eq!(path, vec![0, 1, 2, 3, 4, 5, 7, 9]);
         assert_eq!(run(&valid, &data()), out);
+    }
+
+    #[test]
+    fn fused_pairs_count_and_can_be_entered_in_the_middle() {
+        let p = [
+            Insn::stmt(LD_ABS, 0),                            // fused with 1
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 100, 1, 0), // -> 3 (mid-pair) / 2
+            Insn::stmt(LD_ABS, 4),                            // fused with 3
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 200, 0, 1), // -> 4 / 5
+            Insn::stmt(BPF_JMP | BPF_JA, 1),                  // fused: JA onto RET
+            Insn::stmt(BPF_RET | BPF_K, 5),
+            Insn::stmt(BPF_RET | BPF_K, 6),
+        ];
+        let v = validate(&Program(p.to_vec())).unwrap();
+        assert!(matches!(v.fused[0], Op::LdJgtK(0, 100, 1, 0)));
+        assert!(matches!(v.fused[2], Op::LdJeqK(1, 200, 0, 1)));
+        assert!(matches!(v.fused[4], Op::JaRetK(6)));
+        let mut d = data();
+        d.nr = 200;
+        assert_eq!(
+            run(&v, &d),
+            Outcome {
+                ret: 6,
+                executed: 5
+            }
+        );
+        assert_eq!(
+            run_traced(&v, &d),
+            (
+                Outcome {
+                    ret: 6,
+                    executed: 5
+                },
+                vec![0, 1, 3, 4, 6]
+            )
+        );
+        d.nr = 50;
+        assert_eq!(
+            run(&v, &d),
+            Outcome {
+                ret: 5,
+                executed: 5
+            }
+        );
+        assert_eq!(run_traced(&v, &d).1, vec![0, 1, 2, 3, 5]);
     }
 
     #[test]

@@ -109,7 +109,10 @@ impl fmt::Display for RawFields {
 #[derive(Clone, Debug)]
 pub struct ValidProgram {
     pub(crate) program: Program,
+    /// One op per instruction (used when tracing).
     pub(crate) ops: Box<[super::interp::Op]>,
+    /// The same with common pairs fused (used by plain runs).
+    pub(crate) fused: Box<[super::interp::Op]>,
 }
 
 impl ValidProgram {
@@ -296,9 +299,12 @@ pub fn validate(prog: &Program) -> Result<ValidProgram, ValidateError> {
         return Err(fault(len - 1, InsnFault::LastNotRet));
     }
     check_scratch(insns).map_err(|(pc, r)| fault(pc, r))?;
+    let ops = super::interp::decode(insns);
+    let fused = super::interp::fuse(&ops);
     Ok(ValidProgram {
         program: prog.clone(),
-        ops: super::interp::decode(insns),
+        ops,
+        fused,
     })
 }
 
