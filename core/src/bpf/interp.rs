@@ -23,6 +23,12 @@
 //!   `LD|W|LEN`/`LDX|W|LEN` load 64 (seccomp_check_filter rewrites them to immediates).
 //! * The return value is the 32-bit `A` (`RET A`) or `k` (`RET K`).
 //!
+//! Speed: the validator pre-decodes each instruction into an 8-byte op with reduced
+//! indices, so the loop needs no checks beyond one slice bound; plain runs additionally
+//! fuse "load word; conditional jump on a constant" and "JA onto RET K" pairs (the shape
+//! compiled filters have), while traced runs use the unfused ops so every instruction
+//! index is reported. Both count instructions identically.
+//!
 //! The instruction count ([`Outcome::executed`]) includes the final `RET`. Stacking
 //! filters and interpreting the returned action are [`crate::eval`]'s business.
 
