@@ -1,1 +1,56 @@
-fn main() {}
+//! `syscage`: the command-line front end. Thin glue: it reads files, parses flags, and
+//! hands everything to `syscage-core` (and, on Linux, `syscage-enforcer`).
+
+mod cmd;
+mod load;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A seccomp policy workbench: see what a profile does before it ships.
+///
+/// syscage reads the seccomp profiles real platforms use (OCI/runc, Docker/moby,
+/// Kubernetes, OCI bundles), replays a program's syscall trace against them with the
+/// exact semantics of runc + libseccomp + the kernel, and explains every verdict down to
+/// the rule that decided it.
+#[derive(Parser)]
+#[command(name = "syscage", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Check(cmd::check::Args),
+    Compile(cmd::compile::Args),
+    Disasm(cmd::disasm::Args),
+    Asm(cmd::asm::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Compile(args) => cmd::compile::run(args),
+        Command::Disasm(args) => cmd::disasm::run(args),
+        Command::Asm(args) => cmd::asm::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("syscage: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `syscage check ... | head` closes the pipe early: not an error worth reporting.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

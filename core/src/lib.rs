@@ -20,9 +20,15 @@
 //! * [`report`]: verdict summaries for people and JSON for machines.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
-
 pub mod action;
 pub mod arch;
 pub mod bpf;
+pub mod builtin;
+pub mod engine;
+pub mod eval;
 pub mod event;
+pub mod policy;
+pub mod profile;
+pub mod report;
 pub mod syscalls;
+pub mod trace;

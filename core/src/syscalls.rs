@@ -83,6 +83,13 @@ pub fn name_of(arch: Arch, nr: u32) -> Option<&'static str> {
     Some(t.by_nr[i].1)
 }
 
+/// Whether any architecture's table knows `name`. libseccomp resolves a name known on
+/// *some* architecture (to a pseudo-number where it does not exist natively) and rejects
+/// only names it does not know at all, which runtimes then skip with a warning.
+pub fn known_anywhere(name: &str) -> bool {
+    Arch::ALL.iter().any(|a| number_of(*a, name).is_some())
+}
+
 /// Every syscall of `arch`, ordered by number.
 pub fn all(arch: Arch) -> impl Iterator<Item = (SyscallNr, &'static str)> {
     table(arch)
@@ -98,7 +105,7 @@ pub fn max_nr(arch: Arch) -> Option<u32> {
     t.by_nr
         .iter()
         .map(|(nr, _)| *nr)
-        .filter(|nr| *nr < 0x0f_0000)
+        .filter(|nr| arch != Arch::Arm || *nr < 0x0f_0000)
         .max()
 }
 

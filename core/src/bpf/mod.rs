@@ -9,9 +9,12 @@
 //! [`export`]). The compiler from the policy IR lives elsewhere in this module tree.
 
 pub mod asm;
+pub mod cache;
+pub mod compile;
 pub mod disasm;
 pub mod export;
 pub mod interp;
+pub mod stats;
 #[cfg(test)]
 pub(crate) mod testgen;
 pub mod validate;

@@ -1,0 +1,431 @@
+//! The JSON Lines trace format: one event object a line.
+//!
+//! ```text
+//! {"arch":"x86_64","syscall":"openat","args":[4294967196,"0x7ffd0000",0],"pid":12,"ip":"0x7f00"}
+//! {"nr":41,"args":["AF_INET","SOCK_STREAM",0]}
+//! ```
+//!
+//! * `arch`: optional, anything [`Arch`]'s `FromStr` accepts (`x86_64`, `SCMP_ARCH_X86`,
+//!   `amd64`, ...); defaults to the caller's arch.
+//! * `syscall` (a name) and/or `nr` (a number); when both are given they must agree.
+//!   x32: `"arch":"x32"` with the plain x32 number (the x32 bit is added) or a name, or
+//!   `"arch":"x86_64"` with a number carrying 0x40000000 (the event becomes x32).
+//!   A number with no name in the table is accepted (filters handle any number).
+//! * `args`: at most 6; each a JSON integer (negative ones become the 64-bit two's
+//!   complement, as the register holds them), a string holding an integer (`"0x1f"`,
+//!   `"-100"`, `"0755"`) or a constant [`super::decode`] knows (`"AT_FDCWD"`,
+//!   `"CLONE_NEWUSER|CLONE_NEWNS"`), or `null` for unknown. Missing ones are unknown.
+//! * `pid` (u32), `ip` (alias `instruction_pointer`; integer or string): optional.
+//!
+//! Blank lines and lines starting with `#` are skipped; unknown fields are ignored.
+//! This module does not sniff formats ([`super::detect`]) or decode strace text.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::decode;
+use super::{numbered_lines, Trace, TraceError};
+use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::event::Event;
+use crate::syscalls::{self, SyscallNr};
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    #[serde(default, borrow)]
+    arch: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    syscall: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    nr: Option<Value>,
+    #[serde(default)]
+    args: Option<Vec<Value>>,
+    #[serde(default)]
+    pid: Option<Value>,
+    #[serde(default, alias = "instruction_pointer")]
+    ip: Option<Value>,
+}
+
+/// Parses JSON Lines text. Stops at the first bad line.
+pub fn parse_jsonl(text: &str, default_arch: Arch) -> Result<Trace, TraceError> {
+    let mut trace = Trace::default();
+    for (line, raw) in numbered_lines(text) {
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        trace.events.push(parse_line(t, line, default_arch)?);
+    }
+    Ok(trace)
+}
+
+/// One event line (already trimmed, not blank).
+pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, TraceError> {
+    let raw: RawEvent = serde_json::from_str(text).map_err(|e| TraceError::Json {
+        line,
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    let field = |field: &str, message: String| TraceError::Field {
+        line,
+        field: field.to_string(),
+        message,
+    };
+
+    let mut arch = match &raw.arch {
+        None => default_arch,
+        Some(a) => a
+            .parse::<Arch>()
+            .map_err(|source| TraceError::UnknownArch { line, source })?,
+    };
+
+    let nr = match &raw.nr {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(syscall_number(v).ok_or_else(|| {
+            field(
+                "nr",
+                format!("expected a syscall number (an integer that fits in 32 bits), got {v}"),
+            )
+        })?),
+    };
+    // x32 as the kernel sees it: AUDIT_ARCH_X86_64 with the x32 bit in the number.
+    let nr = match (arch, nr) {
+        (Arch::X86_64, Some(n)) if n & X32_SYSCALL_BIT != 0 => {
+            arch = Arch::X32;
+            Some(n)
+        }
+        (Arch::X32, Some(n)) => Some(n | X32_SYSCALL_BIT),
+        (_, n) => n,
+    };
+
+    let by_name = match &raw.syscall {
+        None => None,
+        Some(name) => Some(resolve_name(name, arch, nr, line)?),
+    };
+    let sys = match (by_name, nr) {
+        (Some(s), Some(n)) if s.nr != n => {
+            return Err(TraceError::NameNumberMismatch {
+                line,
+                name: raw.syscall.as_deref().unwrap_or_default().to_string(),
+                arch,
+                expected: s.nr,
+                nr: n,
+            })
+        }
+        (Some(s), _) => s,
+        (None, Some(nr)) => SyscallNr { arch, nr },
+        (None, None) => return Err(TraceError::MissingSyscall { line }),
+    };
+
+    let mut args = [None; 6];
+    if let Some(list) = &raw.args {
+        if list.len() > 6 {
+            return Err(TraceError::TooManyArgs {
+                line,
+                count: list.len(),
+            });
+        }
+        for (i, v) in list.iter().enumerate() {
+            args[i] = match v {
+                Value::Null => None,
+                v => Some(arg_value(v, arch).ok_or_else(|| {
+                    field(
+                        &format!("args[{i}]"),
+                        format!("expected an unsigned 64-bit integer, a negative 64-bit integer, a string holding one or a known constant, or null; got {v}"),
+                    )
+                })?),
+            };
+        }
+    }
+
+    let pid = match &raw.pid {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            integer(v)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| field("pid", format!("expected a 32-bit process id, got {v}")))?,
+        ),
+    };
+    let instruction_pointer = match &raw.ip {
+        None | Some(Value::Null) => 0,
+        Some(v) => integer(v).ok_or_else(|| {
+            field(
+                "ip",
+                format!("expected an unsigned 64-bit integer, got {v}"),
+            )
+        })?,
+    };
+
+    Ok(Event {
+        sys,
+        args,
+        instruction_pointer,
+        pid,
+        name: raw.syscall.map(|s| s.into_owned()),
+        line,
+    })
+}
+
+fn resolve_name(
+    name: &str,
+    arch: Arch,
+    nr: Option<u32>,
+    line: usize,
+) -> Result<SyscallNr, TraceError> {
+    if let Some(s) = syscalls::number_of(arch, name) {
+        return Ok(s);
+    }
+    if !syscalls::has_table(arch) {
+        // Without a table the name can only be carried along with an explicit number.
+        return match nr {
+            Some(nr) => Ok(SyscallNr { arch, nr }),
+            None => Err(TraceError::NoTable {
+                line,
+                name: name.to_string(),
+                arch,
+            }),
+        };
+    }
+    Err(TraceError::UnknownSyscall {
+        line,
+        name: name.to_string(),
+        arch,
+    })
+}
+
+/// serde_json appends " at line 1 column 17"; the caller reports the position itself.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// A JSON integer (u64, or i64 as two's complement) or a string holding an integer.
+fn integer(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_i64().map(|i| i as u64)),
+        Value::String(s) => decode::parse_int(s.trim()),
+        _ => None,
+    }
+}
+
+/// A syscall number: 0..=u32::MAX, or a negative i32 as the kernel's `int nr` holds it.
+fn syscall_number(v: &Value) -> Option<u32> {
+    let n = integer(v)?;
+    u32::try_from(n)
+        .ok()
+        .or_else(|| i32::try_from(n as i64).ok().map(|i| i as u32))
+}
+
+fn arg_value(v: &Value, arch: Arch) -> Option<u64> {
+    match v {
+        Value::String(s) => decode::decode_arg(s, arch),
+        v => integer(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<Event, TraceError> {
+        parse_line(line, 1, Arch::X86_64)
+    }
+
+    #[test]
+    fn name_and_number_forms() {
+        let e = one(r#"{"arch":"x86_64","syscall":"openat","args":[1,2,3]}"#).unwrap();
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::X86_64,
+                nr: 257
+            }
+        );
+        assert_eq!(e.args, [Some(1), Some(2), Some(3), None, None, None]);
+        assert_eq!(e.name.as_deref(), Some("openat"));
+        let e = one(r#"{"nr":257}"#).unwrap();
+        assert_eq!(e.sys.nr, 257);
+        assert_eq!(e.name, None);
+        assert_eq!(e.args, [None; 6]);
+        let e = one(r#"{"syscall":"openat","nr":257}"#).unwrap();
+        assert_eq!(e.sys.nr, 257);
+        let e = one(r#"{"nr":"0x101"}"#).unwrap();
+        assert_eq!(e.sys.nr, 257);
+        // A number without a name is still an event.
+        assert_eq!(one(r#"{"nr":4000}"#).unwrap().sys.nr, 4000);
+        assert_eq!(one(r#"{"nr":-1}"#).unwrap().sys.nr, u32::MAX);
+    }
+
+    #[test]
+    fn arch_defaults_and_aliases() {
+        let e = parse_line(r#"{"syscall":"openat"}"#, 1, Arch::Aarch64).unwrap();
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::Aarch64,
+                nr: 56
+            }
+        );
+        assert_eq!(
+            one(r#"{"arch":"SCMP_ARCH_X86","syscall":"socketcall"}"#)
+                .unwrap()
+                .sys
+                .nr,
+            102
+        );
+        assert_eq!(
+            one(r#"{"arch":"i386","syscall":"socketcall"}"#)
+                .unwrap()
+                .arch(),
+            Arch::X86
+        );
+        assert_eq!(
+            one(r#"{"arch":"arm64","nr":1}"#).unwrap().arch(),
+            Arch::Aarch64
+        );
+    }
+
+    #[test]
+    fn x32_three_ways() {
+        let want = SyscallNr {
+            arch: Arch::X32,
+            nr: X32_SYSCALL_BIT | 514,
+        };
+        assert_eq!(one(r#"{"arch":"x32","nr":514}"#).unwrap().sys, want);
+        assert_eq!(
+            one(r#"{"arch":"x32","syscall":"ioctl"}"#).unwrap().sys,
+            want
+        );
+        assert_eq!(
+            one(r#"{"arch":"x86_64","nr":1073742338}"#).unwrap().sys,
+            want
+        );
+        assert_eq!(one(r#"{"arch":"x32","nr":1073742338}"#).unwrap().sys, want);
+        assert_eq!(
+            one(r#"{"arch":"x86_64","syscall":"ioctl","nr":1073742338}"#)
+                .unwrap()
+                .sys,
+            want
+        );
+    }
+
+    #[test]
+    fn argument_forms() {
+        let e =
+            one(r#"{"nr":0,"args":[18446744073709551615,-100,"0x10","-1","0755",null]}"#).unwrap();
+        assert_eq!(
+            e.args,
+            [
+                Some(u64::MAX),
+                Some((-100i64) as u64),
+                Some(16),
+                Some(u64::MAX),
+                Some(0o755),
+                None
+            ]
+        );
+        let e = one(
+            r#"{"syscall":"socket","args":["AF_INET","SOCK_STREAM|SOCK_CLOEXEC","IPPROTO_TCP"]}"#,
+        )
+        .unwrap();
+        assert_eq!(e.args[..3], [Some(2), Some(0o2000001), Some(6)]);
+    }
+
+    #[test]
+    fn pid_ip_and_unknown_fields() {
+        let e = one(r#"{"nr":0,"pid":42,"ip":"0x7f0000001000","extra":{"deep":[1,2]}}"#).unwrap();
+        assert_eq!(e.pid, Some(42));
+        assert_eq!(e.instruction_pointer, 0x7f00_0000_1000);
+        let e = one(r#"{"nr":0,"instruction_pointer":5}"#).unwrap();
+        assert_eq!(e.instruction_pointer, 5);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let t = "\n# comment\n{\"nr\":0}\n{\"nr\":0,\"args\":[1,2,1.5]}\n";
+        let err = parse_jsonl(t, Arch::X86_64).unwrap_err();
+        assert_eq!(
+            err.to_string().split(';').next().unwrap(),
+            "line 4: args[2]: expected an unsigned 64-bit integer, a negative 64-bit integer, a string holding one or a known constant, or null"
+        );
+        let err = parse_jsonl("{\"nr\":0}\n{\"nr\":0,,}", Arch::X86_64).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 2: invalid JSON at column 9: "),
+            "{err}"
+        );
+        let err = one(r#"{"syscall":"fooat"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: unknown syscall \"fooat\" on x86_64"
+        );
+        let err = one(r#"{"syscall":"openat","nr":2}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: \"syscall\": \"openat\" is 257 on x86_64, but \"nr\" is 2"
+        );
+        let err = one(r#"{"nr":0,"args":[0,0,0,0,0,0,0]}"#).unwrap_err();
+        assert_eq!(err, TraceError::TooManyArgs { line: 1, count: 7 });
+        assert!(matches!(
+            one(r#"{"arch":"vax","nr":1}"#),
+            Err(TraceError::UnknownArch { line: 1, .. })
+        ));
+        assert_eq!(
+            one(r#"{"args":[]}"#).unwrap_err(),
+            TraceError::MissingSyscall { line: 1 }
+        );
+        assert!(one(r#"{"nr":4294967296}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: nr: "));
+        assert!(one(r#"{"nr":1,"pid":-1}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: pid: "));
+        assert!(one(r#"{"nr":1,"ip":[]}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: ip: "));
+        assert!(one(r#"{"nr":1,"args":["\"/etc\""]}"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 1: args[0]: "));
+        assert!(matches!(one("[1]"), Err(TraceError::Json { .. })));
+        assert!(matches!(
+            one(r#"{"syscall":5}"#),
+            Err(TraceError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn tables_missing_for_an_arch() {
+        let err = one(r#"{"arch":"s390","syscall":"read"}"#).unwrap_err();
+        assert!(matches!(err, TraceError::NoTable { .. }), "{err}");
+        let e = one(r#"{"arch":"s390","syscall":"read","nr":3}"#).unwrap();
+        assert_eq!(
+            e.sys,
+            SyscallNr {
+                arch: Arch::S390,
+                nr: 3
+            }
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // Ignored fields are skipped without recursing: the event just lacks a syscall.
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(
+            one(&deep),
+            Err(TraceError::MissingSyscall { line: 1 })
+        ));
+        // Inside "args", serde_json's recursion limit turns it into a JSON error.
+        let deep = format!(
+            "{{\"nr\":0,\"args\":[{}{}]}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(matches!(one(&deep), Err(TraceError::Json { .. })));
+    }
+}

@@ -1,0 +1,220 @@
+//! Trace readers: JSON Lines events and strace text in, [`Event`]s out.
+//!
+//! This module owns reading recorded syscall traces — format detection, the two line
+//! formats ([`jsonl`], [`strace`]), symbolic-argument decoding ([`decode`]) — and the
+//! errors and warnings that name the line they come from. It does not record traces (the
+//! enforcer does), evaluate them against a policy ([`crate::eval`]) or print verdicts.
+//!
+//! Readers take `&str` (use [`parse_bytes`] for raw bytes: it names the line of the first
+//! invalid UTF-8 byte), work line by line without recursion, and never panic on any
+//! input. An argument that cannot be decoded back into its register value is *unknown*
+//! (`None` in [`Event::args`]); arguments a trace did not give at all are unknown too.
+
+pub mod decode;
+pub mod jsonl;
+pub mod strace;
+
+use std::fmt;
+
+use crate::arch::Arch;
+use crate::event::Event;
+
+pub use jsonl::parse_jsonl;
+pub use strace::parse_strace;
+
+/// The two trace formats syscage reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One JSON object a line (see [`jsonl`]).
+    Jsonl,
+    /// `strace` text output (see [`strace`]).
+    Strace,
+}
+
+/// A parsed trace: the events in line order, and what was skipped or doubtful.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    pub events: Vec<Event>,
+    pub warnings: Vec<TraceWarning>,
+}
+
+/// Something in a trace that was skipped or read with a caveat; parsing went on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceWarning {
+    /// 1-based line.
+    pub line: usize,
+    pub kind: WarningKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WarningKind {
+    /// strace named a syscall that syscage's table for the arch does not have; skipped.
+    UnknownSyscall { name: String, arch: Arch },
+    /// A `<... NAME resumed>` line with no matching `<unfinished ...>` line; skipped
+    /// (the syscall's arguments before the split are not in the trace).
+    OrphanResumed { name: String },
+    /// The last line stops in the middle of a call (a cut-off trace); skipped.
+    TruncatedLastLine,
+    /// A `[ Process PID=N runs in ... mode. ]` line syscage cannot map to an arch for the
+    /// trace's default arch; that process keeps its previous arch.
+    UnknownPersonality { pid: u32, mode: String },
+    /// More than six arguments were printed; the extra ones were ignored.
+    ExtraArguments { name: String, count: usize },
+}
+
+impl fmt::Display for TraceWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        match &self.kind {
+            WarningKind::UnknownSyscall { name, arch } => {
+                write!(f, "syscall {name:?} is not in the {arch} table; skipped")
+            }
+            WarningKind::OrphanResumed { name } => write!(
+                f,
+                "\"<... {name} resumed>\" without a matching \"<unfinished ...>\" line; skipped"
+            ),
+            WarningKind::TruncatedLastLine => {
+                f.write_str("the last line is cut off in the middle of a call; skipped")
+            }
+            WarningKind::UnknownPersonality { pid, mode } => write!(
+                f,
+                "process {pid} switched to {mode} mode, which has no syscage arch here; kept its previous arch"
+            ),
+            WarningKind::ExtraArguments { name, count } => write!(
+                f,
+                "{name} printed with {count} arguments; only the first 6 are used"
+            ),
+        }
+    }
+}
+
+/// Why a trace could not be read. Every variant names the 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    #[error("line {line}: invalid UTF-8 at column {column}")]
+    InvalidUtf8 { line: usize, column: usize },
+    #[error("line {line}: invalid JSON at column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("line {line}: {field}: {message}")]
+    Field {
+        line: usize,
+        field: String,
+        message: String,
+    },
+    #[error("line {line}: {source}")]
+    UnknownArch {
+        line: usize,
+        source: crate::arch::UnknownArch,
+    },
+    #[error("line {line}: unknown syscall {name:?} on {arch}")]
+    UnknownSyscall {
+        line: usize,
+        name: String,
+        arch: Arch,
+    },
+    #[error("line {line}: no syscall table for {arch}, so {name:?} cannot be numbered; give \"nr\" instead")]
+    NoTable {
+        line: usize,
+        name: String,
+        arch: Arch,
+    },
+    #[error("line {line}: \"syscall\": {name:?} is {expected} on {arch}, but \"nr\" is {nr}")]
+    NameNumberMismatch {
+        line: usize,
+        name: String,
+        arch: Arch,
+        expected: u32,
+        nr: u32,
+    },
+    #[error("line {line}: event has neither \"syscall\" nor \"nr\"")]
+    MissingSyscall { line: usize },
+    #[error("line {line}: \"args\" has {count} entries; a syscall has at most 6")]
+    TooManyArgs { line: usize, count: usize },
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("line {line}: call is cut off: no closing ')' and no \"<unfinished ...>\"")]
+    Truncated { line: usize },
+}
+
+impl TraceError {
+    /// The 1-based line the error is about.
+    pub fn line(&self) -> usize {
+        match self {
+            TraceError::InvalidUtf8 { line, .. }
+            | TraceError::Json { line, .. }
+            | TraceError::Field { line, .. }
+            | TraceError::UnknownArch { line, .. }
+            | TraceError::UnknownSyscall { line, .. }
+            | TraceError::NoTable { line, .. }
+            | TraceError::NameNumberMismatch { line, .. }
+            | TraceError::MissingSyscall { line }
+            | TraceError::TooManyArgs { line, .. }
+            | TraceError::Syntax { line, .. }
+            | TraceError::Truncated { line } => *line,
+        }
+    }
+}
+
+/// Sniffs the format from the first line that is neither blank nor a `#` comment: a
+/// line starting with `{` is JSON Lines, anything else strace.
+pub fn detect(text: &str) -> TraceFormat {
+    for line in text.split('\n') {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        return if t.starts_with('{') {
+            TraceFormat::Jsonl
+        } else {
+            TraceFormat::Strace
+        };
+    }
+    TraceFormat::Strace
+}
+
+/// Parses a trace of either format (see [`detect`]). `default_arch` is the arch of events
+/// that do not name one (JSON Lines without `"arch"`, every strace process until a
+/// `runs in N bit mode` line says otherwise).
+pub fn parse(text: &str, default_arch: Arch) -> Result<Trace, TraceError> {
+    match detect(text) {
+        TraceFormat::Jsonl => parse_jsonl(text, default_arch),
+        TraceFormat::Strace => parse_strace(text, default_arch),
+    }
+}
+
+/// [`parse`] for raw bytes: invalid UTF-8 is an error naming its line and column.
+pub fn parse_bytes(bytes: &[u8], default_arch: Arch) -> Result<Trace, TraceError> {
+    parse(to_str(bytes)?, default_arch)
+}
+
+/// `bytes` as text, or the line and column (1-based, in bytes) of the first invalid byte.
+pub fn to_str(bytes: &[u8]) -> Result<&str, TraceError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = 1 + good.iter().filter(|b| **b == b'\n').count();
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        TraceError::InvalidUtf8 {
+            line,
+            column: good.len() - line_start + 1,
+        }
+    })
+}
+
+/// Lines of `text` with their 1-based numbers, without the `\n` or a trailing `\r`.
+pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split('\n').enumerate().map(|(i, l)| {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        (i + 1, l)
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! Reading inputs: profiles (builtin names or files), traces (files or stdin), and the
+//! target options shared by every subcommand that resolves a profile.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use syscage_core::arch::Arch;
+use syscage_core::builtin;
+use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
+use syscage_core::profile::{self, KernelVersion, Profile, Runtime};
+use syscage_core::trace::{self, Trace};
+
+/// The target a profile is resolved for.
+#[derive(Args, Clone, Debug)]
+pub struct TargetArgs {
+    /// Native architecture of the host the profile runs on (x86_64, aarch64, ...).
+    /// Sub-architectures come from the profile (`architectures`, `archMap`).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<Arch>,
+    /// The container's capabilities, comma-separated (`CAP_` optional). Default:
+    /// Docker's default set. `none` for no capabilities.
+    #[arg(long, value_name = "CAPS")]
+    pub caps: Option<String>,
+    /// Kernel version for `minKernel` conditions and seccomp bypasses (major.minor).
+    /// Default: the running kernel.
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<KernelVersion>,
+    /// Which runtime installs the profile: runc adds its ENOSYS stub, crun does not.
+    #[arg(long, default_value = "runc", value_name = "RUNTIME")]
+    pub runtime: Runtime,
+}
+
+impl TargetArgs {
+    pub fn target(&self) -> Result<Target> {
+        let kernel = match self.kernel {
+            Some(k) => k,
+            None => running_kernel()?,
+        };
+        let mut t = Target::new(self.arch.unwrap_or_else(Arch::host), kernel);
+        t.runtime = self.runtime;
+        if let Some(caps) = &self.caps {
+            t.caps = parse_caps(caps)?;
+        }
+        Ok(t)
+    }
+}
+
+fn parse_caps(list: &str) -> Result<BTreeSet<String>> {
+    if list.trim().eq_ignore_ascii_case("none") || list.trim().is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    if list.trim().eq_ignore_ascii_case("default") {
+        return Ok(DOCKER_DEFAULT_CAPS.iter().map(|c| c.to_string()).collect());
+    }
+    list.split(',')
+        .map(|c| {
+            let c = c.trim().to_ascii_uppercase();
+            let c = if c.starts_with("CAP_") {
+                c
+            } else {
+                format!("CAP_{c}")
+            };
+            if c.len() <= 4
+                || !c[4..]
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch == '_')
+            {
+                bail!("--caps: {c:?} is not a capability name (e.g. CAP_SYS_ADMIN or sys_admin)");
+            }
+            Ok(c)
+        })
+        .collect()
+}
+
+/// The running kernel's version, from `/proc/sys/kernel/osrelease`.
+fn running_kernel() -> Result<KernelVersion> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .context("cannot read the running kernel's version; pass --kernel MAJOR.MINOR")?;
+    release
+        .trim()
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("{e}; pass --kernel MAJOR.MINOR"))
+}
+
+/// A profile by builtin name (`runtime/default`, `unconfined`) or path.
+pub fn profile(spec: &str, runtime: Runtime) -> Result<Profile> {
+    if let Some(p) = builtin::lookup(spec, runtime) {
+        return Ok(p?);
+    }
+    let path = spec
+        .strip_prefix("localhost/")
+        .filter(|p| Path::new(p).exists())
+        .unwrap_or(spec);
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read profile {path:?} (not a file, nor a builtin: {})",
+            builtin::NAMES.join(", ")
+        )
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let (line, col) = profile::line_col(
+            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+            e.valid_up_to(),
+        );
+        anyhow::anyhow!("{path}:{line}:{col}: the profile is not valid UTF-8")
+    })?;
+    Ok(profile::parse(path, text, runtime)?)
+}
+
+/// Resolves each profile for the target, printing the profile warnings to stderr.
+pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Policy>> {
+    let target = t.target()?;
+    specs
+        .iter()
+        .map(|spec| {
+            let p = profile(spec, target.runtime)?;
+            let policy = syscage_core::policy::resolve(&p, &target)?;
+            if !quiet {
+                for w in &policy.warnings {
+                    eprintln!("syscage: warning: {w}");
+                }
+            }
+            Ok(policy)
+        })
+        .collect()
+}
+
+/// Reads and parses the traces (stdin when none is given), in order.
+pub fn traces(paths: &[String], default_arch: Arch) -> Result<Vec<(String, Trace)>> {
+    if paths.is_empty() || paths == ["-"] {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the trace from standard input")?;
+        let t = trace::parse_bytes(&bytes, default_arch)
+            .map_err(|e| anyhow::anyhow!("<stdin>: {e}"))?;
+        return Ok(vec![("<stdin>".into(), t)]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read trace {p:?}"))?;
+            let t = trace::parse_bytes(&bytes, default_arch)
+                .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+            Ok((p.clone(), t))
+        })
+        .collect()
+}
