@@ -512,3 +512,172 @@ pub fn assemble(text: &str) -> Result<Program, AsmError> {
     }
     Ok(Program(insns))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::disasm::{disasm, DisasmOptions};
+    use super::super::testgen;
+    use super::*;
+    use crate::arch::Arch;
+    use proptest::prelude::*;
+
+    fn listing(p: &Program) -> String {
+        disasm(p, &DisasmOptions::default())
+    }
+
+    /// The listing with the raw columns removed: pseudo-C only.
+    fn pseudo_only(text: &str) -> String {
+        text.lines()
+            .map(|l| {
+                let (label, rest) = l.split_once(": ").unwrap();
+                let pseudo = rest.splitn(5, ' ').nth(4).unwrap().trim();
+                format!("{label}: {pseudo}\n")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_written_listing() {
+        let text = "
+            # allow read, deny the rest
+            A = arch
+            if (A != AUDIT_ARCH_X86_64) goto kill
+            A = nr
+            if (A == 0 /* read */) goto ok
+            return ERRNO(EPERM)
+            ok: return ALLOW
+            kill: return KILL_PROCESS
+        ";
+        let p = assemble(text).unwrap();
+        assert_eq!(
+            p.insns(),
+            &[
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 0xc000_003e, 0, 4),
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
+                Insn::stmt(BPF_RET | BPF_K, 0x0005_0001),
+                Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+                Insn::stmt(BPF_RET | BPF_K, 0x8000_0000),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_statement_form() {
+        let text = "
+            A = args[5] (high)
+            A = instruction_pointer (low)
+            A = seccomp_data[3]
+            A = len
+            X = len
+            A = 0x10
+            X = 7
+            M[1] = A
+            M[2] = X
+            A = M[1]
+            X = M[2]
+            A = X
+            X = A
+            A = -A
+            A += 1
+            A -= X
+            A *= 3
+            A /= 2
+            A %= 5
+            A &= 0xff
+            A |= X
+            A ^= 1
+            A <<= 2
+            A >>= X
+            if (A > 3) goto 0026 else goto 0027
+            if (A <= X) goto 0027
+            if (!(A & 4)) goto 0028
+            if (A < 1) goto 0028
+            return TRACE(3)
+        ";
+        let p = assemble(text).unwrap();
+        let codes: Vec<u16> = p.insns().iter().map(|i| i.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                0x20, 0x20, 0x20, 0x80, 0x81, 0x00, 0x01, 0x02, 0x03, 0x60, 0x61, 0x87, 0x07, 0x84,
+                0x04, 0x1c, 0x24, 0x34, 0x94, 0x54, 0x4c, 0xa4, 0x64, 0x7c, 0x25, 0x2d, 0x45, 0x35,
+                0x06
+            ]
+        );
+        assert_eq!(p.insns()[0].k, 60);
+        assert_eq!(p.insns()[1].k, 8);
+        assert_eq!((p.insns()[24].jt, p.insns()[24].jf), (1, 2));
+        assert_eq!((p.insns()[25].jt, p.insns()[25].jf), (0, 1));
+        assert_eq!(
+            (p.insns()[26].jt, p.insns()[26].jf, p.insns()[26].k),
+            (0, 1, 4)
+        );
+        assert_eq!(p.insns()[28].k, 0x7ff0_0003);
+    }
+
+    #[test]
+    fn stale_raw_fields_are_an_error() {
+        let text = "0000: 0x06 0x00 0x00 0x7fff0000  return ERRNO(EPERM)\n";
+        let e = assemble(text).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(matches!(e.reason, AsmFault::Mismatch { .. }), "{e}");
+        assert!(e.to_string().contains("raw fields say"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = assemble("A = nr\nA = frobnicate\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        let e = assemble("A = nr\ngoto 0000\nreturn A\n").unwrap_err();
+        assert_eq!(e.reason, AsmFault::Backward { target: 0 });
+        let e = assemble("x: A = nr\nx: return A\n").unwrap_err();
+        assert_eq!(e.reason, AsmFault::DuplicateLabel("x".into()));
+        let e = assemble("if (A == 1) goto nowhere\nreturn A\n").unwrap_err();
+        assert_eq!(e.reason, AsmFault::UnknownTarget("nowhere".into()));
+        let e = assemble("0000: 0x06 0x00\n").unwrap_err();
+        assert!(matches!(e.reason, AsmFault::BadRaw(_)));
+        let mut far = String::from("if (A == 1) goto 0300\n");
+        far.push_str(&"return A\n".repeat(300));
+        let e = assemble(&far).unwrap_err();
+        assert!(matches!(e.reason, AsmFault::TooFar { .. }), "{e}");
+    }
+
+    #[test]
+    fn lossy_returns_agree_by_description() {
+        // NOTIFY ignores data in its description; the raw k wins.
+        let p = Program(vec![Insn::stmt(BPF_RET | BPF_K, 0x7fc0_0005)]);
+        assert_eq!(assemble(&listing(&p)).unwrap(), p);
+    }
+
+    proptest! {
+        #[test]
+        fn valid_programs_round_trip(p in testgen::valid_program(), hint in 0usize..19) {
+            let opts = DisasmOptions { arch_hint: Arch::ALL.get(hint).copied() };
+            let text = disasm(&p, &opts);
+            prop_assert_eq!(assemble(&text).unwrap(), p.clone());
+            // The pseudo-C alone carries the program too (up to ignored fields and
+            // data that `return` texts do not show).
+            let q = assemble(&pseudo_only(&text)).unwrap();
+            prop_assert_eq!(q.len(), p.len());
+            for (a, b) in q.insns().iter().zip(p.insns()) {
+                prop_assert!(agrees(*a, *b), "{:?} vs {:?}", a, b);
+            }
+        }
+
+        #[test]
+        fn any_program_round_trips(insns in prop::collection::vec(
+            any::<(u16, u8, u8, u32)>().prop_map(|(c, jt, jf, k)| {
+                // Bias opcodes toward the real ones.
+                let code = if c % 4 == 0 { c } else {
+                    testgen::SECCOMP_CODES[usize::from(c) % 41]
+                };
+                Insn { code, jt, jf, k }
+            }), 0..40)) {
+            let p = Program(insns);
+            let text = listing(&p);
+            prop_assert_eq!(assemble(&text).unwrap(), p);
+        }
+    }
+}

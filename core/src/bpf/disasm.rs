@@ -151,7 +151,7 @@ pub fn audit_arch_value(name: &str) -> Option<u32> {
 
 /// The name of the `seccomp_data` word at byte `k`, e.g. `args[2] (high)`.
 pub fn field_name(k: u32) -> Option<String> {
-    if k % 4 != 0 || k >= 64 {
+    if k & 3 != 0 || k >= 64 {
         return None;
     }
     Some(match k {
@@ -160,7 +160,7 @@ pub fn field_name(k: u32) -> Option<String> {
         8 => "instruction_pointer (low)".to_string(),
         12 => "instruction_pointer (high)".to_string(),
         _ => {
-            let half = if (k - 16) % 8 == 0 { "low" } else { "high" };
+            let half = if (k - 16) & 7 == 0 { "low" } else { "high" };
             format!("args[{}] ({half})", (k - 16) / 8)
         }
     })

@@ -23,6 +23,12 @@
 //!   `LD|W|LEN`/`LDX|W|LEN` load 64 (seccomp_check_filter rewrites them to immediates).
 //! * The return value is the 32-bit `A` (`RET A`) or `k` (`RET K`).
 //!
+//! Speed: the validator pre-decodes each instruction into an 8-byte op with reduced
+//! indices, so the loop needs no checks beyond one slice bound; plain runs additionally
+//! fuse "load word; conditional jump on a constant" and "JA onto RET K" pairs (the shape
+//! compiled filters have), while traced runs use the unfused ops so every instruction
+//! index is reported. Both count instructions identically.
+//!
 //! The instruction count ([`Outcome::executed`]) includes the final `RET`. Stacking
 //! filters and interpreting the returned action are [`crate::eval`]'s business.
 
@@ -38,11 +44,15 @@ pub struct Outcome {
     pub executed: u32,
 }
 
-/// A pre-decoded instruction. Jump targets are absolute indices, checked by the
-/// validator to be inside the program; scratch and data indices are already reduced.
+/// A pre-decoded instruction (8 bytes). Jump offsets are relative, as in the raw
+/// instruction, and checked by the validator to land inside the program; scratch and data
+/// indices are already reduced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Op {
-    LdAbs(u8),
+    LdNr,
+    LdArch,
+    /// `seccomp_data` word 2..=15 (instruction pointer and arguments).
+    LdWord(u8),
     LdImm(u32),
     LdMem(u8),
     LdxImm(u32),
@@ -68,19 +78,28 @@ pub(crate) enum Op {
     RshK(u32),
     RshX,
     Neg,
-    Ja(u16),
-    JeqK(u32, u16, u16),
-    JeqX(u16, u16),
-    JgtK(u32, u16, u16),
-    JgtX(u16, u16),
-    JgeK(u32, u16, u16),
-    JgeX(u16, u16),
-    JsetK(u32, u16, u16),
-    JsetX(u16, u16),
+    Ja(u32),
+    JeqK(u32, u8, u8),
+    JeqX(u8, u8),
+    JgtK(u32, u8, u8),
+    JgtX(u8, u8),
+    JgeK(u32, u8, u8),
+    JgeX(u8, u8),
+    JsetK(u32, u8, u8),
+    JsetX(u8, u8),
     RetK(u32),
     RetA,
     Tax,
     Txa,
+    // Fused pairs (only in the array plain runs use; each counts as two instructions).
+    // A load of word `w` followed by a conditional jump on a constant; offsets are
+    // relative to the instruction after the jump.
+    LdJeqK(u8, u32, u8, u8),
+    LdJgtK(u8, u32, u8, u8),
+    LdJgeK(u8, u32, u8, u8),
+    LdJsetK(u8, u32, u8, u8),
+    /// `JA` landing on `RET K`.
+    JaRetK(u32),
 }
 
 /// Decodes instructions the validator accepted. Anything it would not have accepted
@@ -96,15 +115,20 @@ pub(crate) fn decode(insns: &[Insn]) -> Box<[Op]> {
 fn decode_one(pc: usize, i: Insn) -> Option<Op> {
     let k = i.k;
     let cell = || u8::try_from(k).ok().filter(|c| u32::from(*c) < MEMWORDS);
-    let target = |off: u32| u16::try_from(pc as u64 + 1 + u64::from(off)).ok();
-    let jt = || target(u32::from(i.jt));
-    let jf = || target(u32::from(i.jf));
+    // Offsets the validator would refuse make the decode fail (and the op a `RetK(0)`).
+    let fits = |off: u32| pc as u64 + 1 + u64::from(off) < MAX_INSNS as u64;
+    let jt = || fits(u32::from(i.jt)).then_some(i.jt);
+    let jf = || fits(u32::from(i.jf)).then_some(i.jf);
     Some(match i.code {
         c if c == BPF_LD | BPF_W | BPF_ABS => {
-            if k % 4 != 0 || k >= SeccompData::SIZE {
+            if k & 3 != 0 || k >= SeccompData::SIZE {
                 return None;
             }
-            Op::LdAbs((k / 4) as u8)
+            match k / 4 {
+                0 => Op::LdNr,
+                1 => Op::LdArch,
+                w => Op::LdWord(w as u8),
+            }
         }
         c if c == BPF_LD | BPF_W | BPF_LEN => Op::LdImm(SeccompData::SIZE),
         c if c == BPF_LDX | BPF_W | BPF_LEN => Op::LdxImm(SeccompData::SIZE),
@@ -138,7 +162,7 @@ fn decode_one(pc: usize, i: Insn) -> Option<Op> {
         c if c == BPF_ALU | BPF_RSH | BPF_K => Op::RshK(k),
         c if c == BPF_ALU | BPF_RSH | BPF_X => Op::RshX,
         c if c == BPF_ALU | BPF_NEG => Op::Neg,
-        c if c == BPF_JMP | BPF_JA => Op::Ja(target(k)?),
+        c if c == BPF_JMP | BPF_JA => Op::Ja(fits(k).then_some(k)?),
         c if c == BPF_JMP | BPF_JEQ | BPF_K => Op::JeqK(k, jt()?, jf()?),
         c if c == BPF_JMP | BPF_JEQ | BPF_X => Op::JeqX(jt()?, jf()?),
         c if c == BPF_JMP | BPF_JGT | BPF_K => Op::JgtK(k, jt()?, jf()?),
@@ -153,6 +177,35 @@ fn decode_one(pc: usize, i: Insn) -> Option<Op> {
         c if c == BPF_MISC | BPF_TXA => Op::Txa,
         _ => return None,
     })
+}
+
+/// Fuses the pairs compiled filters are made of: a load followed by a conditional jump
+/// on a constant, and a `JA` onto a `RET K`. The second instruction of a pair keeps its
+/// own op, so jumps into the middle of a pair still work; executed counts are unchanged.
+pub(crate) fn fuse(ops: &[Op]) -> Box<[Op]> {
+    let mut out = ops.to_vec();
+    for (i, slot) in out.iter_mut().enumerate() {
+        let w = match ops[i] {
+            Op::LdNr => 0,
+            Op::LdArch => 1,
+            Op::LdWord(w) => w,
+            Op::Ja(k) => {
+                if let Some(Op::RetK(r)) = ops.get(i + 1 + k as usize) {
+                    *slot = Op::JaRetK(*r);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        *slot = match ops.get(i + 1) {
+            Some(Op::JeqK(k, t, f)) => Op::LdJeqK(w, *k, *t, *f),
+            Some(Op::JgtK(k, t, f)) => Op::LdJgtK(w, *k, *t, *f),
+            Some(Op::JgeK(k, t, f)) => Op::LdJgeK(w, *k, *t, *f),
+            Some(Op::JsetK(k, t, f)) => Op::LdJsetK(w, *k, *t, *f),
+            _ => continue,
+        };
+    }
+    out.into_boxed_slice()
 }
 
 /// Observes the instructions a run executes; the no-op version compiles away.
@@ -174,34 +227,28 @@ impl Tracer for Vec<u16> {
     }
 }
 
-/// `seccomp_data` as the 16 words `LD|W|ABS` can read.
+/// Word `w` (0..=15) of `seccomp_data`; 64-bit fields low word first (little-endian
+/// layout, as [`SeccompData::word`]).
 #[inline(always)]
-fn words(d: &SeccompData) -> [u32; 16] {
-    let [a0, a1, a2, a3, a4, a5] = d.args;
-    let ip = d.instruction_pointer;
-    [
-        d.nr,
-        d.arch,
-        ip as u32,
-        (ip >> 32) as u32,
-        a0 as u32,
-        (a0 >> 32) as u32,
-        a1 as u32,
-        (a1 >> 32) as u32,
-        a2 as u32,
-        (a2 >> 32) as u32,
-        a3 as u32,
-        (a3 >> 32) as u32,
-        a4 as u32,
-        (a4 >> 32) as u32,
-        a5 as u32,
-        (a5 >> 32) as u32,
-    ]
+fn word(d: &SeccompData, w: u8) -> u32 {
+    let v = match w {
+        0 => return d.nr,
+        1 => return d.arch,
+        2 | 3 => d.instruction_pointer,
+        _ => match d.args.get(usize::from(w.wrapping_sub(4) / 2)) {
+            Some(v) => *v,
+            None => 0,
+        },
+    };
+    if w & 1 == 0 {
+        v as u32
+    } else {
+        (v >> 32) as u32
+    }
 }
 
 #[inline(always)]
 fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
-    let w = words(data);
     let mut a: u32 = 0;
     let mut x: u32 = 0;
     let mut m = [0u32; 16];
@@ -215,7 +262,9 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
         executed += 1;
         pc += 1;
         match *op {
-            Op::LdAbs(i) => a = w[usize::from(i) & 15],
+            Op::LdNr => a = data.nr,
+            Op::LdArch => a = data.arch,
+            Op::LdWord(i) => a = word(data, i),
             Op::LdImm(k) => a = k,
             Op::LdMem(i) => a = m[usize::from(i) & 15],
             Op::LdxImm(k) => x = k,
@@ -247,16 +296,43 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
             Op::RshK(k) => a = a.wrapping_shr(k),
             Op::RshX => a = a.wrapping_shr(x),
             Op::Neg => a = a.wrapping_neg(),
-            Op::Ja(t) => pc = usize::from(t),
-            Op::JeqK(k, t, f) => pc = usize::from(if a == k { t } else { f }),
-            Op::JeqX(t, f) => pc = usize::from(if a == x { t } else { f }),
-            Op::JgtK(k, t, f) => pc = usize::from(if a > k { t } else { f }),
-            Op::JgtX(t, f) => pc = usize::from(if a > x { t } else { f }),
-            Op::JgeK(k, t, f) => pc = usize::from(if a >= k { t } else { f }),
-            Op::JgeX(t, f) => pc = usize::from(if a >= x { t } else { f }),
-            Op::JsetK(k, t, f) => pc = usize::from(if a & k != 0 { t } else { f }),
-            Op::JsetX(t, f) => pc = usize::from(if a & x != 0 { t } else { f }),
+            // `pc` already points past the jump; offsets are relative to there.
+            Op::Ja(k) => pc += k as usize,
+            Op::JeqK(k, t, f) => pc += usize::from(if a == k { t } else { f }),
+            Op::JeqX(t, f) => pc += usize::from(if a == x { t } else { f }),
+            Op::JgtK(k, t, f) => pc += usize::from(if a > k { t } else { f }),
+            Op::JgtX(t, f) => pc += usize::from(if a > x { t } else { f }),
+            Op::JgeK(k, t, f) => pc += usize::from(if a >= k { t } else { f }),
+            Op::JgeX(t, f) => pc += usize::from(if a >= x { t } else { f }),
+            Op::JsetK(k, t, f) => pc += usize::from(if a & k != 0 { t } else { f }),
+            Op::JsetX(t, f) => pc += usize::from(if a & x != 0 { t } else { f }),
             Op::RetK(k) => return Outcome { ret: k, executed },
+            Op::LdJeqK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a == k { t } else { f });
+            }
+            Op::LdJgtK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a > k { t } else { f });
+            }
+            Op::LdJgeK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a >= k { t } else { f });
+            }
+            Op::LdJsetK(w, k, t, f) => {
+                a = word(data, w);
+                executed += 1;
+                pc += 1 + usize::from(if a & k != 0 { t } else { f });
+            }
+            Op::JaRetK(k) => {
+                return Outcome {
+                    ret: k,
+                    executed: executed + 1,
+                }
+            }
             Op::RetA => return Outcome { ret: a, executed },
             Op::Tax => x = a,
             Op::Txa => a = x,
@@ -267,7 +343,7 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
 
 /// Runs `prog` on `data`: the value the kernel's filter would return.
 pub fn run(prog: &ValidProgram, data: &SeccompData) -> Outcome {
-    exec(&prog.ops, data, &mut NoTrace)
+    exec(&prog.fused, data, &mut NoTrace)
 }
 
 /// Runs `prog` on `data` and also returns the indices of the executed instructions, in
@@ -287,5 +363,314 @@ impl ValidProgram {
     /// See [`run_traced`].
     pub fn run_traced(&self, data: &SeccompData) -> (Outcome, Vec<u16>) {
         run_traced(self, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testgen;
+    use super::*;
+    use proptest::prelude::*;
+
+    const LD_ABS: u16 = BPF_LD | BPF_W | BPF_ABS;
+
+    fn data() -> SeccompData {
+        SeccompData {
+            nr: 59,
+            arch: 0xc000_003e,
+            instruction_pointer: 0x1111_2222_3333_4444,
+            args: [0xaaaa_bbbb_cccc_dddd, 1, 2, 3, 4, 0xffff_ffff_0000_0005],
+        }
+    }
+
+    fn go(v: &[Insn]) -> Outcome {
+        let p = validate(&Program(v.to_vec())).expect("test program must be valid");
+        run(&p, &data())
+    }
+
+    fn ret_a() -> Insn {
+        Insn::stmt(BPF_RET | BPF_A, 0)
+    }
+
+    /// Runs `A = a; X = x; <op>; return A`.
+    fn alu(a: u32, x: u32, code: u16, k: u32) -> u32 {
+        go(&[
+            Insn::stmt(BPF_LD | BPF_IMM, a),
+            Insn::stmt(BPF_LDX | BPF_IMM, x),
+            Insn::stmt(code, k),
+            ret_a(),
+        ])
+        .ret
+    }
+
+    #[test]
+    fn loads_read_seccomp_data_words() {
+        let expect = [
+            (0, 59),
+            (4, 0xc000_003e),
+            (8, 0x3333_4444),
+            (12, 0x1111_2222),
+            (16, 0xcccc_dddd),
+            (20, 0xaaaa_bbbb),
+            (24, 1),
+            (28, 0),
+            (56, 5),
+            (60, 0xffff_ffff),
+        ];
+        for (k, v) in expect {
+            assert_eq!(go(&[Insn::stmt(LD_ABS, k), ret_a()]).ret, v, "offset {k}");
+        }
+        assert_eq!(
+            go(&[Insn::stmt(BPF_LD | BPF_W | BPF_LEN, 0), ret_a()]).ret,
+            64
+        );
+        let ldx_len = [
+            Insn::stmt(BPF_LDX | BPF_W | BPF_LEN, 0),
+            Insn::stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a(),
+        ];
+        assert_eq!(go(&ldx_len).ret, 64);
+    }
+
+    #[test]
+    fn ops_are_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Op>(), 8);
+    }
+
+    #[test]
+    fn registers_start_at_zero() {
+        assert_eq!(go(&[ret_a()]).ret, 0);
+        assert_eq!(go(&[Insn::stmt(BPF_MISC | BPF_TXA, 0), ret_a()]).ret, 0);
+    }
+
+    #[test]
+    fn alu_k_and_x() {
+        let k = BPF_K;
+        let x = BPF_X;
+        assert_eq!(alu(7, 0, BPF_ALU | BPF_ADD | k, 5), 12);
+        assert_eq!(alu(0xffff_fffe, 3, BPF_ALU | BPF_ADD | x, 0), 1); // wraps
+        assert_eq!(alu(5, 0, BPF_ALU | BPF_SUB | k, 7), 0xffff_fffe); // wraps
+        assert_eq!(alu(5, 2, BPF_ALU | BPF_SUB | x, 0), 3);
+        assert_eq!(
+            alu(0x1_0001, 0, BPF_ALU | BPF_MUL | k, 0x1_0001),
+            0x0002_0001
+        ); // low 32 bits
+        assert_eq!(alu(6, 7, BPF_ALU | BPF_MUL | x, 0), 42);
+        assert_eq!(alu(100, 0, BPF_ALU | BPF_DIV | k, 7), 14);
+        assert_eq!(alu(0xffff_ffff, 2, BPF_ALU | BPF_DIV | x, 0), 0x7fff_ffff); // unsigned
+        assert_eq!(alu(0b1100, 0, BPF_ALU | BPF_AND | k, 0b1010), 0b1000);
+        assert_eq!(alu(0b1100, 0b1010, BPF_ALU | BPF_AND | x, 0), 0b1000);
+        assert_eq!(alu(0b1100, 0, BPF_ALU | BPF_OR | k, 0b1010), 0b1110);
+        assert_eq!(alu(0b1100, 0b1010, BPF_ALU | BPF_OR | x, 0), 0b1110);
+        assert_eq!(alu(0b1100, 0, BPF_ALU | BPF_XOR | k, 0b1010), 0b0110);
+        assert_eq!(alu(0b1100, 0b1010, BPF_ALU | BPF_XOR | x, 0), 0b0110);
+        assert_eq!(alu(1, 0, BPF_ALU | BPF_LSH | k, 31), 0x8000_0000);
+        assert_eq!(alu(0x8000_0000, 0, BPF_ALU | BPF_RSH | k, 31), 1); // logical
+        assert_eq!(alu(3, 4, BPF_ALU | BPF_LSH | x, 0), 48);
+        assert_eq!(alu(48, 4, BPF_ALU | BPF_RSH | x, 0), 3);
+        assert_eq!(alu(1, 0, BPF_ALU | BPF_NEG, 0), 0xffff_ffff);
+        assert_eq!(alu(0, 0, BPF_ALU | BPF_NEG, 0), 0);
+    }
+
+    #[test]
+    fn shifts_by_x_take_the_count_mod_32() {
+        // Kernel: (u32)A << ((u32)X & 31); JITs use 32-bit shl/lslv, same result.
+        assert_eq!(alu(1, 32, BPF_ALU | BPF_LSH | BPF_X, 0), 1);
+        assert_eq!(alu(1, 33, BPF_ALU | BPF_LSH | BPF_X, 0), 2);
+        assert_eq!(alu(0x8000_0000, 63, BPF_ALU | BPF_RSH | BPF_X, 0), 1);
+        assert_eq!(alu(0xf0, 0xffff_ffe4, BPF_ALU | BPF_RSH | BPF_X, 0), 0xf); // & 31 = 4
+    }
+
+    #[test]
+    fn division_by_zero_x_returns_zero_from_the_program() {
+        let p = [
+            Insn::stmt(BPF_LD | BPF_IMM, 10),
+            Insn::stmt(BPF_LDX | BPF_IMM, 0),
+            Insn::stmt(BPF_ALU | BPF_DIV | BPF_X, 0),
+            Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+        ];
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 0,
+                executed: 3
+            }
+        );
+    }
+
+    #[test]
+    fn scratch_memory() {
+        let p = [
+            Insn::stmt(BPF_LD | BPF_IMM, 11),
+            Insn::stmt(BPF_ST, 15),
+            Insn::stmt(BPF_LDX | BPF_IMM, 22),
+            Insn::stmt(BPF_STX, 0),
+            Insn::stmt(BPF_LD | BPF_IMM, 0),
+            Insn::stmt(BPF_LDX | BPF_MEM, 15), // X = 11
+            Insn::stmt(BPF_LD | BPF_MEM, 0),   // A = 22
+            Insn::stmt(BPF_ALU | BPF_SUB | BPF_X, 0),
+            ret_a(),
+        ];
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 11,
+                executed: 9
+            }
+        );
+    }
+
+    #[test]
+    fn jumps_are_unsigned_and_counted() {
+        // A = args[0] (high) = 0xaaaabbbb > 0x80000000 unsigned.
+        let jgt = [
+            Insn::stmt(LD_ABS, 20),
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 0x8000_0000, 1, 0),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+            Insn::stmt(BPF_RET | BPF_K, 2),
+        ];
+        assert_eq!(
+            go(&jgt),
+            Outcome {
+                ret: 2,
+                executed: 3
+            }
+        );
+        let jge_eq = [
+            Insn::stmt(LD_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 59, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+            Insn::stmt(BPF_RET | BPF_K, 2),
+        ];
+        assert_eq!(go(&jge_eq).ret, 1);
+        let jset = |mask| {
+            go(&[
+                Insn::stmt(LD_ABS, 0), // 59 = 0b111011
+                Insn::jump(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1),
+                Insn::stmt(BPF_RET | BPF_K, 1),
+                Insn::stmt(BPF_RET | BPF_K, 2),
+            ])
+            .ret
+        };
+        assert_eq!(jset(0b100), 2);
+        assert_eq!(jset(0b10), 1);
+        let x_forms = [
+            Insn::stmt(LD_ABS, 0),
+            Insn::stmt(BPF_LDX | BPF_IMM, 59),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 3),
+            Insn::stmt(BPF_LDX | BPF_IMM, 60),
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_X, 0, 1, 0),
+            Insn::jump(BPF_JMP | BPF_JSET | BPF_X, 0, 1, 0), // 59 & 60 != 0
+            Insn::stmt(BPF_RET | BPF_K, 9),
+            Insn::stmt(BPF_JMP | BPF_JA, 1),
+            Insn::stmt(BPF_RET | BPF_K, 8),
+            Insn::stmt(BPF_RET | BPF_K, 7),
+        ];
+        let valid = validate(&Program(x_forms.to_vec())).unwrap();
+        let (out, path) = run_traced(&valid, &data());
+        assert_eq!(
+            out,
+            Outcome {
+                ret: 7,
+                executed: 8
+            }
+        );
+        assert_eq!(path, vec![0, 1, 2, 3, 4, 5, 7, 9]);
+        assert_eq!(run(&valid, &data()), out);
+    }
+
+    #[test]
+    fn fused_pairs_count_and_can_be_entered_in_the_middle() {
+        let p = [
+            Insn::stmt(LD_ABS, 0),                            // fused with 1
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 100, 1, 0), // -> 3 (mid-pair) / 2
+            Insn::stmt(LD_ABS, 4),                            // fused with 3
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 200, 0, 1), // -> 4 / 5
+            Insn::stmt(BPF_JMP | BPF_JA, 1),                  // fused: JA onto RET
+            Insn::stmt(BPF_RET | BPF_K, 5),
+            Insn::stmt(BPF_RET | BPF_K, 6),
+        ];
+        let v = validate(&Program(p.to_vec())).unwrap();
+        assert!(matches!(v.fused[0], Op::LdJgtK(0, 100, 1, 0)));
+        assert!(matches!(v.fused[2], Op::LdJeqK(1, 200, 0, 1)));
+        assert!(matches!(v.fused[4], Op::JaRetK(6)));
+        let mut d = data();
+        d.nr = 200;
+        assert_eq!(
+            run(&v, &d),
+            Outcome {
+                ret: 6,
+                executed: 5
+            }
+        );
+        assert_eq!(
+            run_traced(&v, &d),
+            (
+                Outcome {
+                    ret: 6,
+                    executed: 5
+                },
+                vec![0, 1, 3, 4, 6]
+            )
+        );
+        d.nr = 50;
+        assert_eq!(
+            run(&v, &d),
+            Outcome {
+                ret: 5,
+                executed: 5
+            }
+        );
+        assert_eq!(run_traced(&v, &d).1, vec![0, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn ret_a_returns_the_accumulator() {
+        let p = [
+            Insn::stmt(LD_ABS, 0),
+            Insn::stmt(BPF_ALU | BPF_OR | BPF_K, 0x0005_0000),
+            Insn::stmt(BPF_MISC | BPF_TAX, 0),
+            Insn::stmt(BPF_LD | BPF_IMM, 0),
+            Insn::stmt(BPF_MISC | BPF_TXA, 0),
+            ret_a(),
+        ];
+        assert_eq!(
+            go(&p),
+            Outcome {
+                ret: 0x0005_003b,
+                executed: 6
+            }
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn random_valid_programs_run_like_the_reference(
+            p in testgen::valid_program(),
+            d in testgen::seccomp_data(),
+        ) {
+            let v = validate(&p).expect("generator makes valid programs");
+            let out = run(&v, &d);
+            let (traced, path) = run_traced(&v, &d);
+            prop_assert_eq!(out, traced);
+            prop_assert_eq!(path.len() as u32, out.executed);
+            prop_assert!(path.windows(2).all(|w| w[0] < w[1]));
+            let reference = testgen::reference_run(&p, &d).expect("reference ran");
+            prop_assert_eq!((out.ret, out.executed), reference);
+            let last = *path.last().unwrap() as usize;
+            let is_div = p.insns()[last].code == BPF_ALU | BPF_DIV | BPF_X;
+            prop_assert!(p.insns()[last].is_ret() || is_div);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256),
+                                       d in testgen::seccomp_data()) {
+            if let Ok(p) = Program::from_raw(&bytes) {
+                if let Ok(v) = validate(&p) {
+                    let out = run(&v, &d);
+                    prop_assert!(out.executed as usize <= p.len());
+                }
+            }
+        }
     }
 }

@@ -15,6 +15,8 @@ pub mod disasm;
 pub mod export;
 pub mod interp;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod testgen;
 pub mod validate;
 
 pub use interp::{run, run_traced, Outcome};
@@ -193,7 +195,7 @@ impl Program {
     /// Reads the `.bpf` format. Rejects what no kernel could load by size alone (empty,
     /// ragged, more than [`MAX_INSNS`]); everything else is [`validate`]'s job.
     pub fn from_raw(bytes: &[u8]) -> Result<Program, RawError> {
-        if bytes.len() % Insn::SIZE != 0 {
+        if bytes.len() & (Insn::SIZE - 1) != 0 {
             return Err(RawError::NotMultipleOf8 { len: bytes.len() });
         }
         let n = bytes.len() / Insn::SIZE;

@@ -109,7 +109,10 @@ impl fmt::Display for RawFields {
 #[derive(Clone, Debug)]
 pub struct ValidProgram {
     pub(crate) program: Program,
+    /// One op per instruction (used when tracing).
     pub(crate) ops: Box<[super::interp::Op]>,
+    /// The same with common pairs fused (used by plain runs).
+    pub(crate) fused: Box<[super::interp::Op]>,
 }
 
 impl ValidProgram {
@@ -226,7 +229,7 @@ fn check_insn(pc: usize, len: usize, i: Insn) -> Result<(), InsnFault> {
             if i.k >= SeccompData::SIZE {
                 return Err(InsnFault::LoadOutOfRange { k: i.k });
             }
-            if i.k % 4 != 0 {
+            if i.k & 3 != 0 {
                 return Err(InsnFault::LoadMisaligned { k: i.k });
             }
         }
@@ -251,10 +254,8 @@ fn check_scratch(insns: &[Insn]) -> Result<(), (usize, InsnFault)> {
         let code = i.code;
         match class(code) {
             BPF_ST | BPF_STX => valid |= bit(i.k),
-            BPF_LD | BPF_LDX if mode(code) == BPF_MEM => {
-                if valid & bit(i.k) == 0 {
-                    return Err((pc, InsnFault::ScratchUninit { k: i.k }));
-                }
+            BPF_LD | BPF_LDX if mode(code) == BPF_MEM && valid & bit(i.k) == 0 => {
+                return Err((pc, InsnFault::ScratchUninit { k: i.k }));
             }
             BPF_JMP => {
                 let targets: [u64; 2] = if op(code) == BPF_JA {
@@ -298,9 +299,12 @@ pub fn validate(prog: &Program) -> Result<ValidProgram, ValidateError> {
         return Err(fault(len - 1, InsnFault::LastNotRet));
     }
     check_scratch(insns).map_err(|(pc, r)| fault(pc, r))?;
+    let ops = super::interp::decode(insns);
+    let fused = super::interp::fuse(&ops);
     Ok(ValidProgram {
         program: prog.clone(),
-        ops: super::interp::decode(insns),
+        ops,
+        fused,
     })
 }
 
@@ -500,6 +504,33 @@ mod tests {
             (1, InsnFault::ScratchUninit { k: 0 })
         );
         assert!(validate(&p(&[st(0), ret(), ld(0), ret()])).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Mutating one field of a valid program: whatever the validator still accepts,
+        /// the plain reference semantics can run without ever going wrong.
+        #[test]
+        fn accepted_mutants_are_safe_to_run(
+            p in super::super::testgen::valid_program(),
+            at in 0usize..64,
+            field in 0u8..4,
+            value in proptest::prelude::any::<u32>(),
+            d in super::super::testgen::seccomp_data(),
+        ) {
+            let mut insns = p.0.clone();
+            let at = at % insns.len();
+            let i = &mut insns[at];
+            match field {
+                0 => i.code = value as u16 & 0xff,
+                1 => i.jt = value as u8,
+                2 => i.jf = value as u8,
+                _ => i.k = if value % 2 == 0 { value % 80 } else { value },
+            }
+            let m = Program(insns);
+            if validate(&m).is_ok() {
+                proptest::prop_assert!(super::super::testgen::reference_run(&m, &d).is_some());
+            }
+        }
     }
 
     #[test]

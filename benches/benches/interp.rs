@@ -1,0 +1,62 @@
+//! Runs/sec of the cBPF interpreter on a ~20-instruction filter shaped like compiled
+//! output (arch check, x32 guard, binary search over syscall numbers), over a varied mix
+//! of syscall numbers.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use syscage_core::bpf::{asm::assemble, run, validate};
+use syscage_core::event::SeccompData;
+
+const FILTER: &str = "
+        A = arch
+        if (A != AUDIT_ARCH_X86_64) goto kill
+        A = nr
+        if (A >= 0x40000000) goto kill
+        if (A > 200) goto high
+        if (A > 50) goto mid
+        if (A == 0) goto allow
+        if (A == 1) goto allow
+        goto deny
+  mid:  if (A == 59) goto deny
+        if (A == 60) goto allow
+        goto deny
+  high: if (A > 300) goto top
+        if (A == 231) goto allow
+        if (A == 257) goto allow
+        goto deny
+  top:  if (A == 435) goto deny
+        goto allow
+ allow: return ALLOW
+  deny: return ERRNO(EPERM)
+  kill: return KILL_PROCESS
+";
+
+fn bench(c: &mut Criterion) {
+    let prog = validate(&assemble(FILTER).expect("bench filter assembles")).expect("valid");
+    let events: Vec<SeccompData> = (0..1024u32)
+        .map(|i| SeccompData {
+            nr: (i.wrapping_mul(2_654_435_761) >> 7) % 460,
+            arch: if i % 97 == 0 {
+                0x4000_0003
+            } else {
+                0xc000_003e
+            },
+            instruction_pointer: 0,
+            args: [u64::from(i); 6],
+        })
+        .collect();
+    let mut g = c.benchmark_group("interp");
+    g.throughput(Throughput::Elements(events.len() as u64));
+    g.bench_function("binary_search_20_insns", |b| {
+        b.iter(|| {
+            let mut acc = 0u32;
+            for d in &events {
+                acc = acc.wrapping_add(run(black_box(&prog), black_box(d)).ret);
+            }
+            acc
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
