@@ -32,7 +32,7 @@ impl SeccompData {
     /// kernel stores the struct in native, here little-endian, order). `None` for an
     /// offset that is out of range or not 4-byte aligned.
     pub fn word(&self, offset: u32) -> Option<u32> {
-        if offset % 4 != 0 || offset >= Self::SIZE {
+        if offset & 3 != 0 || offset >= Self::SIZE {
             return None;
         }
         Some(match offset {
@@ -43,7 +43,7 @@ impl SeccompData {
             _ => {
                 let i = ((offset - 16) / 8) as usize;
                 let v = self.args[i];
-                if (offset - 16) % 8 == 0 {
+                if (offset - 16) & 7 == 0 {
                     v as u32
                 } else {
                     (v >> 32) as u32

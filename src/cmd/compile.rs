@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let export_opts = ExportOptions {
         name: "filter".into(),
-        disasm: disasm_opts.clone(),
+        disasm: disasm_opts,
     };
     let bytes = match args.format {
         Format::Raw => {
