@@ -120,13 +120,23 @@ impl Arch {
             .find(|a| *a != Arch::X32 && a.audit_arch() == audit_arch)
     }
 
-    /// Whether the ABI passes 64-bit syscall arguments. On 32-bit ABIs libseccomp
-    /// compares only the low 32 bits of each argument (x32 counts as 64-bit: its
-    /// registers are).
+    /// Whether libseccomp compares 64-bit arguments on this ABI (high word, then low
+    /// word). On the others it compares only the low 32 bits, datums truncated. x32 is
+    /// one of the others: its registers are 64-bit and the kernel passes them whole,
+    /// but libseccomp declares it `ARCH_SIZE_32` (src/arch-x32.c), as it does the n32
+    /// MIPS ABIs.
     pub const fn is_64bit(self) -> bool {
         !matches!(
             self,
-            Arch::X86 | Arch::Arm | Arch::S390 | Arch::Ppc | Arch::Mips | Arch::Mipsel
+            Arch::X86
+                | Arch::X32
+                | Arch::Arm
+                | Arch::S390
+                | Arch::Ppc
+                | Arch::Mips
+                | Arch::Mipsel
+                | Arch::Mips64n32
+                | Arch::Mipsel64n32
         )
     }
 

@@ -86,7 +86,7 @@ fn rule(shape: Shape) -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(0..NAMES.len(), 1..3),
         0..shape.actions.len(),
-        proptest::option::of(prop_oneof![0u32..8, 0u32..5000]),
+        proptest::option::of(prop_oneof![0u32..8, 0u32..4095, 65536u32..65600]),
         proptest::collection::vec(cond(), 0..=shape.max_conds),
     )
         .prop_map(move |(names, a, errno, conds)| {

@@ -74,7 +74,16 @@ fn per_arch_trees(
             let (_, t) = trees
                 .entry(nr)
                 .or_insert_with(|| (name, Tree::new(arch.is_64bit())));
-            if t.add(act, &conds).is_err() {
+            let added = t.add(act, &conds);
+            if added == Err(tree::AddError::Hang) {
+                return Err(ResolveError::LibseccompHang {
+                    profile: profile.source.clone(),
+                    pointer: r.pointer.clone(),
+                    name: r.name.clone(),
+                    arch,
+                });
+            }
+            if added.is_err() {
                 let other = rules
                     .iter()
                     .take(i)

@@ -329,6 +329,30 @@ pub enum ResolveError {
         arch: Arch,
         other: String,
     },
+    /// libseccomp 2.5.4 loops forever adding a rule, so the runtime hangs.
+    #[error(
+        "{profile}: {pointer}: libseccomp 2.5.4 never finishes adding this rule for {name} on \
+         {arch} (its rule database links into a loop): the runtime would hang starting the \
+         container; reorder or merge the rules for {name}"
+    )]
+    LibseccompHang {
+        profile: String,
+        pointer: String,
+        name: String,
+        arch: Arch,
+    },
+}
+
+/// What the runtime hands libseccomp for `profile` on `target`: the filter's
+/// architectures (native first), its default action, and one rule per syscall name in
+/// order (after moby's filtering, runc's skipping and splitting). Oracles that build the
+/// same filter with libseccomp start from here.
+pub fn runtime_rules(
+    profile: &Profile,
+    target: &Target,
+) -> Result<(Vec<Arch>, Action, Vec<OciRule>), ResolveError> {
+    let oci = convert::to_oci_filter(profile, target)?;
+    Ok((oci.arches, oci.default, oci.rules))
 }
 
 /// Resolves `profile` for `target`.

@@ -19,6 +19,8 @@
 //! exported BPF disagree with this tree; [`Tree::codegen_may_differ`] flags the shapes
 //! where that can happen.
 
+use std::cell::Cell;
+
 use crate::profile::CmpOp;
 
 type Id = usize;
@@ -93,9 +95,18 @@ impl Node {
     }
 }
 
-/// `-EEXIST` from libseccomp: the rule conflicts with one already in the tree.
+/// Why libseccomp does not take a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conflict;
+pub enum AddError {
+    /// `-EEXIST`: the rule conflicts with one already in the tree.
+    Conflict,
+    /// libseccomp 2.5.4 never returns: its rule database links into a loop (seen with
+    /// the real library, e.g. two same-action rules `a0 <= 0xffffffff && a1 < 0` and
+    /// `a0 <= 0xffffffff && a1 != 0`). syscage stops after a step budget.
+    Hang,
+}
+
+use AddError::Conflict;
 
 #[derive(Clone, Copy)]
 enum Slot {
@@ -144,7 +155,14 @@ pub struct Tree {
     bits64: bool,
     /// The list holding the syscall's rules, once one was added.
     root: Option<usize>,
+    /// Step and recursion budget of the current `add`, so that a rule set on which
+    /// libseccomp loops forever is reported instead of reproduced.
+    steps: Cell<usize>,
+    depth: Cell<usize>,
+    hung: Cell<bool>,
 }
+
+const MAX_DEPTH: usize = 1_000;
 
 fn arg_prio(n: &Node) -> u32 {
     (u32::from(n.arg) << 1) + u32::from(n.hi)
@@ -165,7 +183,29 @@ impl Tree {
             lists: Vec::new(),
             bits64,
             root: None,
+            steps: Cell::new(0),
+            depth: Cell::new(0),
+            hung: Cell::new(false),
         }
+    }
+
+    /// Counts one step of the current `add`; `false` once the budget is spent.
+    fn tick(&self) -> bool {
+        let s = self.steps.get() + 1;
+        self.steps.set(s);
+        if s > 2_000_000 + 1_000 * self.nodes.len() || self.depth.get() > MAX_DEPTH {
+            self.hung.set(true);
+        }
+        !self.hung.get()
+    }
+
+    fn enter(&self) -> bool {
+        self.depth.set(self.depth.get() + 1);
+        self.tick()
+    }
+
+    fn leave(&self) {
+        self.depth.set(self.depth.get() - 1);
     }
 
     fn n(&self, id: Id) -> &Node {
@@ -240,10 +280,16 @@ impl Tree {
         let mut n = node;
         while let Some(p) = self.n(n).lvl_prv {
             n = p;
+            if !self.tick() {
+                return 0;
+            }
         }
         let start = n;
         let mut cur = Some(n);
         while let Some(c) = cur {
+            if !self.tick() {
+                break;
+            }
             let links =
                 u32::from(self.n(c).lvl_prv.is_some()) + u32::from(self.n(c).lvl_nxt.is_some());
             if self.n(c).refcnt > links {
@@ -260,6 +306,16 @@ impl Tree {
     }
 
     fn tree_put(&mut self, slot: &mut Slot) -> usize {
+        if !self.enter() {
+            self.leave();
+            return 0;
+        }
+        let r = self.tree_put_inner(slot);
+        self.leave();
+        r
+    }
+
+    fn tree_put_inner(&mut self, slot: &mut Slot) -> usize {
         let mut cnt = self.node_put(slot);
         if let Some(n) = self.get(*slot) {
             cnt += self.level_clean(n);
@@ -268,6 +324,16 @@ impl Tree {
     }
 
     fn node_put(&mut self, slot: &mut Slot) -> usize {
+        if !self.enter() {
+            self.leave();
+            return 0;
+        }
+        let r = self.node_put_inner(slot);
+        self.leave();
+        r
+    }
+
+    fn node_put_inner(&mut self, slot: &mut Slot) -> usize {
         let Some(n) = self.get(*slot) else {
             return 0;
         };
@@ -308,16 +374,32 @@ impl Tree {
         cnt
     }
 
-    fn tree_remove(&mut self, mut tree: Slot, node: Id) -> usize {
+    fn tree_remove(&mut self, tree: Slot, node: Id) -> usize {
+        if !self.enter() {
+            self.leave();
+            return 0;
+        }
+        let r = self.tree_remove_inner(tree, node);
+        self.leave();
+        r
+    }
+
+    fn tree_remove_inner(&mut self, mut tree: Slot, node: Id) -> usize {
         let Some(mut c) = self.get(tree) else {
             return 0;
         };
         let mut cnt = 0;
         while let Some(p) = self.n(c).lvl_prv {
+            if !self.tick() {
+                break;
+            }
             c = p;
         }
         let mut found = false;
         loop {
+            if !self.tick() {
+                break;
+            }
             if c == node {
                 found = true;
                 break;
@@ -353,15 +435,31 @@ impl Tree {
         cnt
     }
 
-    fn tree_act_check(&self, tree: Option<Id>, action: u32) -> Result<(), Conflict> {
+    fn tree_act_check(&self, tree: Option<Id>, action: u32) -> Result<(), AddError> {
+        if !self.enter() {
+            self.leave();
+            return Err(AddError::Hang);
+        }
+        let r = self.tree_act_check_inner(tree, action);
+        self.leave();
+        r
+    }
+
+    fn tree_act_check_inner(&self, tree: Option<Id>, action: u32) -> Result<(), AddError> {
         let Some(mut c) = tree else {
             return Ok(());
         };
         while let Some(p) = self.n(c).lvl_prv {
+            if !self.tick() {
+                break;
+            }
             c = p;
         }
         let mut cur = Some(c);
         while let Some(c) = cur {
+            if !self.tick() {
+                break;
+            }
             let n = self.n(c);
             if n.act_t.is_some_and(|a| a.ret != action) || n.act_f.is_some_and(|a| a.ret != action)
             {
@@ -375,6 +473,16 @@ impl Tree {
     }
 
     fn tree_prune(&mut self, existing: Option<Id>, new: Id, state: &mut State) -> usize {
+        if !self.enter() {
+            self.leave();
+            return 0;
+        }
+        let r = self.tree_prune_inner(existing, new, state);
+        self.leave();
+        r
+    }
+
+    fn tree_prune_inner(&mut self, existing: Option<Id>, new: Id, state: &mut State) -> usize {
         let mut cnt = 0;
         let mut state_new = *state;
         let finish = |state: &mut State, state_new: &State| {
@@ -394,10 +502,16 @@ impl Tree {
             return cnt;
         }
         while let Some(p) = self.n(x).lvl_prv {
+            if !self.tick() {
+                break;
+            }
             x = p;
         }
         let mut cur = Some(x);
         while let Some(mut x) = cur {
+            if !self.tick() {
+                break;
+            }
             let x_next = self.n(x).lvl_nxt;
             if self.chain_eq(x, n) {
                 state_new.flags |= IST_M_MATCHSET;
@@ -555,10 +669,23 @@ impl Tree {
         cnt
     }
 
-    fn tree_add(&mut self, mut existing: Slot, new: Id) -> Result<(), Conflict> {
+    fn tree_add(&mut self, existing: Slot, new: Id) -> Result<(), AddError> {
+        if !self.enter() {
+            self.leave();
+            return Err(AddError::Hang);
+        }
+        let r = self.tree_add_inner(existing, new);
+        self.leave();
+        r
+    }
+
+    fn tree_add_inner(&mut self, mut existing: Slot, new: Id) -> Result<(), AddError> {
         let mut cur = self.get(existing);
         let n = new;
         while let Some(x) = cur {
+            if !self.tick() {
+                break;
+            }
             if self.chain_eq(x, n) {
                 if let Some(na) = self.n(n).act_t {
                     match self.n(x).act_t {
@@ -849,7 +976,17 @@ impl Tree {
 
     /// Adds one rule (`seccomp_rule_add_array` for this syscall on this arch). The
     /// conditions may name each argument at most once (runtimes split the others).
-    pub fn add(&mut self, action: Act, conds: &[ArgCmp]) -> Result<(), Conflict> {
+    pub fn add(&mut self, action: Act, conds: &[ArgCmp]) -> Result<(), AddError> {
+        self.steps.set(0);
+        self.depth.set(0);
+        let result = self.add_rule(action, conds);
+        if self.hung.get() {
+            return Err(AddError::Hang);
+        }
+        result
+    }
+
+    fn add_rule(&mut self, action: Act, conds: &[ArgCmp]) -> Result<(), AddError> {
         let mut chain: [Option<ArgCmp>; 6] = [None; 6];
         for c in conds {
             chain[c.arg as usize] = Some(*c);
@@ -865,6 +1002,9 @@ impl Tree {
         };
         let mut rm_flag = false;
         loop {
+            if !self.tick() {
+                break;
+            }
             if self.lists[sx].chains.is_none() {
                 if rm_flag {
                     self.lists[sx].chains = self.lists[new].chains;

@@ -427,6 +427,9 @@ impl Cx<'_> {
         let default_errno_ret = field(obj, "defaultErrnoRet")
             .map(|v| self.u32(v, &at("defaultErrnoRet")))
             .transpose()?;
+        if default_action == ActionKind::Errno {
+            self.check_errno(default_errno_ret, &at("defaultErrnoRet"))?;
+        }
         if default_errno_ret.is_some() && !default_action.takes_data() {
             return Err(self.invalid(
                 &at("defaultErrnoRet"),
@@ -592,6 +595,9 @@ impl Cx<'_> {
         let errno_ret = field(r, "errnoRet")
             .map(|v| self.u32(v, &format!("{p}/errnoRet")))
             .transpose()?;
+        if action == ActionKind::Errno {
+            self.check_errno(errno_ret, &format!("{p}/errnoRet"))?;
+        }
         if errno_ret.is_some() && !action.takes_data() {
             let msg = format!(
                 "errnoRet is only meaningful with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}",
@@ -630,6 +636,22 @@ impl Cx<'_> {
             excludes,
             comment,
         })
+    }
+
+    /// Runtimes pass the low 16 bits of an ERRNO's data to libseccomp, which refuses
+    /// 4095 and above (`sys_chk_seccomp_action`): the container would not start.
+    fn check_errno(&self, errno: Option<u32>, p: &str) -> Result<(), ProfileError> {
+        match errno {
+            Some(e) if e & 0xffff >= 4095 => Err(self.invalid(
+                p,
+                format!(
+                    "errno {e} (low 16 bits: {}) is above libseccomp's limit of 4094: \
+                     runc and crun would fail to load the profile",
+                    e & 0xffff
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn arg(&self, v: &Value, p: &str) -> Result<ArgCond, ProfileError> {

@@ -135,12 +135,27 @@ fn each_runtime_rejection_has_its_message() {
         (r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "archMap": []}"#, "/archMap: 'architectures' and 'archMap' cannot both be given"),
         (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "five"}}]}"#, "/syscalls/0/includes/minKernel: invalid kernel version \"five\""),
         ("[1, 2]", "a profile must be a JSON object"),
+        (r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4095}"#, "/defaultErrnoRet: errno 4095 (low 16 bits: 4095) is above libseccomp's limit of 4094"),
+        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}"#, "/syscalls/0/errnoRet: errno 70000 (low 16 bits: 4464)"),
     ];
     for (text, want) in cases {
         let e = err(text);
         assert!(e.contains(want), "for {text}\n got: {e}\nwant: {want}");
         assert!(e.starts_with("p.json:"), "{e}");
     }
+}
+
+#[test]
+fn errno_data_keeps_its_low_16_bits() {
+    // 65537 & 0xffff == 1: accepted, as libseccomp does.
+    let p = ok(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65537}]}"#,
+    );
+    assert_eq!(p.syscalls[0].errno_ret, Some(65537));
+    // TRACE has no such limit.
+    ok(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_TRACE", "errnoRet": 70000}]}"#,
+    );
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn act(e: u32) -> Act {
 }
 
 /// Builds a tree; returns it and each add's result.
-fn build(bits64: bool, rules: &[(u32, Vec<ArgCmp>)]) -> (Tree, Vec<Result<(), Conflict>>) {
+fn build(bits64: bool, rules: &[(u32, Vec<ArgCmp>)]) -> (Tree, Vec<Result<(), AddError>>) {
     let mut t = Tree::new(bits64);
     let rcs = rules
         .iter()
@@ -39,7 +39,7 @@ fn eval(t: &Tree, a0: u64, a1: u64) -> Option<u32> {
     t.eval(&[a0, a1, 0, 0, 0, 0]).map(|a| a.ret)
 }
 
-const OK: Result<(), Conflict> = Ok(());
+const OK: Result<(), AddError> = Ok(());
 
 #[test]
 fn a_higher_argument_index_is_tried_first() {
@@ -264,4 +264,34 @@ fn stale_accumulator_shape_is_flagged() {
     assert!(t.codegen_may_differ());
     let (t, _) = build(true, &[(1, vec![c(0, Eq, 1)])]);
     assert!(!t.codegen_may_differ());
+}
+
+#[test]
+fn the_rule_set_libseccomp_hangs_on_is_reported() {
+    // The real libseccomp 2.5.4 never returns from the second add (checked with the
+    // oracle helper and the literal Python port, both under a timeout).
+    let (_, rcs) = build(
+        true,
+        &[
+            (1, vec![c(0, Le, 0xffff_ffff), c(1, Lt, 0)]),
+            (1, vec![c(0, Le, 0xffff_ffff), c(1, Ne, 0)]),
+        ],
+    );
+    assert_eq!(rcs, vec![OK, Err(AddError::Hang)]);
+}
+
+#[test]
+fn split_rules_then_a_wider_rule_finish() {
+    // Found by the libseccomp oracle: libseccomp (and the Python port) accept all four.
+    let (t, rcs) = build(
+        true,
+        &[
+            (1, vec![c(2, Eq, 0x1_0000_0000)]),
+            (1, vec![c(2, Lt, 0x1_0000_0000)]),
+            (1, vec![c(2, Ne, 0x2_0000_0000)]),
+            (1, vec![c(2, Ne, 0), c(0, Lt, 0), c(1, Ne, 0)]),
+        ],
+    );
+    assert_eq!(rcs, vec![OK, OK, OK, OK]);
+    assert_eq!(t.eval(&[0, 1, 0, 0, 0, 0]).map(|a| a.ret), Some(1));
 }
