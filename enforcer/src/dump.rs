@@ -3,8 +3,9 @@
 //!
 //! The process is attached with `PTRACE_SEIZE`, stopped with `PTRACE_INTERRUPT` for the
 //! duration of the read, and detached; it does not see a signal. The kernel numbers
-//! filters from the newest (index 0); [`dump`] returns them oldest first, the order in
-//! which they were installed and in which `syscage check` stacks them.
+//! filters from the oldest (index 0, measured on 6.18: `get_nth_filter` counts back from
+//! the newest), so [`dump`] returns them in that order — the order in which they were
+//! installed and in which `syscage check` stacks them.
 
 use nix::errno::Errno;
 use nix::sys::ptrace;
@@ -125,6 +126,5 @@ pub fn dump(pid: i32) -> Result<Vec<Program>, DumpError> {
     if out.is_empty() {
         return Err(DumpError::NotFiltered { pid });
     }
-    out.reverse();
     Ok(out)
 }
