@@ -925,4 +925,42 @@ mod tests {
             }
         }
     }
+
+    /// Kernel-observed verdicts per second on runtime/default (BENCHMARKS.md):
+    /// `cargo test --release -p syscage-enforcer throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn throughput() {
+        if !usable() {
+            return;
+        }
+        use syscage_core::policy::{resolve, Target};
+        use syscage_core::profile::{KernelVersion, Runtime};
+        let profile = syscage_core::builtin::lookup("runtime/default", Runtime::Runc)
+            .unwrap()
+            .unwrap();
+        let k = KernelVersion { major: 6, minor: 18 };
+        let policy = resolve(&profile, &Target::new(syscage_core::arch::Arch::X86_64, k)).unwrap();
+        let prog = bpf::compile::compile(&policy).unwrap();
+        let mut o = KernelOracle::new(&[prog]).unwrap();
+        let events: Vec<SeccompData> = (0..460u32)
+            .map(|nr| data(AUDIT_ARCH_X86_64, nr))
+            .chain((0..460u32).map(|nr| data(AUDIT_ARCH_I386, nr)))
+            .filter(|d| !(d.arch == AUDIT_ARCH_X86_64 && BYPASS_NRS.contains(&d.nr)))
+            .collect();
+        let start = std::time::Instant::now();
+        let mut n = 0u64;
+        while start.elapsed().as_secs_f64() < 3.0 {
+            for d in &events {
+                o.observe(d).unwrap();
+                n += 1;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "kernel oracle: {n} verdicts in {secs:.2}s = {:.0} verdicts/s ({} children)",
+            n as f64 / secs,
+            o.children_spawned()
+        );
+    }
 }
