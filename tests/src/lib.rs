@@ -187,3 +187,25 @@ pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
     }
     out
 }
+
+/// The `syscage` binary of this build (next to the test executable's `deps/`).
+/// `cargo test --workspace` builds it before running tests.
+pub fn syscage_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps");
+    let bin = dir.join("syscage");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo test --workspace` (it builds the binary too)",
+        bin.display()
+    );
+    bin
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
