@@ -73,10 +73,18 @@ fn real_programs_behave_as_without_the_filter() {
     }
     let mut cmds: Vec<Vec<&str>> = vec![
         vec!["ls", "-l", "/usr"],
-        vec!["sh", "-c", "echo hello; cat /proc/self/status | grep -c Seccomp; exit 7"],
+        vec![
+            "sh",
+            "-c",
+            "echo hello; cat /proc/self/status | grep -c Seccomp; exit 7",
+        ],
     ];
     if have("python3") {
-        cmds.push(vec!["python3", "-c", "import os, json; print(json.dumps(sorted(os.listdir('/'))))"]);
+        cmds.push(vec![
+            "python3",
+            "-c",
+            "import os, json; print(json.dumps(sorted(os.listdir('/'))))",
+        ]);
     }
     if have("curl") {
         cmds.push(vec!["curl", "--version"]);
@@ -86,10 +94,23 @@ fn real_programs_behave_as_without_the_filter() {
         let mut args = vec!["enforce", "-p", "runtime/default", "--"];
         args.extend(&cmd);
         let under = syscage(&args);
-        assert_eq!(under.status.code(), plain.status.code(), "{cmd:?}: {under:?}");
+        assert_eq!(
+            under.status.code(),
+            plain.status.code(),
+            "{cmd:?}: {under:?}"
+        );
         assert!(under.stdout == plain.stdout, "{cmd:?}: output differs");
     }
-    let status = syscage(&["enforce", "-p", "runtime/default", "--", "grep", "-E", "^(Seccomp|NoNewPrivs)", "/proc/self/status"]);
+    let status = syscage(&[
+        "enforce",
+        "-p",
+        "runtime/default",
+        "--",
+        "grep",
+        "-E",
+        "^(Seccomp|NoNewPrivs)",
+        "/proc/self/status",
+    ]);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("NoNewPrivs:\t1"), "{text}");
     assert!(text.contains("Seccomp:\t2"), "{text}");
@@ -133,7 +154,10 @@ fn denied_syscalls_get_exactly_the_profiles_action() {
     assert_eq!(String::from_utf8_lossy(&errno.stdout), "errno 1\n");
     assert!(!target.exists());
     let trap = run("SCMP_ACT_TRAP");
-    assert!(String::from_utf8_lossy(&trap.stdout).contains("caught SIGSYS"), "{trap:?}");
+    assert!(
+        String::from_utf8_lossy(&trap.stdout).contains("caught SIGSYS"),
+        "{trap:?}"
+    );
     assert!(!target.exists());
     for kill in ["SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL"] {
         let out = run(kill);
@@ -143,7 +167,14 @@ fn denied_syscalls_get_exactly_the_profiles_action() {
     }
     assert!(!target.exists());
     let notify = profile(&dir, "notify.json", "SCMP_ACT_NOTIFY");
-    let refused = syscage(&["enforce", "-p", &notify, "--", "touch", &target.to_string_lossy()]);
+    let refused = syscage(&[
+        "enforce",
+        "-p",
+        &notify,
+        "--",
+        "touch",
+        &target.to_string_lossy(),
+    ]);
     assert_eq!(refused.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("NOTIFY"));
     assert!(!target.exists(), "the command ran although enforce failed");
@@ -157,16 +188,31 @@ fn fails_closed_with_shell_exit_codes() {
     }
     let missing = syscage(&["enforce", "-p", "no-such-profile.json", "--", "true"]);
     assert_eq!(missing.status.code(), Some(125));
-    let not_found = syscage(&["enforce", "-p", "runtime/default", "--", "no-such-command-xyz"]);
+    let not_found = syscage(&[
+        "enforce",
+        "-p",
+        "runtime/default",
+        "--",
+        "no-such-command-xyz",
+    ]);
     assert_eq!(not_found.status.code(), Some(127));
     let plain = std::env::temp_dir().join(format!("syscage-noexec-{}", std::process::id()));
     std::fs::write(&plain, "not a program").unwrap();
-    let not_exec = syscage(&["enforce", "-p", "runtime/default", "--", &plain.to_string_lossy()]);
+    let not_exec = syscage(&[
+        "enforce",
+        "-p",
+        "runtime/default",
+        "--",
+        &plain.to_string_lossy(),
+    ]);
     let _ = std::fs::remove_file(&plain);
     assert_eq!(not_exec.status.code(), Some(126), "{not_exec:?}");
     let dry = syscage(&["enforce", "-p", "runtime/default", "--dry-run"]);
     let text = String::from_utf8_lossy(&dry.stdout);
-    assert!(text.contains("instructions") && text.contains("cacheable"), "{text}");
+    assert!(
+        text.contains("instructions") && text.contains("cacheable"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -188,7 +234,16 @@ fn dump_round_trips_what_enforce_installed() {
         })
         .collect();
     let mut child = Command::new(SYSCAGE)
-        .args(["enforce", "-p", "runtime/default", "-p", &extra, "--", "sleep", "30"])
+        .args([
+            "enforce",
+            "-p",
+            "runtime/default",
+            "-p",
+            &extra,
+            "--",
+            "sleep",
+            "30",
+        ])
         .spawn()
         .unwrap();
     let pid = child.id().to_string();
@@ -202,7 +257,10 @@ fn dump_round_trips_what_enforce_installed() {
     }
     let status = syscage(&["status", &pid]);
     let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("seccomp filter, 2 filters, no_new_privs on"), "{text}");
+    assert!(
+        text.contains("seccomp filter, 2 filters, no_new_privs on"),
+        "{text}"
+    );
     let out_dir = dir.join("dumped");
     let d = syscage(&["dump", &pid, "-o", &out_dir.to_string_lossy()]);
     assert!(d.status.success(), "{d:?}");
@@ -213,11 +271,28 @@ fn dump_round_trips_what_enforce_installed() {
     }
     // check --pid evaluates the live stack: mkdir is denied by the newest filter.
     let trace = dir.join("t.jsonl");
-    std::fs::write(&trace, "{\"syscall\":\"mkdir\",\"args\":[0,0]}\n{\"syscall\":\"getpid\"}\n").unwrap();
-    let c = syscage(&["check", "--pid", &pid, "--format", "json", &trace.to_string_lossy()]);
+    std::fs::write(
+        &trace,
+        "{\"syscall\":\"mkdir\",\"args\":[0,0]}\n{\"syscall\":\"getpid\"}\n",
+    )
+    .unwrap();
+    let c = syscage(&[
+        "check",
+        "--pid",
+        &pid,
+        "--format",
+        "json",
+        &trace.to_string_lossy(),
+    ]);
     let text = String::from_utf8_lossy(&c.stdout);
-    assert!(text.lines().next().unwrap().contains("SCMP_ACT_ERRNO"), "{text}");
-    assert!(text.lines().nth(1).unwrap().contains("SCMP_ACT_ALLOW"), "{text}");
+    assert!(
+        text.lines().next().unwrap().contains("SCMP_ACT_ERRNO"),
+        "{text}"
+    );
+    assert!(
+        text.lines().nth(1).unwrap().contains("SCMP_ACT_ALLOW"),
+        "{text}"
+    );
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -242,8 +317,13 @@ fn kernel_engine_agrees_with_the_reference_on_the_bundled_traces() {
                 continue;
             }
             let run = |engine: &str| {
-                let o = syscage(&["check", "-q", "--engine", engine, "-p", profile, "--format", "json", &t]);
-                assert!(o.status.code().is_some_and(|c| c <= 1), "{engine} {t}: {o:?}");
+                let o = syscage(&[
+                    "check", "-q", "--engine", engine, "-p", profile, "--format", "json", &t,
+                ]);
+                assert!(
+                    o.status.code().is_some_and(|c| c <= 1),
+                    "{engine} {t}: {o:?}"
+                );
                 String::from_utf8(o.stdout).unwrap()
             };
             let (reference, kernel) = (run("reference"), run("kernel"));

@@ -128,9 +128,7 @@ pub fn install(filters: &[Filter], opts: InstallOptions) -> Result<(), InstallEr
                 return Err(failed(std::io::Error::last_os_error().to_string()));
             }
             if r > 0 {
-                return Err(failed(format!(
-                    "thread {r} cannot be synchronized (TSYNC)"
-                )));
+                return Err(failed(format!("thread {r} cannot be synchronized (TSYNC)")));
             }
         } else if opts.tsync {
             seccompiler::apply_filter_all_threads(prog).map_err(|e| failed(e.to_string()))?;

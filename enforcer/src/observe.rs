@@ -74,11 +74,20 @@ mod tests {
     fn expectations() {
         assert_eq!(expected(ret::ALLOW), Observed::AllowOrLog);
         assert_eq!(expected(ret::LOG | 5), Observed::AllowOrLog);
-        assert_eq!(expected(ret::ERRNO | 65000), Observed::Ret(ret::ERRNO | 4095));
-        assert_eq!(expected(ret::ERRNO | 4095), Observed::Ret(ret::ERRNO | 4095));
+        assert_eq!(
+            expected(ret::ERRNO | 65000),
+            Observed::Ret(ret::ERRNO | 4095)
+        );
+        assert_eq!(
+            expected(ret::ERRNO | 4095),
+            Observed::Ret(ret::ERRNO | 4095)
+        );
         assert_eq!(expected(ret::ERRNO), Observed::Ret(ret::ERRNO));
         assert_eq!(expected(ret::TRAP | 7), Observed::Ret(ret::TRAP | 7));
-        assert_eq!(expected(ret::USER_NOTIF | 3), Observed::Ret(ret::USER_NOTIF));
+        assert_eq!(
+            expected(ret::USER_NOTIF | 3),
+            Observed::Ret(ret::USER_NOTIF)
+        );
         assert_eq!(expected(ret::KILL_THREAD | 9), Observed::Ret(0));
         assert_eq!(expected(0x0001_0000), Observed::Ret(ret::KILL_PROCESS));
         assert_eq!(expected(0x7ffd_0000), Observed::Ret(ret::KILL_PROCESS));

@@ -298,10 +298,7 @@ pub struct KernelOracle {
 
 /// Whether this machine can run the oracle; `Err` says why not.
 pub fn available() -> Result<(), String> {
-    let allow = Program::new(vec![bpf::Insn::stmt(
-        bpf::BPF_RET | bpf::BPF_K,
-        ret::ALLOW,
-    )]);
+    let allow = Program::new(vec![bpf::Insn::stmt(bpf::BPF_RET | bpf::BPF_K, ret::ALLOW)]);
     let mut o = KernelOracle::new(&[allow]).map_err(|e| e.to_string())?;
     let getpid = SeccompData {
         nr: 39,
@@ -426,8 +423,7 @@ impl KernelOracle {
     fn spawn(&mut self) -> Result<Child, OracleError> {
         debug_assert_eq!(self.fprogs.len(), self.programs.len());
         debug_assert_eq!(self.guard.len(), 1);
-        let (tid_r, tid_w) =
-            pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("pipe2"))?;
+        let (tid_r, tid_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("pipe2"))?;
         let (go_r, go_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("pipe2"))?;
         self.setup.go_fd = go_r.as_raw_fd();
         let top = (self.stack.as_mut_ptr() as usize + self.stack.len()) & !63;
@@ -515,7 +511,8 @@ impl KernelOracle {
                 errno: Errno::from_raw(-status as i32),
             });
         }
-        let code = ptrace::read(w, regs.rip as ptrace::AddressType).map_err(os("PTRACE_PEEKTEXT"))?;
+        let code =
+            ptrace::read(w, regs.rip as ptrace::AddressType).map_err(os("PTRACE_PEEKTEXT"))?;
         if !loop_code_ok(code as u64) {
             return Err(OracleError::Protocol(format!(
                 "the issuing loop does not have the expected code ({:#018x})",
@@ -575,8 +572,7 @@ impl KernelOracle {
             loop {
                 match waitpid(w, Some(WaitPidFlag::__WALL)).map_err(os("waitpid"))? {
                     WaitStatus::PtraceEvent(_, _, libc::PTRACE_EVENT_SECCOMP) => {
-                        let msg = (ptrace::getevent(w).map_err(os("PTRACE_GETEVENTMSG"))?
-                            as u32)
+                        let msg = (ptrace::getevent(w).map_err(os("PTRACE_GETEVENTMSG"))? as u32)
                             & ret::DATA;
                         seen = Some(if msg == u32::from(magic) {
                             Observed::AllowOrLog
@@ -833,7 +829,12 @@ mod tests {
             (I, 20, ret::ERRNO | 3, Observed::Ret(ret::ERRNO | 3)),
             (I, 1, ret::TRAP | 0xffff, Observed::Ret(ret::TRAP | 0xffff)),
             (I, 2, ret::KILL_PROCESS, Observed::Ret(ret::KILL_PROCESS)),
-            (X, 0xffff_ffff, ret::ERRNO | 11, Observed::Ret(ret::ERRNO | 11)),
+            (
+                X,
+                0xffff_ffff,
+                ret::ERRNO | 11,
+                Observed::Ret(ret::ERRNO | 11),
+            ),
         ];
         let prog = switch(
             &cases.iter().map(|c| (c.0, c.1, c.2)).collect::<Vec<_>>(),
@@ -862,10 +863,19 @@ mod tests {
         }
         const X: u32 = AUDIT_ARCH_X86_64;
         // Older: ERRNO(1) for 1, TRACE(5) for 2 and 3; newer: ERRNO(2) for 1, TRACE(6) for 3.
-        let old = switch(&[(X, 1, ret::ERRNO | 1), (X, 2, ret::TRACE | 5), (X, 3, ret::TRACE | 5)], ret::ALLOW);
+        let old = switch(
+            &[
+                (X, 1, ret::ERRNO | 1),
+                (X, 2, ret::TRACE | 5),
+                (X, 3, ret::TRACE | 5),
+            ],
+            ret::ALLOW,
+        );
         let new = switch(&[(X, 1, ret::ERRNO | 2), (X, 3, ret::TRACE | 6)], ret::LOG);
         let mut o = KernelOracle::new(&[old, new]).unwrap();
-        let got = o.verdicts(&[data(X, 1), data(X, 2), data(X, 3), data(X, 4)]).unwrap();
+        let got = o
+            .verdicts(&[data(X, 1), data(X, 2), data(X, 3), data(X, 4)])
+            .unwrap();
         assert_eq!(
             got,
             [
@@ -939,7 +949,10 @@ mod tests {
         let profile = syscage_core::builtin::lookup("runtime/default", Runtime::Runc)
             .unwrap()
             .unwrap();
-        let k = KernelVersion { major: 6, minor: 18 };
+        let k = KernelVersion {
+            major: 6,
+            minor: 18,
+        };
         let policy = resolve(&profile, &Target::new(syscage_core::arch::Arch::X86_64, k)).unwrap();
         let prog = bpf::compile::compile(&policy).unwrap();
         let mut o = KernelOracle::new(&[prog]).unwrap();

@@ -113,9 +113,18 @@ mod tests {
         assert!(s.no_new_privs);
         assert_eq!(s.name, "sleep");
         let old = parse(7, "Name:\tx\nSeccomp:\t0\n").unwrap();
-        assert_eq!((old.mode, old.filters, old.no_new_privs), (Mode::Disabled, None, false));
-        assert!(matches!(parse(7, "Name:\tx\n"), Err(StatusError::Missing { .. })));
-        assert!(matches!(parse(7, "Seccomp:\t9\n"), Err(StatusError::Bad { .. })));
+        assert_eq!(
+            (old.mode, old.filters, old.no_new_privs),
+            (Mode::Disabled, None, false)
+        );
+        assert!(matches!(
+            parse(7, "Name:\tx\n"),
+            Err(StatusError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse(7, "Seccomp:\t9\n"),
+            Err(StatusError::Bad { .. })
+        ));
     }
 
     #[test]

@@ -139,7 +139,11 @@ fn events(policy: &Policy, r: &mut Rng) -> Vec<SeccompData> {
     let args: [u64; 6] = std::array::from_fn(|_| r.value());
     let mut out = Vec::new();
     for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64] {
-        let base = if arch == Arch::X32 { X32_SYSCALL_BIT } else { 0 };
+        let base = if arch == Arch::X32 {
+            X32_SYSCALL_BIT
+        } else {
+            0
+        };
         let nrs = NAMES
             .iter()
             .chain(&["socketcall", "getpid"])
@@ -157,7 +161,14 @@ fn events(policy: &Policy, r: &mut Rng) -> Vec<SeccompData> {
     for part in &policy.arches {
         for s in &part.syscalls {
             for n in s.nodes() {
-                let words = [n.datum, n.datum.wrapping_add(1), n.datum.wrapping_sub(1), n.datum | !n.mask, 0, u32::MAX];
+                let words = [
+                    n.datum,
+                    n.datum.wrapping_add(1),
+                    n.datum.wrapping_sub(1),
+                    n.datum | !n.mask,
+                    0,
+                    u32::MAX,
+                ];
                 for w in words {
                     let mut a = args;
                     let v = &mut a[n.arg as usize];
@@ -192,13 +203,27 @@ fn resolve(text: &Value, rt: Runtime, kernel: KernelVersion) -> Option<Policy> {
 }
 
 /// Whether the engines still disagree on `event` for `profile`.
-fn still_fails(profile: &Value, rt: Runtime, k: KernelVersion, event: &SeccompData, e: Engines) -> Option<Disagreement> {
+fn still_fails(
+    profile: &Value,
+    rt: Runtime,
+    k: KernelVersion,
+    event: &SeccompData,
+    e: Engines,
+) -> Option<Disagreement> {
     let policy = resolve(profile, rt, k)?;
-    compare(&policy, std::slice::from_ref(event), e).ok()?.disagreement
+    compare(&policy, std::slice::from_ref(event), e)
+        .ok()?
+        .disagreement
 }
 
 /// Drops rules, names, conditions and architectures while the disagreement stays.
-fn minimize(mut profile: Value, rt: Runtime, k: KernelVersion, mut d: Disagreement, e: Engines) -> (Value, Disagreement) {
+fn minimize(
+    mut profile: Value,
+    rt: Runtime,
+    k: KernelVersion,
+    mut d: Disagreement,
+    e: Engines,
+) -> (Value, Disagreement) {
     loop {
         let mut candidates = Vec::new();
         let rules = profile["syscalls"].as_array().map_or(0, Vec::len);
@@ -206,13 +231,18 @@ fn minimize(mut profile: Value, rt: Runtime, k: KernelVersion, mut d: Disagreeme
             let mut c = profile.clone();
             c["syscalls"].as_array_mut().unwrap().remove(i);
             candidates.push(c);
-            let names = profile["syscalls"][i]["names"].as_array().map_or(0, Vec::len);
+            let names = profile["syscalls"][i]["names"]
+                .as_array()
+                .map_or(0, Vec::len);
             for j in (0..names).filter(|_| names > 1) {
                 let mut c = profile.clone();
                 c["syscalls"][i]["names"].as_array_mut().unwrap().remove(j);
                 candidates.push(c);
             }
-            for j in 0..profile["syscalls"][i]["args"].as_array().map_or(0, Vec::len) {
+            for j in 0..profile["syscalls"][i]["args"]
+                .as_array()
+                .map_or(0, Vec::len)
+            {
                 let mut c = profile.clone();
                 c["syscalls"][i]["args"].as_array_mut().unwrap().remove(j);
                 candidates.push(c);
@@ -267,7 +297,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         major: 6,
         minor: 18,
     };
-    eprintln!("syscage fuzz: seed {seed}, {} cases, engines {}", args.cases, args.engines.join(","));
+    eprintln!(
+        "syscage fuzz: seed {seed}, {} cases, engines {}",
+        args.cases,
+        args.engines.join(",")
+    );
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -284,7 +318,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     for _ in 0..args.cases {
         let text = random_profile(&mut rng);
-        let rt = if rng.below(2) == 0 { Runtime::Runc } else { Runtime::Crun };
+        let rt = if rng.below(2) == 0 {
+            Runtime::Runc
+        } else {
+            Runtime::Crun
+        };
         let Some(policy) = resolve(&text, rt, kernel) else {
             skipped += 1;
             bar.inc(1);

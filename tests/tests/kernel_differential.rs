@@ -150,7 +150,10 @@ fn kernel_runs_libseccomp_programs_as_the_interpreter_does() {
     }
     let probe = json!({"default": 0x7fff_0000u32, "arches": [], "rules": []});
     if libseccomp_export(&probe).is_none() {
-        assert!(std::env::var_os("CI").is_none(), "libseccomp unusable in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libseccomp unusable in CI"
+        );
         eprintln!("SKIP: libseccomp is not usable here");
         return;
     }
@@ -195,12 +198,15 @@ fn kernel_runs_libseccomp_programs_as_the_interpreter_does() {
     }
 }
 
+/// A seccompiler condition: (argument, 64-bit, operator index, value, mask).
+type ScCond = (u8, bool, u8, u64, u64);
+
 /// A seccompiler filter: one match action, rules ORed, conditions ANDed.
 #[derive(Clone, Debug)]
 struct ScRules {
     mismatch: u32,
     matched: u32,
-    rules: BTreeMap<i64, Vec<Vec<(u8, bool, u8, u64, u64)>>>,
+    rules: BTreeMap<i64, Vec<Vec<ScCond>>>,
 }
 
 fn sc_action(r: u32) -> seccompiler::SeccompAction {
@@ -217,7 +223,9 @@ fn sc_action(r: u32) -> seccompiler::SeccompAction {
 }
 
 fn seccompiler_program(s: &ScRules) -> Option<Program> {
-    use seccompiler::{SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule};
+    use seccompiler::{
+        SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    };
     let mut map = BTreeMap::new();
     for (nr, rules) in &s.rules {
         let mut out = Vec::new();
@@ -298,50 +306,59 @@ fn kernel_runs_seccompiler_programs_as_the_interpreter_does() {
         return;
     }
     let mut runner = TestRunner::new(config(60));
-    let result = runner.run(&(sc_strategy(), proptest::array::uniform6(gen::value())), |(s, args)| {
-        if s.mismatch == s.matched {
-            return Ok(()); // seccompiler refuses identical actions
-        }
-        let Some(prog) = seccompiler_program(&s) else {
-            return Ok(());
-        };
-        let mut events = Vec::new();
-        for nr in [0u32, 1, 9, 39, 257, 60, 0x4000_0000] {
-            let mut push = |a: [u64; 6]| {
-                events.push(SeccompData {
-                    nr,
-                    arch: 0xc000_003e,
-                    instruction_pointer: 0,
-                    args: a,
-                })
+    let result = runner.run(
+        &(sc_strategy(), proptest::array::uniform6(gen::value())),
+        |(s, args)| {
+            if s.mismatch == s.matched {
+                return Ok(()); // seccompiler refuses identical actions
+            }
+            let Some(prog) = seccompiler_program(&s) else {
+                return Ok(());
             };
-            push(args);
-            for conds in s.rules.get(&i64::from(nr)).into_iter().flatten() {
-                for &(arg, _, _, v, _) in conds {
-                    for x in [v, v.wrapping_add(1), v.wrapping_sub(1), v & 0xffff_ffff, v ^ (1 << 32)] {
-                        let mut a = args;
-                        a[arg as usize] = x;
-                        push(a);
+            let mut events = Vec::new();
+            for nr in [0u32, 1, 9, 39, 257, 60, 0x4000_0000] {
+                let mut push = |a: [u64; 6]| {
+                    events.push(SeccompData {
+                        nr,
+                        arch: 0xc000_003e,
+                        instruction_pointer: 0,
+                        args: a,
+                    })
+                };
+                push(args);
+                for conds in s.rules.get(&i64::from(nr)).into_iter().flatten() {
+                    for &(arg, _, _, v, _) in conds {
+                        for x in [
+                            v,
+                            v.wrapping_add(1),
+                            v.wrapping_sub(1),
+                            v & 0xffff_ffff,
+                            v ^ (1 << 32),
+                        ] {
+                            let mut a = args;
+                            a[arg as usize] = x;
+                            push(a);
+                        }
                     }
                 }
             }
-        }
-        events.push(SeccompData {
-            nr: 3,
-            arch: 0x4000_0003,
-            instruction_pointer: 0,
-            args,
-        });
-        let (_, bad) = program_in_kernel(&prog, &events)
-            .map_err(|e| TestCaseError::fail(format!("{e}\n{s:?}")))?;
-        match bad {
-            None => Ok(()),
-            Some(d) => Err(TestCaseError::fail(format!(
-                "{:?}: {:?}\n{s:?}",
-                d.event, d.verdicts
-            ))),
-        }
-    });
+            events.push(SeccompData {
+                nr: 3,
+                arch: 0x4000_0003,
+                instruction_pointer: 0,
+                args,
+            });
+            let (_, bad) = program_in_kernel(&prog, &events)
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{s:?}")))?;
+            match bad {
+                None => Ok(()),
+                Some(d) => Err(TestCaseError::fail(format!(
+                    "{:?}: {:?}\n{s:?}",
+                    d.event, d.verdicts
+                ))),
+            }
+        },
+    );
     if let Err(e) = result {
         panic!("{e}");
     }
