@@ -1,5 +1,5 @@
 //! The compiled-module cache: the guest compiled by cranelift once per machine, then
-//! loaded (memory-mapped) in a few milliseconds.
+//! loaded in a few milliseconds.
 //!
 //! Files live in `$SYSCAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/syscage`, else
 //! `~/.cache/syscage` (`SYSCAGE_CACHE_DIR=off` disables the cache). A file's name is a
@@ -60,15 +60,16 @@ pub fn load(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Resul
         return Ok((Module::new(engine, wasm)?, false));
     };
     let file = path(dir, engine, wasm);
-    if file.is_file() {
-        // SAFETY: `deserialize_file` runs the machine code in the file, so the file must
-        // be what `Module::serialize` wrote for a compatible engine. It is: only this
+    // Read, not memory-mapped: a file truncated under a mapping would crash the host.
+    if let Ok(bytes) = std::fs::read(&file) {
+        // SAFETY: `deserialize` runs the machine code in `bytes`, so they must be what
+        // `Module::serialize` wrote for a compatible engine. They are: only this
         // function writes into the cache, under a name derived from the exact guest
         // bytes and the engine's compatibility hash, through an atomic rename (never a
         // partial file); wasmtime additionally checks the header, version and settings
         // and fails on a mismatch (then we recompile below). The directory is the
         // user's own cache: whoever can write there can already run code as the user.
-        if let Ok(m) = unsafe { Module::deserialize_file(engine, &file) } {
+        if let Ok(m) = unsafe { Module::deserialize(engine, &bytes) } {
             return Ok((m, true));
         }
     }

@@ -223,14 +223,15 @@ impl Simulator {
             .call
             .call(&mut store, (mptr, mlen, rptr, rlen))
             .map_err(|e| fail(&store, e))?;
+        if packed == 0 {
+            // The guest could not allocate its response.
+            return Err(SimError::OutOfMemory {
+                limit: self.limits.max_memory,
+            });
+        }
         let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         let data = ex.memory.data(&store);
         let Some(bytes) = ptr.checked_add(len).and_then(|end| data.get(ptr..end)) else {
-            if store.data().refused || packed == 0 {
-                return Err(SimError::OutOfMemory {
-                    limit: self.limits.max_memory,
-                });
-            }
             return Err(SimError::Malformed(format!(
                 "the response ({len} bytes at {ptr}) lies outside the guest's {} bytes of memory",
                 data.len()
