@@ -27,6 +27,14 @@ enum Command {
     Compile(cmd::compile::Args),
     Disasm(cmd::disasm::Args),
     Asm(cmd::asm::Args),
+    #[cfg(target_os = "linux")]
+    Enforce(cmd::enforce::Args),
+    #[cfg(target_os = "linux")]
+    Status(cmd::status::Args),
+    #[cfg(target_os = "linux")]
+    Dump(cmd::dump::Args),
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    Fuzz(cmd::fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +44,14 @@ fn main() -> ExitCode {
         Command::Compile(args) => cmd::compile::run(args),
         Command::Disasm(args) => cmd::disasm::run(args),
         Command::Asm(args) => cmd::asm::run(args),
+        #[cfg(target_os = "linux")]
+        Command::Enforce(args) => cmd::enforce::run(args),
+        #[cfg(target_os = "linux")]
+        Command::Status(args) => cmd::status::run(args),
+        #[cfg(target_os = "linux")]
+        Command::Dump(args) => cmd::dump::run(args),
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        Command::Fuzz(args) => cmd::fuzz::run(args),
     };
     match result {
         Ok(code) => code,

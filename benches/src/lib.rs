@@ -61,3 +61,4 @@ pub fn runtime_default() -> Policy {
     )
     .unwrap()
 }
+pub mod compare;

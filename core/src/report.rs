@@ -156,6 +156,10 @@ pub fn summary(checked: &[Checked]) -> String {
         });
         entry.0 += 1;
     }
+    if total == 0 {
+        let _ = writeln!(out, "\nthe trace has no events");
+        return out;
+    }
     if groups.is_empty() {
         let _ = writeln!(out, "\nevery event is allowed");
         return out;

@@ -1,1 +1,24 @@
-//! Linux enforcement: installs compiled filters and observes the kernel (see issue 4).
+//! syscage-enforcer: where syscage touches a real Linux kernel.
+//!
+//! It installs what `syscage-core` compiled and runs a command under it ([`install`],
+//! [`exec`]), asks the running kernel what it returns for a syscall without running the
+//! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
+//! live processes ([`status`], [`dump`]), and compares engines ([`differential`];
+//! [`observe`] says how a kernel observation relates to an engine's return value).
+//!
+//! Everything OS-specific is Linux-only: on other systems this crate is empty, so the
+//! workspace still builds there.
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod differential;
+#[cfg(target_os = "linux")]
+pub mod dump;
+#[cfg(target_os = "linux")]
+pub mod exec;
+#[cfg(target_os = "linux")]
+pub mod install;
+pub mod observe;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod oracle;
+#[cfg(target_os = "linux")]
+pub mod status;

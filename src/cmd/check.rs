@@ -39,7 +39,7 @@ pub struct Args {
         long,
         short = 'p',
         value_name = "PROFILE",
-        required_unless_present = "bpf"
+        required_unless_present_any = ["bpf", "pid"]
     )]
     profile: Vec<String>,
     /// A raw filter (.bpf) to evaluate, e.g. from libseccomp, bwrap or `syscage dump`.
@@ -47,9 +47,16 @@ pub struct Args {
     /// with the wasm engine).
     #[arg(long, value_name = "FILE")]
     bpf: Vec<String>,
+    /// Evaluate against the filters installed on this live process (read with
+    /// PTRACE_SECCOMP_GET_FILTER, oldest first; profiles given are stacked after them).
+    /// Implies --engine bpf unless --engine kernel.
+    #[arg(long, value_name = "PID")]
+    pid: Option<String>,
     /// wasm: the reference semantics inside a WebAssembly sandbox with fuel and memory
     /// limits (for untrusted profiles and traces); reference: the same natively, at
-    /// full speed; bpf: the compiled filter in the kernel-exact interpreter.
+    /// full speed; bpf: the compiled filter in the kernel-exact interpreter; kernel:
+    /// the compiled filter installed in a child of this machine's kernel, each verdict
+    /// observed with ptrace, no syscall executed (ALLOW and LOG look the same there).
     #[arg(long, value_enum, default_value_t = Engine::Wasm)]
     engine: Engine,
     /// With the wasm engine: the sandbox's memory limit, in MiB (or with a K, M, G
@@ -81,6 +88,7 @@ enum Engine {
     Wasm,
     Reference,
     Bpf,
+    Kernel,
 }
 
 /// `512` (MiB), `512M`, `2G`, `65536K`: a size in bytes, at most 4 GiB (wasm32).
@@ -123,17 +131,19 @@ enum Format {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    if args.engine == Engine::Wasm {
+    // A live process's filters are read natively (ptrace) and run by the bpf engine.
+    if args.engine == Engine::Wasm && args.pid.is_none() {
         return run_wasm(&args);
     }
     let policies = load::policies(&args.profile, &args.target, args.quiet)?;
     let target = args.target.target()?;
-    let kind = if args.engine == Engine::Bpf || !args.bpf.is_empty() {
+    let kind = if args.engine != Engine::Reference || !args.bpf.is_empty() || args.pid.is_some() {
         EngineKind::Bpf
     } else {
         EngineKind::Reference
     };
-    let mut layers: Vec<Layer> = policies.into_iter().map(Layer::Policy).collect();
+    let mut layers: Vec<Layer> = live_layers(args.pid.as_deref())?;
+    layers.extend(policies.into_iter().map(Layer::Policy));
     for path in &args.bpf {
         let prog = crate::cmd::disasm::load_program(path)?;
         let program = bpf::validate(&prog)
@@ -161,6 +171,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let traces = load::traces(&args.traces, target.arch)?;
     let evaluator = prepared.evaluator();
     let mut checked = Vec::new();
+    let mut kernel = None;
+    if args.engine == Engine::Kernel {
+        let events: Vec<_> = traces.iter().flat_map(|(_, t)| &t.events).collect();
+        kernel = Some(kernel_outcomes(&prepared, &events)?.into_iter());
+    }
     for (name, trace) in &traces {
         if !args.quiet {
             for w in &trace.warnings {
@@ -168,7 +183,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         checked.extend(trace.events.iter().map(|e| Checked {
-            outcome: evaluator.evaluate(e),
+            outcome: match kernel.as_mut().and_then(Iterator::next) {
+                Some(o) => o,
+                None => evaluator.evaluate(e),
+            },
             event: e.clone(),
         }));
     }
@@ -198,9 +216,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 t.kernel,
                 t.runtime,
                 t.caps.len(),
-                match kind {
-                    EngineKind::Reference => "reference",
-                    EngineKind::Bpf => "bpf",
+                match (args.engine, kind) {
+                    (Engine::Kernel, _) => "kernel",
+                    (_, EngineKind::Reference) => "reference",
+                    (_, EngineKind::Bpf) => "bpf",
                 }
             )?;
             write!(out, "{}", report::summary(&checked))?;
@@ -402,4 +421,35 @@ fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<
         }
     }
     Ok(())
+}
+
+// --engine kernel and --pid (Linux only; the enforcer crate does the work).
+
+#[cfg(target_os = "linux")]
+fn live_layers(pid: Option<&str>) -> Result<Vec<Layer>> {
+    pid.map_or(Ok(Vec::new()), crate::cmd::dump::live_layers)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn live_layers(pid: Option<&str>) -> Result<Vec<Layer>> {
+    match pid {
+        Some(_) => anyhow::bail!("--pid needs Linux"),
+        None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn kernel_outcomes(
+    prepared: &Prepared,
+    events: &[&syscage_core::event::Event],
+) -> Result<Vec<syscage_core::eval::Outcome>> {
+    crate::cmd::kernel::evaluate(prepared, events)
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn kernel_outcomes(
+    _: &Prepared,
+    _: &[&syscage_core::event::Event],
+) -> Result<Vec<syscage_core::eval::Outcome>> {
+    anyhow::bail!("--engine kernel needs Linux on x86_64")
 }

@@ -4,6 +4,16 @@ pub mod asm;
 pub mod check;
 pub mod compile;
 pub mod disasm;
+#[cfg(target_os = "linux")]
+pub mod dump;
+#[cfg(target_os = "linux")]
+pub mod enforce;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod fuzz;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod kernel;
+#[cfg(target_os = "linux")]
+pub mod status;
 
 use std::fmt::Write as _;
 

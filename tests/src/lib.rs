@@ -27,6 +27,23 @@ pub fn shared_profile(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Whether the kernel oracle can run here. Prints why not, and fails under CI (`CI`
+/// set), where a skipped kernel comparison would be a silent hole.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn kernel_oracle_usable() -> bool {
+    match syscage_enforcer::oracle::available() {
+        Ok(()) => true,
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the kernel oracle must run in CI, but: {why}"
+            );
+            eprintln!("SKIP: the kernel oracle cannot run here ({why}); the kernel comparison did not run");
+            false
+        }
+    }
+}
+
 /// Interesting values for each argument the syscall's decision trees test: every
 /// combination of interesting high words and low words (each tested datum, its
 /// neighbours, the masked-out bits set, and the extremes). Returns `(arg, values)`.
@@ -170,4 +187,26 @@ pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
         }
     }
     out
+}
+
+/// The `syscage` binary of this build (next to the test executable's `deps/`).
+/// `cargo test --workspace` builds it before running tests.
+pub fn syscage_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps");
+    let bin = dir.join("syscage");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo test --workspace` (it builds the binary too)",
+        bin.display()
+    );
+    bin
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }

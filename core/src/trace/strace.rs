@@ -129,7 +129,7 @@ impl Parser {
         is_last: bool,
         carry: &mut Option<(String, usize)>,
     ) -> Result<(), TraceError> {
-        let t = text.trim();
+        let t = text.trim_ascii();
         if t.is_empty() || t.starts_with('>') {
             // Blank, or a `-k` stack frame.
             return Ok(());
@@ -410,7 +410,7 @@ impl Parser {
         let mut extra = 0usize;
         let count = split.count;
         for (k, piece) in split.pieces(text).enumerate() {
-            let piece = piece.trim();
+            let piece = piece.trim_ascii();
             if piece.is_empty() && k + 1 == count {
                 break; // `read(3,  <unfinished ...>`: nothing after the last comma yet.
             }

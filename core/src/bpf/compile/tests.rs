@@ -191,3 +191,73 @@ fn too_long_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn decided_tests_emit_no_code_and_fall_through_correctly() {
+    // `args[0] < 2^32`: the low-word test under `high == 1` is always true, so it emits
+    // nothing; the sub-level must still go where that outcome leads (found by the
+    // differential proptest).
+    let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_AARCH64"], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 0, "op": "SCMP_CMP_NE"},{"index": 0, "value": 4294967296, "op": "SCMP_CMP_LT"}]}]}"#;
+    let p = parse("t.json", text, Runtime::Runc).unwrap();
+    let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    let pr = pair(&policy);
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let nr = syscalls::number_of(arch, "read").unwrap().nr;
+        for a0 in [0, 1, 1 << 32, (1 << 32) + 1, 2 << 32, u64::MAX] {
+            for a2 in [0, 1, 1 << 32] {
+                let data = SeccompData {
+                    nr,
+                    arch: arch.audit_arch(),
+                    args: [a0, 0, a2, 0, 0, 0],
+                    ..Default::default()
+                };
+                agree(&pr, &data).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn argument_free_decisions_return_directly() {
+    // LD arch, JEQ arch, LD nr, the search, RET: no jumps to far returns on the way.
+    let policy = runtime_default(Arch::X86_64);
+    let prog = validate(&compile(&policy).unwrap()).unwrap();
+    for name in ["read", "write", "futex", "mmap"] {
+        let nr = syscalls::number_of(Arch::X86_64, name).unwrap().nr;
+        let data = SeccompData {
+            nr,
+            arch: Arch::X86_64.audit_arch(),
+            ..Default::default()
+        };
+        let n = run(&prog, &data).executed;
+        assert!(n <= 10, "{name}: {n} instructions");
+    }
+}
+
+#[test]
+fn many_ranges_are_split_at_the_weighted_median_first() {
+    // Every other syscall allowed, on x86_64 and x32: far more ranges than the optimal
+    // search handles in one piece.
+    let names: Vec<String> = syscalls::all(Arch::X86_64)
+        .step_by(2)
+        .map(|(_, n)| format!("\"{n}\""))
+        .collect();
+    let text = format!(
+        r#"{{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"], "syscalls": [{{"names": [{}], "action": "SCMP_ACT_ALLOW"}}]}}"#,
+        names.join(",")
+    );
+    let p = parse("t.json", &text, Runtime::Runc).unwrap();
+    let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    let pr = pair(&policy);
+    for part in &policy.arches {
+        for (sys, _) in syscalls::all(part.arch) {
+            let data = SeccompData {
+                nr: sys.nr,
+                arch: part.arch.audit_arch(),
+                ..Default::default()
+            };
+            agree(&pr, &data).unwrap();
+        }
+    }
+    assert_cacheable(&policy).unwrap();
+}

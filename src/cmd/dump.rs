@@ -1,0 +1,74 @@
+//! `syscage dump`: the filters installed on a live process, and the layers
+//! `syscage check --pid` evaluates.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use syscage_core::bpf::{self, disasm::DisasmOptions};
+use syscage_core::engine::Layer;
+use syscage_enforcer::dump;
+
+/// Dump the seccomp filters installed on a process.
+///
+/// Reads every filter with PTRACE_SECCOMP_GET_FILTER (needs CAP_SYS_ADMIN), oldest
+/// first. Without -o, prints each one's disassembly; with -o DIR, writes
+/// DIR/filter-N.bpf (raw, byte-identical to what was installed) and DIR/filter-N.txt.
+///
+/// Examples:
+///   syscage dump 1234
+///   syscage dump 1234 -o filters/ && syscage check --bpf filters/filter-0.bpf trace.txt
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[arg(value_name = "PID")]
+    pid: String,
+    /// Write the filters to this directory instead of printing them.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let pid = crate::cmd::status::parse_pid(&args.pid)?;
+    let programs = dump::dump(pid)?;
+    let opts = DisasmOptions::default();
+    for (i, p) in programs.iter().enumerate() {
+        let listing = bpf::disasm::disasm(p, &opts);
+        match &args.output {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+                let base = std::path::Path::new(dir).join(format!("filter-{i}"));
+                std::fs::write(base.with_extension("bpf"), p.to_raw())
+                    .with_context(|| format!("cannot write {}.bpf", base.display()))?;
+                std::fs::write(base.with_extension("txt"), listing)
+                    .with_context(|| format!("cannot write {}.txt", base.display()))?;
+                println!("{}.bpf: {} instructions", base.display(), p.len());
+            }
+            None => {
+                println!(
+                    "# filter {i} of {} ({} instructions)",
+                    programs.len(),
+                    p.len()
+                );
+                print!("{listing}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The live process's filters as layers, oldest first (for `check --pid`).
+pub fn live_layers(pid: &str) -> Result<Vec<Layer>> {
+    let pid = crate::cmd::status::parse_pid(pid)?;
+    dump::dump(pid)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let program = bpf::validate(&p)
+                .map_err(|e| anyhow::anyhow!("pid {pid} filter {i} does not validate: {e}"))?;
+            Ok(Layer::Program {
+                source: format!("pid {pid} filter {i}"),
+                program,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,365 @@
+//! `syscage fuzz`: differential fuzzing of the engines on random profiles.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+use syscage_core::arch::{Arch, X32_SYSCALL_BIT};
+use syscage_core::event::SeccompData;
+use syscage_core::policy::{self, Policy, ResolveError, Target};
+use syscage_core::profile::{self, KernelVersion, Runtime};
+use syscage_core::syscalls;
+use syscage_enforcer::differential::{compare, Disagreement, Engines};
+
+/// Compare engines on random profiles until a disagreement or the case budget.
+///
+/// Each case is a random OCI profile (every action including NOTIFY, every operator,
+/// 64-bit values, x86_64 with x86/x32/aarch64 sub-architectures, repeated and
+/// overlapping conditions, rules equal to the default) resolved for x86_64 with runc or
+/// crun, and events biased to the boundaries of its conditions. The reference
+/// evaluator's verdict must equal the bpf interpreter's, and the kernel's (a child
+/// process under the compiled filter, observed with ptrace). On a disagreement syscage
+/// prints a minimized reproducer: the profile, the event and every engine's verdict,
+/// and exits 1.
+///
+/// Examples:
+///   syscage fuzz --cases 2000
+///   syscage fuzz --cases 100000 --seed 7 --engines reference,bpf
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Number of random profiles.
+    #[arg(long, default_value_t = 1000)]
+    cases: u64,
+    /// Seed (default: from the clock; printed so a run can be repeated).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Engines to compare, comma-separated: reference (always), bpf, kernel.
+    #[arg(long, default_value = "reference,bpf,kernel", value_delimiter = ',')]
+    engines: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// splitmix64: small, seedable, good enough to pick shapes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+    /// Small numbers, values around 2^32, anything.
+    fn value(&mut self) -> u64 {
+        match self.below(6) {
+            0 => self.below(8),
+            1 => u64::from(u32::MAX),
+            2 => 1 << 32,
+            3 => (1u64 << 32) + self.below(4) - 2,
+            4 => self.next(),
+            _ => self.below(8) << 32 | 3,
+        }
+    }
+}
+
+const NAMES: &[&str] = &[
+    "read",
+    "write",
+    "openat",
+    "ioctl",
+    "socket",
+    "connect",
+    "clone",
+    "mmap",
+    "personality",
+    "ptrace",
+    "kill",
+    "futex",
+];
+const OPS: &[&str] = &[
+    "SCMP_CMP_NE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_MASKED_EQ",
+];
+const ACTIONS: &[&str] = &[
+    "SCMP_ACT_ALLOW",
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",
+    "SCMP_ACT_TRACE",
+    "SCMP_ACT_LOG",
+    "SCMP_ACT_NOTIFY",
+];
+const ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"];
+
+fn random_profile(r: &mut Rng) -> Value {
+    let mut arches: Vec<&str> = (0..r.below(3)).map(|_| *r.pick(ARCHES)).collect();
+    arches.dedup();
+    let rules: Vec<Value> = (0..r.below(9))
+        .map(|_| {
+            let names: Vec<&str> = (0..1 + r.below(2)).map(|_| *r.pick(NAMES)).collect();
+            let action = *r.pick(ACTIONS);
+            let args: Vec<Value> = (0..r.below(4))
+                .map(|_| {
+                    json!({"index": r.below(3), "value": r.value(), "valueTwo": r.value(),
+                           "op": *r.pick(OPS)})
+                })
+                .collect();
+            let mut rule = json!({"names": names, "action": action, "args": args});
+            if matches!(action, "SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE") && r.below(2) == 0 {
+                rule["errnoRet"] = json!(match r.below(3) {
+                    0 => r.below(8),
+                    1 => r.below(4095),
+                    _ => 65536 + r.below(64),
+                });
+            }
+            rule
+        })
+        .collect();
+    json!({"defaultAction": *r.pick(ACTIONS), "architectures": arches, "syscalls": rules})
+}
+
+/// Boundary values for every argument word the policy tests, with `args` elsewhere.
+fn events(policy: &Policy, r: &mut Rng) -> Vec<SeccompData> {
+    let args: [u64; 6] = std::array::from_fn(|_| r.value());
+    let mut out = Vec::new();
+    for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64] {
+        let base = if arch == Arch::X32 {
+            X32_SYSCALL_BIT
+        } else {
+            0
+        };
+        let nrs = NAMES
+            .iter()
+            .chain(&["socketcall", "getpid"])
+            .filter_map(|n| syscalls::number_of(arch, n).map(|s| s.nr))
+            .chain([base + 500, base | 0x3fff_ffff, 0xffff_ffff]);
+        for nr in nrs {
+            out.push(SeccompData {
+                nr,
+                arch: arch.audit_arch(),
+                instruction_pointer: 0,
+                args,
+            });
+        }
+    }
+    for part in &policy.arches {
+        for s in &part.syscalls {
+            for n in s.nodes() {
+                let words = [
+                    n.datum,
+                    n.datum.wrapping_add(1),
+                    n.datum.wrapping_sub(1),
+                    n.datum | !n.mask,
+                    0,
+                    u32::MAX,
+                ];
+                for w in words {
+                    let mut a = args;
+                    let v = &mut a[n.arg as usize];
+                    *v = if n.hi {
+                        (*v & 0xffff_ffff) | u64::from(w) << 32
+                    } else {
+                        (*v & !0xffff_ffff) | u64::from(w)
+                    };
+                    out.push(SeccompData {
+                        nr: s.nr,
+                        arch: part.arch.audit_arch(),
+                        instruction_pointer: 0,
+                        args: a,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn resolve(text: &Value, rt: Runtime, kernel: KernelVersion) -> Option<Policy> {
+    let p = profile::parse("fuzz.json", &text.to_string(), rt).ok()?;
+    let mut t = Target::new(Arch::X86_64, kernel);
+    t.runtime = rt;
+    match policy::resolve(&p, &t) {
+        Ok(p) => Some(p),
+        // What libseccomp refuses or hangs on never reaches a kernel: nothing to compare.
+        Err(ResolveError::Conflict { .. } | ResolveError::LibseccompHang { .. }) => None,
+        Err(ResolveError::Invalid(_)) => None,
+    }
+}
+
+/// Whether the engines still disagree on `event` for `profile`.
+fn still_fails(
+    profile: &Value,
+    rt: Runtime,
+    k: KernelVersion,
+    event: &SeccompData,
+    e: Engines,
+) -> Option<Disagreement> {
+    let policy = resolve(profile, rt, k)?;
+    compare(&policy, std::slice::from_ref(event), e)
+        .ok()?
+        .disagreement
+}
+
+/// Drops rules, names, conditions and architectures while the disagreement stays.
+fn minimize(
+    mut profile: Value,
+    rt: Runtime,
+    k: KernelVersion,
+    mut d: Disagreement,
+    e: Engines,
+) -> (Value, Disagreement) {
+    loop {
+        let mut candidates = Vec::new();
+        let rules = profile["syscalls"].as_array().map_or(0, Vec::len);
+        for i in 0..rules {
+            let mut c = profile.clone();
+            c["syscalls"].as_array_mut().unwrap().remove(i);
+            candidates.push(c);
+            let names = profile["syscalls"][i]["names"]
+                .as_array()
+                .map_or(0, Vec::len);
+            for j in (0..names).filter(|_| names > 1) {
+                let mut c = profile.clone();
+                c["syscalls"][i]["names"].as_array_mut().unwrap().remove(j);
+                candidates.push(c);
+            }
+            for j in 0..profile["syscalls"][i]["args"]
+                .as_array()
+                .map_or(0, Vec::len)
+            {
+                let mut c = profile.clone();
+                c["syscalls"][i]["args"].as_array_mut().unwrap().remove(j);
+                candidates.push(c);
+            }
+        }
+        for j in 0..profile["architectures"].as_array().map_or(0, Vec::len) {
+            let mut c = profile.clone();
+            c["architectures"].as_array_mut().unwrap().remove(j);
+            candidates.push(c);
+        }
+        let found = candidates
+            .into_iter()
+            .find_map(|c| still_fails(&c, rt, k, &d.event, e).map(|dd| (c, dd)));
+        match found {
+            Some((c, dd)) => {
+                profile = c;
+                d = dd;
+            }
+            None => return (profile, d),
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut engines = Engines {
+        bpf: false,
+        kernel: false,
+    };
+    for e in &args.engines {
+        match e.trim() {
+            "reference" => {}
+            "bpf" => engines.bpf = true,
+            "kernel" => engines.kernel = true,
+            "libseccomp" => bail!(
+                "the libseccomp engine is not linked into syscage; the test suite compares \
+                 libseccomp's programs with the kernel (tests/tests/kernel_differential.rs)"
+            ),
+            other => bail!("unknown engine {other:?} (reference, bpf, kernel)"),
+        }
+    }
+    if engines.kernel {
+        if let Err(why) = syscage_enforcer::oracle::available() {
+            bail!("the kernel engine cannot run here: {why}");
+        }
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
+    let kernel = KernelVersion {
+        major: 6,
+        minor: 18,
+    };
+    eprintln!(
+        "syscage fuzz: seed {seed}, {} cases, engines {}",
+        args.cases,
+        args.engines.join(",")
+    );
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(args.cases)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} profiles ({per_sec}) {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut rng = Rng(seed);
+    let (mut observed, mut compared, mut skipped) = (0u64, 0u64, 0u64);
+    let started = std::time::Instant::now();
+    for _ in 0..args.cases {
+        let text = random_profile(&mut rng);
+        let rt = if rng.below(2) == 0 {
+            Runtime::Runc
+        } else {
+            Runtime::Crun
+        };
+        let Some(policy) = resolve(&text, rt, kernel) else {
+            skipped += 1;
+            bar.inc(1);
+            continue;
+        };
+        let evs = events(&policy, &mut rng);
+        let c = compare(&policy, &evs, engines)?;
+        observed += c.kernel_observed;
+        compared += c.events as u64;
+        bar.set_message(format!("{compared} events, {observed} kernel verdicts"));
+        bar.inc(1);
+        if let Some(d) = c.disagreement {
+            bar.finish_and_clear();
+            let (profile, d) = minimize(text, rt, kernel, d, engines);
+            println!("DISAGREEMENT (seed {seed}, runtime {rt})");
+            println!("profile:\n{}", serde_json::to_string_pretty(&profile)?);
+            let arch = Arch::from_audit(d.event.arch, d.event.nr);
+            println!(
+                "event: {}",
+                json!({"arch": arch.map(|a| a.name()), "nr": d.event.nr,
+                       "syscall": arch.and_then(|a| syscalls::name_of(a, d.event.nr)),
+                       "args": d.event.args})
+            );
+            for (engine, v) in &d.verdicts {
+                println!("  {engine:<10} {v}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "no disagreement: {} profiles ({skipped} refused by libseccomp's rules, skipped), \
+         {compared} events, {observed} kernel-observed verdicts ({:.0}/s) in {secs:.1}s; \
+         seed {seed}",
+        args.cases - skipped,
+        observed as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}

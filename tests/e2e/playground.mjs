@@ -1,0 +1,130 @@
+// End-to-end test of the playground: `syscage serve`, a real headless Chromium driven by
+// playwright-core, and `syscage check --format json` on the same input as the oracle.
+//
+// usage: node playground.mjs SYSCAGE_BINARY SCREENSHOT_DIR
+// Prints "N passed, M failed" and exits non-zero on any failure.
+import { spawn, execFileSync } from "node:child_process";
+import { readFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const syscage = process.argv[2];
+const shots = process.argv[3] || join(here, "screenshots");
+mkdirSync(shots, { recursive: true });
+const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+let passed = 0, failed = 0;
+function check(name, ok, detail = "") {
+  if (ok) { passed++; console.log(`ok   ${name}`); }
+  else { failed++; console.log(`FAIL ${name} ${detail}`); }
+}
+
+const server = spawn(syscage, ["serve", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+const url = await new Promise((resolve, reject) => {
+  let buf = "";
+  server.stdout.on("data", (d) => {
+    buf += d;
+    const m = buf.match(/http:\/\/[^\s]+/);
+    if (m) resolve(m[0]);
+  });
+  server.on("exit", (c) => reject(new Error("syscage serve exited with " + c)));
+  setTimeout(() => reject(new Error("syscage serve did not print its URL")), 15000);
+});
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => /events checked/.test(document.getElementById("status").textContent), null, { timeout: 60000 });
+  check("page loads and checks the default example", true);
+
+  // Pick runtime/default and paste a bundled trace.
+  const tracePath = join(repo, "examples", "denied.jsonl");
+  const trace = readFileSync(tracePath, "utf8");
+  await page.selectOption("#builtin", "runtime/default");
+  await page.fill("#trace-text", "");
+  await page.fill("#trace-text", trace);
+  await page.waitForFunction((n) => {
+    const s = document.getElementById("status").textContent;
+    return s === `${n} events checked`;
+  }, trace.split("\n").filter((l) => l.trim() && !l.startsWith("#")).length, { timeout: 30000 });
+
+  // The oracle: the command line on the same input.
+  const out = execFileSync(syscage, ["check", "--profile", "runtime/default", "--arch", "x86_64", "--kernel", "6.18", "--format", "json", "-q", tracePath], { encoding: "utf8" , stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").map((l) => JSON.parse(l));
+  const want = {};
+  for (const e of out) { const k = e.action.replace("SCMP_ACT_", ""); want[k] = (want[k] || 0) + 1; }
+  const got = await page.$$eval("#counts .badge", (bs) => Object.fromEntries(bs.map((b) => { const [k, n] = b.textContent.trim().split(" "); return [k, Number(n)]; })));
+  check("verdict counts equal syscage check --format json", JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort()), `page ${JSON.stringify(got)} cli ${JSON.stringify(want)}`);
+
+  const denied = out.find((e) => e.action !== "SCMP_ACT_ALLOW");
+  await page.selectOption("#filter-verdict", "denied");
+  const row = page.locator(`#events tbody tr`, { has: page.locator("td:first-child", { hasText: new RegExp(`^${denied.line}$`) }) });
+  const cells = await row.locator("td").allTextContents();
+  check("a denied row shows the CLI's syscall, verdict and rule",
+    cells[2] === denied.syscall && cells[4].startsWith(denied.action.replace("SCMP_ACT_", "")) && cells[5] === denied.rule,
+    `row ${JSON.stringify(cells)} cli ${JSON.stringify(denied)}`);
+
+  // Into the disassembly: the executed path is highlighted and ends in a return.
+  await row.click();
+  await page.waitForSelector("#disasm .hit.last", { timeout: 15000 });
+  const last = await page.textContent("#disasm .hit.last");
+  const hits = await page.$$eval("#disasm .hit", (h) => h.length);
+  check("clicking a row highlights the executed path in the disassembly", /return/.test(last) && hits > 2, `last=${last} hits=${hits}`);
+  const heading = await page.textContent("#disasm-h");
+  check("the disassembly states the instruction count", new RegExp(`\\(${hits} instructions executed\\)`).test(heading), heading);
+
+  // A rule link jumps into the profile editor.
+  await page.selectOption("#filter-verdict", "");
+  const allowRow = page.locator("#events tbody tr", { has: page.locator("a.rule", { hasText: /^\/syscalls\// }) }).first();
+  const rule = await allowRow.locator("a.rule").textContent();
+  await allowRow.locator("a.rule").click();
+  const caret = await page.$eval("#profile-text", (t) => t.selectionStart);
+  check("clicking a rule puts the editor's cursor on it", caret > 0, `rule ${rule} caret ${caret}`);
+
+  // Parse errors show at the line and pointer.
+  await page.fill("#profile-text", '{\n  "defaultAction": "SCMP_ACT_BOGUS"\n}');
+  await page.waitForSelector("#profile-error:not([hidden])", { timeout: 15000 });
+  const perr = await page.textContent("#profile-error");
+  const bad = await page.textContent("#profile-gutter .bad");
+  check("a profile error names the line and JSON pointer and marks the line", /\/defaultAction/.test(perr) && /:2:/.test(perr) && bad === "2", `${perr} / line ${bad}`);
+
+  // Shareable state: a new page with the same URL restores the profile and trace.
+  await page.fill("#profile-text", '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]}');
+  await page.waitForFunction(() => /events checked/.test(document.getElementById("status").textContent), null, { timeout: 15000 });
+  await page.waitForTimeout(300);
+  const shared = page.url();
+  const again = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  await again.goto(shared);
+  await again.waitForFunction(() => /events checked/.test(document.getElementById("status").textContent), null, { timeout: 60000 });
+  const restored = await again.$eval("#profile-text", (t) => t.value);
+  const kills = await again.$$eval("#counts .badge", (bs) => bs.map((b) => b.textContent).join(" "));
+  check("the URL fragment restores profile, trace and verdicts", /KILL_PROCESS/.test(restored) && /KILL_PROCESS 1/.test(kills), kills);
+
+  // Screenshots at desktop and narrow widths.
+  await page.goto(url);
+  await page.waitForFunction(() => /events checked/.test(document.getElementById("status").textContent), null, { timeout: 60000 });
+  await page.locator("#events tbody tr").nth(1).click();
+  await page.waitForSelector("#disasm .hit.last");
+  await page.screenshot({ path: join(shots, "playground-desktop.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(shots, "playground-narrow.png"), fullPage: true });
+  check("screenshots saved", true);
+  check("no uncaught errors in the page", errors.length === 0, errors.join("; "));
+} catch (e) {
+  check("the test ran to the end", false, e.stack || String(e));
+} finally {
+  await browser.close();
+  server.kill();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

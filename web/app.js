@@ -1,0 +1,383 @@
+// syscage playground: the page. Everything it shows comes from the simulator in
+// worker.js (the same syscage.wasm the command line runs); this file only gathers
+// input, renders answers, and keeps the state in the URL fragment.
+
+const $ = (id) => document.getElementById(id);
+const MAX_ROWS = 2000;
+
+// ---- the worker -------------------------------------------------------------------
+const worker = new Worker("worker.js");
+let nextId = 1;
+const pending = new Map();
+const loaded = new Promise((resolve, reject) => pending.set(0, { resolve, reject }));
+worker.onmessage = ({ data }) => {
+  const p = pending.get(data.id);
+  if (!p) return;
+  pending.delete(data.id);
+  data.ok ? p.resolve(data.result) : p.reject(data.error);
+};
+function call(method, request) {
+  const id = nextId++;
+  worker.postMessage({ id, method, request });
+  return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+}
+
+// ---- state ------------------------------------------------------------------------
+const state = {
+  builtin: "runtime/default",
+  profile: "",
+  trace: "",
+  arch: "x86_64",
+  runtime: "runc",
+  kernel: "6.18",
+  caps: "",
+};
+let results = null; // last check answer
+let selected = -1; // index into results.events
+let runSeq = 0;
+
+function options() {
+  const o = { arch: state.arch, runtime: state.runtime, kernel: state.kernel };
+  if (state.caps.trim()) o.caps = state.caps.trim();
+  return o;
+}
+
+function profileRequest() {
+  return state.builtin === "custom" ? { text: state.profile, source: "profile.json" } : { name: state.builtin };
+}
+
+// ---- editors ----------------------------------------------------------------------
+function renderGutter(badLine) {
+  const n = Math.max(1, $("profile-text").value.split("\n").length);
+  let out = "";
+  for (let i = 1; i <= n; i++) out += i === badLine ? `<span class="bad">${i}</span>\n` : `${i}\n`;
+  $("profile-gutter").innerHTML = out;
+  $("profile-gutter").scrollTop = $("profile-text").scrollTop;
+}
+$("profile-text").addEventListener("scroll", () => ($("profile-gutter").scrollTop = $("profile-text").scrollTop));
+
+/** Byte offset of the value at a JSON pointer (RFC 6901) in `text`, or -1. */
+function pointerOffset(text, pointer) {
+  let i = 0;
+  const ws = () => { while (i < text.length && " \t\r\n".includes(text[i])) i++; };
+  const str = () => { let j = i + 1, out = ""; while (j < text.length && text[j] !== '"') { if (text[j] === "\\") { out += text[j + 1]; j += 2; } else out += text[j++]; } i = j + 1; return out; };
+  const skip = () => {
+    let depth = 0;
+    do {
+      const c = text[i];
+      if (c === '"') { str(); continue; }
+      if (c === "{" || c === "[") depth++;
+      if (c === "}" || c === "]") depth--;
+      i++;
+      if (depth === 0) { while (i < text.length && !",}]".includes(text[i])) i++; }
+    } while (depth > 0 && i < text.length);
+  };
+  ws();
+  if (!pointer) return i;
+  for (const raw of pointer.slice(1).split("/")) {
+    const tok = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    ws();
+    if (text[i] === "{") {
+      i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') return -1;
+        const key = str();
+        ws(); i++; ws();
+        if (key === tok) break;
+        skip(); ws();
+        if (text[i] !== ",") return -1;
+        i++;
+      }
+    } else if (text[i] === "[") {
+      i++;
+      for (let n = Number(tok); n > 0; n--) { ws(); skip(); ws(); if (text[i] !== ",") return -1; i++; }
+      ws();
+    } else return -1;
+  }
+  return i < text.length ? i : -1;
+}
+
+function jumpToPointer(pointer) {
+  if (state.builtin !== "custom" && state.builtin !== "runtime/default") return;
+  const ta = $("profile-text");
+  const at = pointerOffset(ta.value, pointer);
+  if (at < 0) return;
+  const line = ta.value.slice(0, at).split("\n").length;
+  ta.focus();
+  ta.setSelectionRange(at, at);
+  ta.scrollTop = Math.max(0, (line - 4) * 18);
+  renderGutter(line);
+}
+
+// ---- rendering --------------------------------------------------------------------
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+}
+function short(action) {
+  return String(action || "UNKNOWN").replace(/^SCMP_ACT_/, "");
+}
+function verdictText(e) {
+  const a = short(e.action);
+  if (a === "ERRNO") return `ERRNO(${e.data})`;
+  if ((a === "TRACE" || a === "TRAP") && e.data) return `${a}(${e.data})`;
+  return a;
+}
+function argsText(args) {
+  const known = (args || []).map((v) => (v === null ? "?" : v < 4096 ? String(v) : "0x" + BigInt(v).toString(16)));
+  while (known.length && known[known.length - 1] === "?") known.pop();
+  return known.join(", ");
+}
+
+function renderCounts() {
+  const counts = {};
+  for (const e of results.events) counts[short(e.action)] = (counts[short(e.action)] || 0) + 1;
+  $("counts").innerHTML = Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `<span class="badge v-${esc(k)}" data-count="${esc(k)}">${esc(k)} ${n}</span>`)
+    .join("");
+}
+
+function renderTable() {
+  const fv = $("filter-verdict").value;
+  const fs = $("filter-syscall").value.trim();
+  const rows = [];
+  let matched = 0;
+  results.events.forEach((e, i) => {
+    if (fv === "denied" && short(e.action) === "ALLOW") return;
+    if (fv && fv !== "denied" && short(e.action) !== fv) return;
+    if (fs && !String(e.syscall).includes(fs)) return;
+    matched++;
+    if (rows.length >= MAX_ROWS) return;
+    const maybe = e.possible ? ` <span class="maybe" title="depends on arguments the trace does not show">(or ${e.possible.map((p) => verdictText(p)).filter((t) => t !== verdictText(e)).join(", ")})</span>` : "";
+    rows.push(`<tr data-i="${i}"${i === selected ? ' class="selected"' : ""}><td>${e.line}</td><td>${e.pid ?? ""}</td><td>${esc(e.syscall)}</td><td class="args" title="${esc(argsText(e.args))}">${esc(argsText(e.args))}</td><td class="verdict ${esc(short(e.action))}">${esc(verdictText(e))}${maybe}</td><td><a href="#" class="rule" data-rule="${esc(e.rule)}">${esc(e.rule)}</a></td></tr>`);
+  });
+  $("events").querySelector("tbody").innerHTML = rows.join("");
+  $("shown").textContent = matched > rows.length ? `showing ${rows.length} of ${matched} matching events` : `${matched} events`;
+}
+
+function renderStats(s) {
+  if (!s) { $("stats").textContent = "no filter: the profile installs nothing"; $("chart").innerHTML = ""; return; }
+  const parts = s.arches.map((a) => `${a.arch}: <b>${a.executed.mean.toFixed(2)}</b> instructions per syscall (min ${a.executed.min}, max ${a.executed.max}), <b>${a.cacheable}</b> of ${a.executed.samples} syscalls cacheable`);
+  $("stats").innerHTML = `<b>${s.instructions}</b> instructions. ` + parts.join("; ");
+  $("filter-summary").textContent = `${s.instructions} instructions`;
+  // Histogram of executed instructions per syscall for the native arch.
+  const a = s.arches[0];
+  const hist = {};
+  for (const n of a.per_syscall || []) hist[n] = (hist[n] || 0) + 1;
+  const keys = Object.keys(hist).map(Number).sort((x, y) => x - y);
+  const svg = $("chart");
+  if (!keys.length) { svg.innerHTML = ""; return; }
+  const w = svg.clientWidth || 400, h = 120, max = Math.max(...Object.values(hist));
+  const bw = Math.max(4, Math.min(28, (w - 30) / keys.length - 2));
+  svg.innerHTML = keys.map((k, i) => {
+    const bh = Math.max(1, (hist[k] / max) * (h - 28));
+    const x = 20 + i * (bw + 2);
+    return `<rect x="${x}" y="${h - 16 - bh}" width="${bw}" height="${bh}"><title>${hist[k]} syscalls execute ${k} instructions</title></rect><text x="${x}" y="${h - 4}">${k}</text>`;
+  }).join("") + `<text x="2" y="10">syscalls by instructions executed (${esc(a.arch)})</text>`;
+}
+
+async function showDisasm(i) {
+  selected = i;
+  renderTable();
+  const e = results.events[i];
+  $("disasm-for").textContent = `— path of line ${e.line}: ${e.syscall}`;
+  try {
+    const d = await call("disasm", { profiles: [profileRequest()], options: options(), event: { arch: e.arch, nr: e.nr, args: e.args.map((v) => v ?? 0) } });
+    const hits = new Set(d.path);
+    const last = d.path[d.path.length - 1];
+    $("disasm").innerHTML = d.lines.map((l, k) => `<span class="ins${hits.has(k) ? " hit" : " dim"}${k === last ? " last" : ""}" data-k="${k}">${esc(l)}</span>`).join("");
+    $("disasm-h").firstChild.textContent = `Disassembly (${d.executed} instructions executed) `;
+    const first = $("disasm").querySelector(".last");
+    if (first) first.scrollIntoView({ block: "center" });
+  } catch (err) {
+    $("disasm").textContent = err.message || String(err);
+  }
+}
+
+// ---- running ----------------------------------------------------------------------
+async function run() {
+  const seq = ++runSeq;
+  saveState();
+  $("status").textContent = "checking…";
+  $("profile-error").hidden = true;
+  $("trace-error").hidden = true;
+  renderGutter(0);
+  try {
+    const [check, compiled] = await Promise.all([
+      call("check", { profiles: [profileRequest()], trace: state.trace, options: options() }),
+      call("compile", { profile: profileRequest(), options: options() }).catch((e) => ({ error: e })),
+    ]);
+    if (seq !== runSeq) return;
+    results = check;
+    selected = -1;
+    renderCounts();
+    renderTable();
+    renderStats(compiled.error ? null : compiled.stats);
+    if (!compiled.error && compiled.lines) {
+      $("disasm").innerHTML = compiled.lines.map((l) => `<span class="ins">${esc(l)}</span>`).join("");
+    }
+    $("status").textContent = `${results.events.length} events checked`;
+  } catch (err) {
+    if (seq !== runSeq) return;
+    $("status").textContent = "error";
+    const loc = err.location;
+    const msg = err.message || String(err);
+    if (loc && /trace/.test(loc.source || "") || /^line \d+/.test(msg)) {
+      $("trace-error").textContent = msg;
+      $("trace-error").hidden = false;
+    } else {
+      $("profile-error").textContent = msg;
+      $("profile-error").hidden = false;
+      if (loc && loc.line) renderGutter(loc.line);
+    }
+  }
+}
+let timer = 0;
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(run, 250);
+}
+
+// ---- shareable state in the URL fragment --------------------------------------------
+async function pack(obj) {
+  const bytes = new TextEncoder().encode(JSON.stringify(obj));
+  let data = bytes;
+  if (typeof CompressionStream !== "undefined") {
+    const s = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+    data = new Uint8Array(await new Response(s).arrayBuffer());
+  }
+  let bin = "";
+  data.forEach((b) => (bin += String.fromCharCode(b)));
+  return (typeof CompressionStream !== "undefined" ? "z" : "j") + btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+async function unpack(s) {
+  const kind = s[0];
+  const bin = atob(s.slice(1).replace(/-/g, "+").replace(/_/g, "/"));
+  let bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  if (kind === "z") {
+    const st = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    bytes = new Uint8Array(await new Response(st).arrayBuffer());
+  }
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+async function saveState() {
+  const s = { ...state };
+  if (s.builtin !== "custom") delete s.profile;
+  history.replaceState(null, "", "#" + (await pack(s)));
+}
+
+// ---- wiring -----------------------------------------------------------------------
+async function loadBuiltin(name) {
+  if (name === "unconfined") return "// unconfined: no filter is installed, every call is allowed";
+  const r = await fetch("builtin/runtime-default.json");
+  return r.ok ? r.text() : "";
+}
+
+async function loadExample(name) {
+  const r = await fetch("examples/" + name);
+  if (!r.ok) throw new Error("cannot load example " + name);
+  state.trace = await r.text();
+  $("trace-text").value = state.trace;
+  schedule();
+}
+
+function bindInputs() {
+  $("builtin").addEventListener("change", async (e) => {
+    state.builtin = e.target.value;
+    if (state.builtin !== "custom") {
+      $("profile-text").value = await loadBuiltin(state.builtin);
+      state.profile = $("profile-text").value;
+    }
+    renderGutter(0);
+    schedule();
+  });
+  $("profile-text").addEventListener("input", (e) => {
+    state.profile = e.target.value;
+    if (state.builtin !== "custom") {
+      state.builtin = "custom";
+      $("builtin").value = "custom";
+    }
+    renderGutter(0);
+    schedule();
+  });
+  $("trace-text").addEventListener("input", (e) => {
+    state.trace = e.target.value;
+    schedule();
+  });
+  for (const id of ["arch", "runtime", "kernel", "caps"]) {
+    $(id).addEventListener("input", (e) => {
+      state[id] = e.target.value;
+      schedule();
+    });
+  }
+  $("profile-file").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    if (!f) return;
+    state.profile = await f.text();
+    state.builtin = "custom";
+    $("builtin").value = "custom";
+    $("profile-text").value = state.profile;
+    renderGutter(0);
+    schedule();
+  });
+  $("trace-file").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    if (!f) return;
+    state.trace = await f.text();
+    $("trace-text").value = state.trace;
+    schedule();
+  });
+  document.querySelectorAll("[data-example]").forEach((b) => b.addEventListener("click", () => loadExample(b.dataset.example)));
+  $("filter-verdict").addEventListener("change", () => results && renderTable());
+  $("filter-syscall").addEventListener("input", () => results && renderTable());
+  $("events").addEventListener("click", (e) => {
+    const a = e.target.closest("a.rule");
+    if (a) {
+      e.preventDefault();
+      jumpToPointer(a.dataset.rule);
+      return;
+    }
+    const tr = e.target.closest("tr[data-i]");
+    if (tr) showDisasm(Number(tr.dataset.i));
+  });
+  $("share").addEventListener("click", async () => {
+    await saveState();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $("status").textContent = "link copied";
+    } catch {
+      $("status").textContent = "link is in the address bar";
+    }
+  });
+}
+
+async function start() {
+  bindInputs();
+  let restored = false;
+  if (location.hash.length > 1) {
+    try {
+      Object.assign(state, await unpack(location.hash.slice(1)));
+      restored = true;
+    } catch {
+      $("status").textContent = "could not read the shared link; starting fresh";
+    }
+  }
+  for (const id of ["arch", "runtime", "kernel", "caps"]) $(id).value = state[id];
+  $("builtin").value = state.builtin;
+  $("profile-text").value = state.builtin === "custom" ? state.profile : await loadBuiltin(state.builtin);
+  renderGutter(0);
+  try {
+    await loaded;
+  } catch (e) {
+    $("status").textContent = e.message;
+    return;
+  }
+  if (restored) {
+    $("trace-text").value = state.trace;
+    run();
+  } else {
+    await loadExample("denied.jsonl");
+  }
+}
+start();
