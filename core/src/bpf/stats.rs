@@ -7,7 +7,7 @@ use crate::event::SeccompData;
 use crate::syscalls;
 
 /// Executed-instruction figures over a set of syscalls.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Executed {
     pub min: u32,
     pub mean: f64,
