@@ -120,14 +120,15 @@ function esc(s) {
 function short(action) {
   return String(action || "UNKNOWN").replace(/^SCMP_ACT_/, "");
 }
+const ERRNO_NAMES = { 1: "EPERM", 2: "ENOENT", 13: "EACCES", 22: "EINVAL", 38: "ENOSYS", 95: "EOPNOTSUPP" };
 function verdictText(e) {
   const a = short(e.action);
-  if (a === "ERRNO") return `ERRNO(${e.data})`;
+  if (a === "ERRNO") return `ERRNO(${ERRNO_NAMES[e.data] || e.data})`;
   if ((a === "TRACE" || a === "TRAP") && e.data) return `${a}(${e.data})`;
   return a;
 }
 function argsText(args) {
-  const known = (args || []).map((v) => (v === null ? "?" : v < 4096 ? String(v) : "0x" + BigInt(v).toString(16)));
+  const known = (args || []).map((v) => (v === null || v === undefined ? "?" : v < 4096 ? String(v) : "0x" + BigInt(v).toString(16)));
   while (known.length && known[known.length - 1] === "?") known.pop();
   return known.join(", ");
 }
@@ -167,7 +168,7 @@ function renderStats(s) {
   // Histogram of executed instructions per syscall for the native arch.
   const a = s.arches[0];
   const hist = {};
-  for (const n of a.per_syscall || []) hist[n] = (hist[n] || 0) + 1;
+  for (const [, , n] of a.per_syscall || []) hist[n] = (hist[n] || 0) + 1;
   const keys = Object.keys(hist).map(Number).sort((x, y) => x - y);
   const svg = $("chart");
   if (!keys.length) { svg.innerHTML = ""; return; }
@@ -202,6 +203,7 @@ async function showDisasm(i) {
 // ---- running ----------------------------------------------------------------------
 async function run() {
   const seq = ++runSeq;
+  document.body.dataset.idle = "false";
   saveState();
   $("status").textContent = "checking…";
   $("profile-error").hidden = true;
@@ -224,6 +226,7 @@ async function run() {
       $("disasm-for").textContent = "— select an event to see its path";
     }
     $("status").textContent = `${results.events.length} events checked`;
+    settled(seq);
   } catch (err) {
     if (seq !== runSeq) return;
     $("status").textContent = "error";
@@ -236,12 +239,22 @@ async function run() {
       $("profile-error").hidden = false;
       if (err.line && err.source === "profile.json") renderGutter(err.line);
     }
+    settled(seq);
   }
 }
 let timer = 0;
 function schedule() {
+  // `data-idle` tells scripts (and the end-to-end test) when the page shows the answer
+  // to what is in the editors.
+  document.body.dataset.idle = "false";
   clearTimeout(timer);
-  timer = setTimeout(run, 250);
+  timer = setTimeout(() => {
+    timer = 0;
+    run();
+  }, 250);
+}
+function settled(seq) {
+  if (seq === runSeq && !timer) document.body.dataset.idle = "true";
 }
 
 // ---- shareable state in the URL fragment --------------------------------------------

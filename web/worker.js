@@ -19,7 +19,8 @@ function put(bytes) {
 
 function call(method, request) {
   const m = enc.encode(method);
-  const r = enc.encode(JSON.stringify(request));
+  // BigInt arguments go back as hex strings, which the simulator reads exactly.
+  const r = enc.encode(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? "0x" + v.toString(16) : v)));
   const mp = put(m);
   const rp = put(r);
   const packed = BigInt.asUintN(64, BigInt(exports.syscage_call(mp, m.length, rp, r.length)));
@@ -31,7 +32,13 @@ function call(method, request) {
   // Memory may have grown during the call: take a fresh view of it.
   const text = dec.decode(new Uint8Array(exports.memory.buffer, ptr, len).slice());
   exports.syscage_free(ptr, len);
-  return JSON.parse(text);
+  // Syscall arguments are 64-bit: keep integers above 2^53 exact (as BigInt) where the
+  // browser lets a reviver see the source text.
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context && /^\d+$/.test(context.source)
+      ? BigInt(context.source)
+      : value,
+  );
 }
 
 ready

@@ -48,8 +48,7 @@ pub struct ArchStats {
     pub cacheable: usize,
     /// Syscalls the filter allows whatever their arguments (these should all be cacheable).
     pub allowed_argument_free: usize,
-    /// Per syscall: (number, name, executed, cacheable).
-    #[serde(skip)]
+    /// Per syscall: (number, name, executed, cacheable) — the playground charts it.
     pub per_syscall: Vec<(u32, &'static str, u32, bool)>,
 }
 
