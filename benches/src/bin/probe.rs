@@ -6,7 +6,8 @@
 //! valgrind --tool=callgrind --toggle-collect='probe::work*' target/release/probe strace 2
 //! ```
 //!
-//! Modes: `strace N` (every bundled `.strace` file parsed N times), `interp20 N` (the
+//! Modes: `strace N` (every bundled `.strace` file parsed N times), `stracebig N` (the
+//! `trace_parse` bench's input: the bundled traces repeated to about N MiB, parsed once), `interp20 N` (the
 //! `interp` bench's 20-instruction filter over its 1024 events, N times),
 //! `interpcompiled N` (compiled runtime/default over the bundled traces' events, N times).
 //! Prints a checksum so the work cannot be optimised away; divide the collected
@@ -71,6 +72,26 @@ fn main() {
             let bytes: usize = texts.iter().map(String::len).sum::<usize>() * n;
             let events = work_strace(&texts, n);
             println!("strace: {bytes} bytes, {events} events");
+        }
+        // The `trace_parse` bench's input shape: the bundled traces repeated into one text
+        // of about N MiB, parsed once.
+        "stracebig" => {
+            let parts: Vec<String> = bundled_traces()
+                .into_iter()
+                .filter(|(name, _)| name.ends_with(".strace"))
+                .map(|(_, t)| t)
+                .collect();
+            let mut text = String::new();
+            while text.len() < n << 20 {
+                for p in &parts {
+                    text.push_str(p);
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                }
+            }
+            let events = work_strace(std::slice::from_ref(&text), 1);
+            println!("stracebig: {} bytes, {events} events", text.len());
         }
         "interp20" => {
             let prog = validate(&assemble(FILTER).expect("assembles")).expect("valid");

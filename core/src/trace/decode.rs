@@ -18,8 +18,167 @@
 use crate::arch::Arch;
 
 /// The value of one argument as strace printed it, or `None` when it is unknown.
+///
+/// Speed: the argument is classified by its first byte. Strings, structs and arrays are
+/// unknown at once; plain numbers, `-y` descriptors (`3</etc/passwd>`), numbers with a
+/// trailing comment, and `|`-joined names and numbers are read in one pass over the bytes
+/// without allocating. Anything those fast paths are not sure about goes through the
+/// general reader ([`decode_general`]), which defines the semantics; a property test
+/// checks that both always agree.
 pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
-    let t = text.trim();
+    let t = trim(text);
+    let b = t.as_bytes();
+    let first = *b.first()?;
+    match first {
+        b'"' | b'{' | b'[' | b'~' | b'<' | b'/' => return None,
+        b'0'..=b'9' => {
+            if let Some(v) = fast_number(b) {
+                return v;
+            }
+        }
+        b'-' => {
+            if let Some(v) = parse_int(t) {
+                return Some(v);
+            }
+        }
+        b'A'..=b'Z' | b'_' => {
+            if let Some(v) = fast_flags(t, arch) {
+                return v;
+            }
+        }
+        _ => {}
+    }
+    decode_general(t, arch)
+}
+
+/// `str::trim` (Unicode whitespace), with the common all-ASCII case done on bytes.
+#[inline]
+fn trim(s: &str) -> &str {
+    // ASCII whitespace as `char::is_whitespace` sees it (unlike `u8::is_ascii_whitespace`
+    // it includes the vertical tab).
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let b = s.as_bytes();
+    let mut from = 0;
+    while from < b.len() && ws(b[from]) {
+        from += 1;
+    }
+    let mut to = b.len();
+    while to > from && ws(b[to - 1]) {
+        to -= 1;
+    }
+    if (from < to && b[from] >= 0x80) || (to > from && b[to - 1] >= 0x80) {
+        // Possibly Unicode whitespace at an end: the general rule decides.
+        return s.trim();
+    }
+    s.get(from..to).unwrap_or("")
+}
+
+/// Whether `b` (the part of an argument from a `<` on) is a `-y` path group the general
+/// reader would strip as a whole: not `<<`, closed by the argument's last byte, and with
+/// no comment opener or ` or ` alternative inside that would make it read otherwise.
+fn fd_path_tail(b: &[u8]) -> bool {
+    if b.get(1) == Some(&b'<') || b.last() != Some(&b'>') {
+        return false;
+    }
+    !b.windows(2).any(|w| w == b"/*") && !contains(b, b" or ")
+}
+
+/// Whether `needle` occurs in `hay` (a plain scan: the texts here are short).
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find_bytes(hay, needle).is_some()
+}
+
+/// The first position of `needle` in `hay`.
+pub(crate) fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        if hay[i] == first && hay[i + 1..i + needle.len()] == *rest {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `[A-Za-z0-9_]`.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
+
+#[inline]
+fn is_word(c: u8) -> bool {
+    WORD[usize::from(c)]
+}
+
+/// An argument starting with a digit: a number alone, a number followed by a `-y` path
+/// group, or a number followed by a comment. `None` when not sure (the general reader
+/// decides).
+fn fast_number(b: &[u8]) -> Option<Option<u64>> {
+    let run = b.iter().take_while(|c| is_word(**c)).count();
+    let num = b.get(..run)?;
+    let rest = b.get(run..)?;
+    let tail_ok = match rest.first() {
+        None => true,
+        Some(b'<') => fd_path_tail(rest),
+        Some(b' ' | b'\t') => {
+            let sp = rest
+                .iter()
+                .take_while(|c| matches!(c, b' ' | b'\t'))
+                .count();
+            rest.get(sp..)?.starts_with(b"/*")
+        }
+        _ => false,
+    };
+    if !tail_ok {
+        return None;
+    }
+    parse_int_bytes(num).map(Some)
+}
+
+/// `|`-joined words (names and numbers), optionally followed by a `-y` path group, as in
+/// `O_RDONLY|O_CLOEXEC` or `AT_FDCWD</tmp>`. `None` when not sure.
+fn fast_flags(t: &str, arch: Arch) -> Option<Option<u64>> {
+    let b = t.as_bytes();
+    let mut acc = Some(0u64);
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && is_word(b[i]) {
+            i += 1;
+        }
+        let term = b.get(start..i)?;
+        let &c0 = term.first()?;
+        let v = if c0.is_ascii_digit() {
+            Some(parse_int_bytes(term)?)
+        } else if term == b"NULL" {
+            Some(0)
+        } else {
+            // Word bytes are ASCII, so these are char boundaries.
+            lookup(t.get(start..i)?, arch)
+        };
+        acc = match (acc, v) {
+            (Some(a), Some(v)) => Some(a | v),
+            _ => None,
+        };
+        match b.get(i) {
+            None => return Some(acc),
+            Some(b'|') => i += 1,
+            Some(b'<') if fd_path_tail(b.get(i..)?) => return Some(acc),
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The general reader: every form [`decode_arg`] accepts, on trimmed text.
+fn decode_general(t: &str, arch: Arch) -> Option<u64> {
     let first = *t.as_bytes().first()?;
     if matches!(first, b'"' | b'{' | b'[' | b'~' | b'<' | b'/') {
         return None;
@@ -111,25 +270,21 @@ fn decode_term(term: &str, arch: Arch) -> Option<u64> {
 /// A plain integer: decimal, `0x` hex, `0`-prefixed octal, optionally negative (two's
 /// complement), or `NULL`.
 pub fn parse_int(t: &str) -> Option<u64> {
-    if t == "NULL" {
-        return Some(0);
-    }
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    parse_int_bytes(t.as_bytes())
+}
+
+fn parse_int_bytes(t: &[u8]) -> Option<u64> {
+    let (neg, digits) = match t.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        (b'N', _) => return (t == b"NULL").then_some(0),
+        _ => (false, t),
     };
-    if digits.is_empty() {
-        return None;
-    }
-    let mag = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        parse_radix(hex, 16)?
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        parse_radix(&digits[1..], 8)?
-    } else {
-        parse_radix(digits, 10)?
+    let mag = match digits {
+        [] => return None,
+        [b'0', b'x' | b'X', hex @ ..] => parse_hex(hex)?,
+        [b'0', oct @ ..] if !oct.is_empty() => parse_radix(oct, 8)?,
+        dec => parse_radix(dec, 10)?,
     };
     if neg {
         // -x must fit in an i64; the register holds its two's complement.
@@ -142,14 +297,56 @@ pub fn parse_int(t: &str) -> Option<u64> {
     }
 }
 
-fn parse_radix(digits: &str, radix: u32) -> Option<u64> {
+/// Hex digit values; 0xff for other bytes.
+static HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        c += 1;
+    }
+    t
+};
+
+fn parse_hex(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
     let mut acc: u64 = 0;
-    for b in digits.bytes() {
-        let d = (b as char).to_digit(radix)? as u64;
-        acc = acc.checked_mul(radix as u64)?.checked_add(d)?;
+    for &b in digits {
+        let d = HEX[usize::from(b)];
+        if d == 0xff || acc >> 60 != 0 {
+            return None;
+        }
+        acc = (acc << 4) | u64::from(d);
+    }
+    Some(acc)
+}
+
+fn parse_radix(digits: &[u8], radix: u8) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    // Up to 19 decimal (21 octal) digits cannot overflow: no checks needed for them.
+    let safe = if radix == 10 { 19 } else { 21 };
+    let mut acc: u64 = 0;
+    for (k, &b) in digits.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d >= radix {
+            return None;
+        }
+        acc = if k < safe {
+            acc * u64::from(radix) + u64::from(d)
+        } else {
+            acc.checked_mul(u64::from(radix))?
+                .checked_add(u64::from(d))?
+        };
     }
     Some(acc)
 }
@@ -359,14 +556,30 @@ impl Merged {
     }
 }
 
-/// FNV-1a, 64-bit: cheap for the short names strace prints.
+/// A hash for the short names strace prints: the length and the first and last eight
+/// bytes (all of a name up to 16 bytes), mixed by multiplication. No per-byte loop.
 pub(crate) fn name_hash(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    let b = name.as_bytes();
+    let n = b.len() as u64;
+    let (x, y) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+        _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+            (Some(f), Some(l)) => (
+                u64::from(u32::from_le_bytes(*f)),
+                u64::from(u32::from_le_bytes(*l)),
+            ),
+            _ => {
+                let mut x = 0u64;
+                for &c in b {
+                    x = (x << 8) | u64::from(c);
+                }
+                (x, 0)
+            }
+        },
+    };
+    let h = (x ^ n.rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ y.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(29);
+    h ^ (h >> 31)
 }
 
 /// A symbolic constant's value on `arch`.
@@ -1222,6 +1435,65 @@ mod tests {
         assert_eq!(decode_arg("1<<64", X), None);
         assert_eq!(decode_arg("MAP_32BIT", X), Some(0x40));
         assert_eq!(decode_arg("MAP_32BIT", Arch::Aarch64), None);
+    }
+
+    /// The fast paths of `decode_arg` must agree with the general reader everywhere.
+    fn agrees_with_general(t: &str) {
+        for arch in [X, Arch::X86, Arch::Aarch64, Arch::Ppc64le, Arch::Mips] {
+            assert_eq!(
+                decode_arg(t, arch),
+                decode_general(t.trim(), arch),
+                "{t:?} on {arch}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_reader_on_examples() {
+        for t in [
+            "3</etc/ld.so.cache>",
+            "3</tmp/*x>",
+            "3</a or b>",
+            "3<<4",
+            "3<x",
+            "AT_FDCWD</tmp>",
+            "O_RDONLY|O_CLOEXEC</x>",
+            "O_RDONLY|</x>",
+            "0x7ffc /* 35 vars */",
+            "08 /* x */",
+            "0x5401\t/* TCGETS */",
+            "O_RDONLY|0x40",
+            "O_BOGUS|X or TCGETS",
+            "O_RDONLY||O_CLOEXEC",
+            "O_RDONLY|",
+            "NULL|1",
+            "A_B|08",
+            "\u{a0}O_RDONLY\u{a0}",
+            "\u{b}42\u{b}",
+            "42\u{2028}",
+            "0x10000000000000000",
+            "0x0000000000000000001",
+            "0777777777777777777777",
+            "01777777777777777777777",
+            "02000000000000000000000",
+            "9999999999999999999",
+            "99999999999999999999",
+            "0x",
+            "0X1f",
+            "-0x10",
+            "+7",
+        ] {
+            agrees_with_general(t);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_general_reader(
+            t in "[ \t\u{a0}]?([A-Z_]{1,12}|[0-9]{1,22}|0[xX][0-9a-fA-F]{0,18}|NULL|-[0-9]{1,3})([|<> ]{0,2}([A-Z_]{1,12}|[0-9]{1,4}|/\\*|\\*/|or|[a-z/.]{0,6}>)){0,4}[ \t\u{a0}]?"
+        ) {
+            agrees_with_general(&t);
+        }
     }
 
     #[test]

@@ -40,6 +40,8 @@ const DETACHED: &str = "<detached ...>";
 /// Parses strace output. Stops at the first error.
 pub fn parse_strace(text: &str, default_arch: Arch) -> Result<Trace, TraceError> {
     let mut p = Parser::new(default_arch);
+    // About one event per 100 bytes in real traces; the estimate only saves regrowing.
+    p.trace.events.reserve(text.len() / 128);
     // Offset just past the last non-blank byte: a line starting there or later is blank.
     let content_end = text.trim_end().len();
     let mut offset = 0usize;
@@ -48,7 +50,7 @@ pub fn parse_strace(text: &str, default_arch: Arch) -> Result<Trace, TraceError>
     let mut carry: Option<(String, usize)> = None;
     while offset < text.len() {
         let rest = &text[offset..];
-        let len = rest.find('\n').unwrap_or(rest.len());
+        let len = find_byte(rest.as_bytes(), 0, b'\n').unwrap_or(rest.len());
         let raw = &rest[..len];
         offset += len + 1;
         line += 1;
@@ -251,16 +253,16 @@ impl Parser {
 
         let event = match self.resolve(name, arch, line) {
             Some(sys) => {
-                let mut ev = Event {
+                let mut args = [None; 6];
+                self.fill_args_for(name, &mut args, args_text, &split, line, sys.arch);
+                self.trace.events.push(Event {
                     sys,
-                    args: [None; 6],
+                    args,
                     instruction_pointer: pre.ip,
                     pid: pre.pid,
                     name: Some(name.to_string()),
                     line,
-                };
-                self.fill_args(&mut ev, args_text, &split, line);
-                self.trace.events.push(ev);
+                });
                 Some(self.trace.events.len() - 1)
             }
             None => None,
@@ -287,7 +289,7 @@ impl Parser {
         text: &str,
         line: usize,
     ) -> Result<Outcome, TraceError> {
-        let Some(end) = rest.find(" resumed>") else {
+        let Some(end) = super::decode::find_bytes(rest.as_bytes(), b" resumed>") else {
             return Err(TraceError::Syntax {
                 line,
                 column: column(text, rest),
@@ -337,16 +339,13 @@ impl Parser {
             _ => return Ok(Outcome::Truncated),
         };
         if let Some(idx) = p.event {
-            let first_line = self.trace.events.get(idx).map_or(line, |e| e.line);
-            let mut args = [None; 6];
-            if let Some(ev) = self.trace.events.get(idx) {
-                let mut ev2 = ev.clone();
-                ev2.args = [None; 6];
-                self.fill_args_for(&mut ev2, &p.args, &split, first_line, p.arch);
-                args = ev2.args;
-            }
-            if let Some(ev) = self.trace.events.get_mut(idx) {
-                ev.args = args;
+            if let Some(first_line) = self.trace.events.get(idx).map(|e| e.line) {
+                // The event was made from the first half, under the same name.
+                let mut args = [None; 6];
+                self.fill_args_for(&p.name, &mut args, &p.args, &split, first_line, p.arch);
+                if let Some(ev) = self.trace.events.get_mut(idx) {
+                    ev.args = args;
+                }
             }
         }
         if state == Ending::Unfinished {
@@ -388,24 +387,21 @@ impl Parser {
         }
     }
 
-    fn fill_args(&mut self, ev: &mut Event, text: &str, split: &Split, line: usize) {
-        let arch = ev.sys.arch;
-        self.fill_args_for(ev, text, split, line, arch);
-    }
-
+    /// Decodes the arguments of a call named `name` (as the trace spells it) into `args`.
     fn fill_args_for(
         &mut self,
-        ev: &mut Event,
+        name: &str,
+        args: &mut [Option<u64>; 6],
         text: &str,
         split: &Split,
         line: usize,
         arch: Arch,
     ) {
-        if arch == Arch::X86 && ev.name.as_deref() == Some("mmap") {
+        if arch == Arch::X86 && name == "mmap" {
             // old_mmap takes one pointer to a struct; strace prints the struct's fields.
             return;
         }
-        let is_clone = ev.name.as_deref() == Some("clone");
+        let is_clone = name == "clone";
         let mut pos = 0usize;
         let mut extra = 0usize;
         let count = split.count;
@@ -422,7 +418,7 @@ impl Parser {
                 None => (pos, piece),
             };
             pos = slot + 1;
-            match ev.args.get_mut(slot) {
+            match args.get_mut(slot) {
                 Some(a) => *a = decode_arg(value, arch),
                 None => extra += 1,
             }
@@ -431,7 +427,7 @@ impl Parser {
             self.warn(
                 line,
                 WarningKind::ExtraArguments {
-                    name: ev.syscall_name(),
+                    name: name.to_string(),
                     count: 6 + extra,
                 },
             );
@@ -712,12 +708,62 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
 
 /// Index just past the closing quote of a string starting at `i` (after the `"`).
 fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+    loop {
+        i = find_quote_or_backslash(b, i)?;
+        if b.get(i) == Some(&b'"') {
+            return Some(i + 1);
         }
+        i += 2; // a backslash and the byte it escapes
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Marks the zero bytes of `x` (word-at-a-time search). The lowest mark is always a true
+/// zero byte, and every zero byte is marked; marks above the lowest may be false.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The first index `>= from` of byte `c` in `b`, eight bytes at a time.
+fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
+    let pat = ONES * u64::from(c);
+    let mut i = from;
+    while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let z = zero_bytes(u64::from_le_bytes(*w) ^ pat);
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        if b[i] == c {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The first index `>= from` of a `"` or `\\` in `b`.
+fn find_quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*w);
+        let z =
+            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        if matches!(b[i], b'"' | b'\\') {
+            return Some(i);
+        }
+        i += 1;
     }
     None
 }
