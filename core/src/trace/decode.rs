@@ -15,6 +15,7 @@
 //! the 32-bit ones (where the kernel would hold only the low 32 bits); 32-bit filters
 //! compare only the low word, so verdicts do not depend on the high half there.
 
+use super::scan::{self, trim};
 use crate::arch::Arch;
 
 /// The value of one argument as strace printed it, or `None` when it is unknown.
@@ -51,28 +52,6 @@ pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
     decode_general(t, arch)
 }
 
-/// `str::trim` (Unicode whitespace), with the common all-ASCII case done on bytes.
-#[inline]
-fn trim(s: &str) -> &str {
-    // ASCII whitespace as `char::is_whitespace` sees it (unlike `u8::is_ascii_whitespace`
-    // it includes the vertical tab).
-    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-    let b = s.as_bytes();
-    let mut from = 0;
-    while from < b.len() && ws(b[from]) {
-        from += 1;
-    }
-    let mut to = b.len();
-    while to > from && ws(b[to - 1]) {
-        to -= 1;
-    }
-    if (from < to && b[from] >= 0x80) || (to > from && b[to - 1] >= 0x80) {
-        // Possibly Unicode whitespace at an end: the general rule decides.
-        return s.trim();
-    }
-    s.get(from..to).unwrap_or("")
-}
-
 /// Whether `b` (the part of an argument from a `<` on) is a `-y` path group the general
 /// reader would strip as a whole: not `<<`, closed by the argument's last byte, and with
 /// no comment opener or ` or ` alternative inside that would make it read otherwise.
@@ -80,25 +59,20 @@ fn fd_path_tail(b: &[u8]) -> bool {
     if b.get(1) == Some(&b'<') || b.last() != Some(&b'>') {
         return false;
     }
-    !b.windows(2).any(|w| w == b"/*") && !contains(b, b" or ")
-}
-
-/// Whether `needle` occurs in `hay` (a plain scan: the texts here are short).
-pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    find_bytes(hay, needle).is_some()
-}
-
-/// The first position of `needle` in `hay`.
-pub(crate) fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
+    // One pass over the (possibly long) path: only `*` and ` ` can start trouble.
     let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        if hay[i] == first && hay[i + 1..i + needle.len()] == *rest {
-            return Some(i);
+    while let Some(at) = scan::find2(b, i, b'*', b' ') {
+        let bad = if b[at] == b'*' {
+            at > 0 && b[at - 1] == b'/'
+        } else {
+            b.get(at + 1..at + 4) == Some(b"or ")
+        };
+        if bad {
+            return false;
         }
-        i += 1;
+        i = at + 1;
     }
-    None
+    true
 }
 
 /// `[A-Za-z0-9_]`.
@@ -489,102 +463,122 @@ enum Only {
     X86_64,
 }
 
-/// One entry of the merged constant index.
-struct Entry {
-    hash: u64,
-    name: &'static str,
-    value: u64,
-    only: Only,
+/// A name as the words its hash reads: the length and the first and last eight bytes
+/// (for shorter names, all of them). Equal names have equal keys, and for names of up to
+/// 16 bytes equal keys mean equal names, so most lookups compare no bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct NameKey {
+    x: u64,
+    y: u64,
+    len: usize,
 }
 
-/// Every table in `tables::COMMON` plus the x86-only ones, with an open-addressing hash
-/// index built once, so a lookup is usually one probe and one string compare (this is
-/// the hot path when reading large strace files).
-struct Merged {
-    entries: Vec<Entry>,
-    /// Power-of-two sized; `u16::MAX` marks an empty slot.
+impl NameKey {
+    #[inline]
+    pub(crate) fn of(name: &str) -> NameKey {
+        let b = name.as_bytes();
+        let (x, y) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+            _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+                (Some(f), Some(l)) => (
+                    u64::from(u32::from_le_bytes(*f)),
+                    u64::from(u32::from_le_bytes(*l)),
+                ),
+                _ => {
+                    let mut x = 0u64;
+                    for &c in b {
+                        x = (x << 8) | u64::from(c);
+                    }
+                    (x, 0)
+                }
+            },
+        };
+        NameKey { x, y, len: b.len() }
+    }
+
+    #[inline]
+    fn hash(self) -> u64 {
+        let h = (self.x ^ (self.len as u64).rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ self.y.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(29);
+        h ^ (h >> 31)
+    }
+}
+
+/// A fixed set of names with a value each, in an open-addressing hash table: a lookup is
+/// usually one probe and no byte comparison. Strace files name a syscall on every line
+/// and a constant in most arguments, so this is on the hot path of reading them.
+pub(crate) struct NameIndex<V> {
+    entries: Vec<(NameKey, &'static str, V)>,
+    /// Power-of-two sized, at most a quarter full; `u16::MAX` marks an empty slot.
     slots: Vec<u16>,
 }
 
 const EMPTY: u16 = u16::MAX;
 
-fn merged() -> &'static Merged {
-    static MERGED: std::sync::OnceLock<Merged> = std::sync::OnceLock::new();
-    MERGED.get_or_init(|| {
-        let entries: Vec<Entry> = tables::COMMON
-            .iter()
-            .flat_map(|t| t.iter().map(|&(n, val)| (n, val, Only::All)))
-            .chain(tables::X86.iter().map(|&(n, val)| (n, val, Only::X86)))
-            .chain(
-                tables::X86_64
-                    .iter()
-                    .map(|&(n, val)| (n, val, Only::X86_64)),
-            )
-            .map(|(name, value, only)| Entry {
-                hash: name_hash(name),
-                name,
-                value,
-                only,
-            })
-            .collect();
+impl<V: Copy> NameIndex<V> {
+    /// The index of `items`; for a name given twice, the first value counts.
+    pub(crate) fn new(items: impl IntoIterator<Item = (&'static str, V)>) -> NameIndex<V> {
+        let mut entries: Vec<(NameKey, &'static str, V)> = Vec::new();
+        for (name, v) in items {
+            let key = NameKey::of(name);
+            if !entries.iter().any(|e| e.0 == key && e.1 == name) {
+                entries.push((key, name, v));
+            }
+        }
+        entries.truncate(usize::from(EMPTY - 1));
         let size = (entries.len() * 4).next_power_of_two();
         let mut slots = vec![EMPTY; size];
         for (i, e) in entries.iter().enumerate() {
-            let mut at = e.hash as usize & (size - 1);
+            let mut at = e.0.hash() as usize & (size - 1);
             while slots[at] != EMPTY {
                 at = (at + 1) & (size - 1);
             }
             slots[at] = i as u16;
         }
-        Merged { entries, slots }
-    })
-}
+        NameIndex { entries, slots }
+    }
 
-impl Merged {
-    fn get(&self, name: &str) -> Option<&Entry> {
-        let h = name_hash(name);
-        let mask = self.slots.len() - 1;
-        let mut at = h as usize & mask;
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<V> {
+        let key = NameKey::of(name);
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = key.hash() as usize & mask;
         loop {
-            let slot = *self.slots.get(at)?;
-            let e = self.entries.get(slot as usize)?;
-            if e.hash == h && e.name == name {
-                return Some(e);
+            let e = self.entries.get(usize::from(*self.slots.get(at)?))?;
+            if e.0 == key && (key.len <= 16 || e.1 == name) {
+                return Some(e.2);
             }
             at = (at + 1) & mask;
         }
     }
 }
 
-/// A hash for the short names strace prints: the length and the first and last eight
-/// bytes (all of a name up to 16 bytes), mixed by multiplication. No per-byte loop.
-pub(crate) fn name_hash(name: &str) -> u64 {
-    let b = name.as_bytes();
-    let n = b.len() as u64;
-    let (x, y) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
-        _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
-            (Some(f), Some(l)) => (
-                u64::from(u32::from_le_bytes(*f)),
-                u64::from(u32::from_le_bytes(*l)),
-            ),
-            _ => {
-                let mut x = 0u64;
-                for &c in b {
-                    x = (x << 8) | u64::from(c);
-                }
-                (x, 0)
-            }
-        },
-    };
-    let h = (x ^ n.rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        ^ y.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(29);
-    h ^ (h >> 31)
+/// Every table in `tables::COMMON` plus the x86-only ones.
+fn merged() -> &'static NameIndex<(u64, Only)> {
+    static MERGED: std::sync::OnceLock<NameIndex<(u64, Only)>> = std::sync::OnceLock::new();
+    MERGED.get_or_init(|| {
+        NameIndex::new(
+            tables::COMMON
+                .iter()
+                .flat_map(|t| t.iter().map(|&(n, val)| (n, (val, Only::All))))
+                .chain(tables::X86.iter().map(|&(n, val)| (n, (val, Only::X86))))
+                .chain(
+                    tables::X86_64
+                        .iter()
+                        .map(|&(n, val)| (n, (val, Only::X86_64))),
+                ),
+        )
+    })
 }
 
 /// A symbolic constant's value on `arch`.
 pub fn lookup(name: &str, arch: Arch) -> Option<u64> {
     let fam = family(arch);
+    if fam == Family::Generic {
+        // No arch-specific table and nothing untabulated: the merged index decides.
+        let (v, only) = merged().get(name)?;
+        return holds(only, arch).then_some(v);
+    }
     let specific: &[(&str, u64)] = match fam {
         Family::Arm => tables::OPEN_FLAGS_ARM,
         Family::Ppc => tables::OPEN_FLAGS_PPC,
@@ -596,14 +590,16 @@ pub fn lookup(name: &str, arch: Arch) -> Option<u64> {
     if untabulated(fam, name) {
         return None;
     }
-    let e = merged().get(name)?;
-    let (v, only) = (e.value, e.only);
-    let holds = match only {
+    let (v, only) = merged().get(name)?;
+    holds(only, arch).then_some(v)
+}
+
+fn holds(only: Only, arch: Arch) -> bool {
+    match only {
         Only::All => true,
         Only::X86 => matches!(arch, Arch::X86 | Arch::X86_64 | Arch::X32),
         Only::X86_64 => matches!(arch, Arch::X86_64 | Arch::X32),
-    };
-    holds.then_some(v)
+    }
 }
 
 fn find(table: &[(&str, u64)], name: &str) -> Option<u64> {
@@ -1233,7 +1229,11 @@ mod tests {
 
     #[test]
     fn merged_table_has_no_duplicate_names() {
-        let mut names: Vec<&str> = merged().entries.iter().map(|e| e.name).collect();
+        let mut names: Vec<&str> = tables::COMMON
+            .iter()
+            .chain([tables::X86, tables::X86_64].iter())
+            .flat_map(|t| t.iter().map(|e| e.0))
+            .collect();
         names.sort();
         for w in names.windows(2) {
             assert!(w[0] < w[1], "duplicate {}", w[0]);

@@ -28,7 +28,8 @@
 
 use std::collections::HashMap;
 
-use super::decode::{clone_arg_position, decode_arg, parse_int};
+use super::decode::{clone_arg_position, decode_arg, parse_int, NameIndex};
+use super::scan;
 use super::{Trace, TraceError, TraceWarning, WarningKind};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::event::Event;
@@ -50,7 +51,7 @@ pub fn parse_strace(text: &str, default_arch: Arch) -> Result<Trace, TraceError>
     let mut carry: Option<(String, usize)> = None;
     while offset < text.len() {
         let rest = &text[offset..];
-        let len = find_byte(rest.as_bytes(), 0, b'\n').unwrap_or(rest.len());
+        let len = scan::find(rest.as_bytes(), 0, b'\n').unwrap_or(rest.len());
         let raw = &rest[..len];
         offset += len + 1;
         line += 1;
@@ -289,7 +290,7 @@ impl Parser {
         text: &str,
         line: usize,
     ) -> Result<Outcome, TraceError> {
-        let Some(end) = super::decode::find_bytes(rest.as_bytes(), b" resumed>") else {
+        let Some(end) = scan::find_str(rest.as_bytes(), b" resumed>") else {
             return Err(TraceError::Syntax {
                 line,
                 column: column(text, rest),
@@ -439,23 +440,15 @@ impl Parser {
 /// files name a syscall on every line, and this keeps that lookup off the profile.
 fn number_of(arch: Arch, name: &str) -> Option<SyscallNr> {
     use std::sync::OnceLock;
-    type Index = Vec<(u64, &'static str, u32)>;
+    type Index = NameIndex<Option<SyscallNr>>;
     static INDEX: [OnceLock<Index>; Arch::ALL.len()] = [const { OnceLock::new() }; Arch::ALL.len()];
     let slot = Arch::ALL.iter().position(|a| *a == arch)?;
     let index = INDEX.get(slot)?.get_or_init(|| {
-        let mut v: Index = syscalls::all(arch)
-            .map(|(s, n)| (super::decode::name_hash(n), n, s.nr))
-            .collect();
-        v.sort_unstable();
-        v
+        // A name may have two numbers (x32's compat entries): the table's own lookup
+        // decides which.
+        NameIndex::new(syscalls::all(arch).map(|(_, n)| (n, syscalls::number_of(arch, n))))
     });
-    let h = super::decode::name_hash(name);
-    let start = index.partition_point(|e| e.0 < h);
-    index[start..]
-        .iter()
-        .take_while(|e| e.0 == h)
-        .find(|e| e.1 == name)
-        .map(|e| SyscallNr { arch, nr: e.2 })
+    index.get(name).flatten()
 }
 
 /// Splits the pid, `-t`/`-tt`/`-ttt`/`-r` timestamp and `-i` instruction pointer off a
@@ -464,13 +457,13 @@ fn prefix<'a>(t: &'a str, text: &str, line: usize) -> Result<Prefix<'a>, TraceEr
     let mut s = t;
     let mut pid = None;
     if let Some(rest) = s.strip_prefix("[pid") {
-        let rest = rest.trim_start();
+        let rest = scan::trim_start(rest);
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let n = rest[..digits].parse::<u32>().ok();
         match (n, rest[digits..].strip_prefix(']')) {
             (Some(n), Some(after)) => {
                 pid = Some(n);
-                s = after.trim_start();
+                s = scan::trim_start(after);
             }
             _ => {
                 return Err(TraceError::Syntax {
@@ -491,7 +484,7 @@ fn prefix<'a>(t: &'a str, text: &str, line: usize) -> Result<Prefix<'a>, TraceEr
                     message: "process id does not fit in 32 bits".to_string(),
                 });
             }
-            s = s[digits..].trim_start();
+            s = scan::trim_start(&s[digits..]);
         }
     }
     // Timestamp: 1700000000.123456 (-ttt), 12:34:56[.123456] (-t/-tt), 0.000123 (-r).
@@ -500,7 +493,7 @@ fn prefix<'a>(t: &'a str, text: &str, line: usize) -> Result<Prefix<'a>, TraceEr
         .take_while(|b| b.is_ascii_digit() || *b == b':' || *b == b'.')
         .count();
     if ts > 0 && s[ts..].starts_with([' ', '\t']) {
-        s = s[ts..].trim_start();
+        s = scan::trim_start(&s[ts..]);
     }
     // -i: [00007f1234567890]
     let mut ip = 0;
@@ -509,7 +502,7 @@ fn prefix<'a>(t: &'a str, text: &str, line: usize) -> Result<Prefix<'a>, TraceEr
         if hex > 0 && rest[hex..].starts_with(']') {
             if let Ok(v) = u64::from_str_radix(&rest[..hex], 16) {
                 ip = v;
-                s = rest[hex + 1..].trim_start();
+                s = scan::trim_start(&rest[hex + 1..]);
             }
         }
     }
@@ -561,7 +554,7 @@ enum Ending {
 
 /// Cuts a trailing `<unfinished ...>` / `<detached ...>` off.
 fn split_unfinished(s: &str) -> Option<(&str, Ending)> {
-    let t = s.trim_end();
+    let t = scan::trim_end(s);
     if let Some(a) = t.strip_suffix(UNFINISHED) {
         return Some((a, Ending::Unfinished));
     }
@@ -709,63 +702,12 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
 /// Index just past the closing quote of a string starting at `i` (after the `"`).
 fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        i = find_quote_or_backslash(b, i)?;
+        i = scan::find2(b, i, b'"', b'\\')?;
         if b.get(i) == Some(&b'"') {
             return Some(i + 1);
         }
         i += 2; // a backslash and the byte it escapes
     }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Marks the zero bytes of `x` (word-at-a-time search). The lowest mark is always a true
-/// zero byte, and every zero byte is marked; marks above the lowest may be false.
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// The first index `>= from` of byte `c` in `b`, eight bytes at a time.
-fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
-    let pat = ONES * u64::from(c);
-    let mut i = from;
-    while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-        let z = zero_bytes(u64::from_le_bytes(*w) ^ pat);
-        if z != 0 {
-            return Some(i + (z.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    while i < b.len() {
-        if b[i] == c {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The first index `>= from` of a `"` or `\\` in `b`.
-fn find_quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-        let w = u64::from_le_bytes(*w);
-        let z =
-            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if z != 0 {
-            return Some(i + (z.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    while i < b.len() {
-        if matches!(b[i], b'"' | b'\\') {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
 }
 
 /// Index just past the `>` closing a `-y` group (`3</path>`, `5<TCP:[a->b]>`,
