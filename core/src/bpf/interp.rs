@@ -273,6 +273,13 @@ pub(crate) fn uses_scratch(ops: &[Op]) -> bool {
 
 /// Runs `ops`. `MEM` says whether they may touch scratch memory; with `MEM == false` a
 /// scratch op (which [`uses_scratch`] rules out) would end the run with 0.
+/// Marks the path it is called on as unlikely (what `std::hint::cold_path` does; that is
+/// newer than the workspace's minimum Rust, 1.85). All it does here is keep the
+/// optimiser from turning the branch in [`branch`] into a conditional move.
+#[inline(always)]
+#[cold]
+fn cold() {}
+
 /// `if c { t } else { f }` as a real conditional branch, never a conditional move. A
 /// conditional move puts every comparison on the critical path (compare, select, add,
 /// load the next op: one long dependency chain through the whole run), while a branch
@@ -283,7 +290,7 @@ pub(crate) fn uses_scratch(ops: &[Op]) -> bool {
 #[inline(always)]
 fn branch(c: bool, t: u8, f: u8) -> u8 {
     if c {
-        std::hint::cold_path();
+        cold();
         t
     } else {
         f
