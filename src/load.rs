@@ -90,6 +90,12 @@ pub fn profile(spec: &str, runtime: Runtime) -> Result<Profile> {
     if let Some(p) = builtin::lookup(spec, runtime) {
         return Ok(p?);
     }
+    let (path, text) = profile_text(spec)?;
+    Ok(profile::parse(&path, &text, runtime)?)
+}
+
+/// The path and text of a profile file (not a builtin): read, and checked to be UTF-8.
+pub fn profile_text(spec: &str) -> Result<(String, String)> {
     let path = spec
         .strip_prefix("localhost/")
         .filter(|p| Path::new(p).exists())
@@ -107,7 +113,7 @@ pub fn profile(spec: &str, runtime: Runtime) -> Result<Profile> {
         );
         anyhow::anyhow!("{path}:{line}:{col}: the profile is not valid UTF-8")
     })?;
-    Ok(profile::parse(path, text, runtime)?)
+    Ok((path.to_string(), text.to_string()))
 }
 
 /// Resolves each profile for the target, printing the profile warnings to stderr.
@@ -124,6 +130,34 @@ pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Pol
                 }
             }
             Ok(policy)
+        })
+        .collect()
+}
+
+/// Reads the traces (stdin when none is given), in order, as text: each is checked to
+/// be UTF-8 (an error names the line and column) but not parsed.
+pub fn trace_texts(paths: &[String]) -> Result<Vec<(String, String)>> {
+    let read = |name: String, bytes: Vec<u8>| -> Result<(String, String)> {
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let err = trace::to_str(e.as_bytes())
+                .err()
+                .map_or_else(|| "invalid UTF-8".to_string(), |t| t.to_string());
+            anyhow::anyhow!("{name}: {err}")
+        })?;
+        Ok((name, text))
+    };
+    if paths.is_empty() || paths == ["-"] {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the trace from standard input")?;
+        return Ok(vec![read("<stdin>".into(), bytes)?]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read trace {p:?}"))?;
+            read(p.clone(), bytes)
         })
         .collect()
 }

@@ -36,14 +36,17 @@ let results = null; // last check answer
 let selected = -1; // index into results.events
 let runSeq = 0;
 
-function options() {
-  const o = { arch: state.arch, runtime: state.runtime, kernel: state.kernel };
-  if (state.caps.trim()) o.caps = state.caps.trim();
-  return o;
+/** The target a profile is resolved for (simulator/ABI.md, "Inputs"). */
+function target() {
+  const t = { arch: state.arch, runtime: state.runtime, kernel: state.kernel };
+  const caps = state.caps.trim();
+  if (caps === "none") t.caps = [];
+  else if (caps) t.caps = caps.split(",").map((c) => c.trim()).filter(Boolean);
+  return t;
 }
 
 function profileRequest() {
-  return state.builtin === "custom" ? { text: state.profile, source: "profile.json" } : { name: state.builtin };
+  return state.builtin === "custom" ? { source: "profile.json", text: state.profile } : { builtin: state.builtin };
 }
 
 // ---- editors ----------------------------------------------------------------------
@@ -117,14 +120,15 @@ function esc(s) {
 function short(action) {
   return String(action || "UNKNOWN").replace(/^SCMP_ACT_/, "");
 }
+const ERRNO_NAMES = { 1: "EPERM", 2: "ENOENT", 13: "EACCES", 22: "EINVAL", 38: "ENOSYS", 95: "EOPNOTSUPP" };
 function verdictText(e) {
   const a = short(e.action);
-  if (a === "ERRNO") return `ERRNO(${e.data})`;
+  if (a === "ERRNO") return `ERRNO(${ERRNO_NAMES[e.data] || e.data})`;
   if ((a === "TRACE" || a === "TRAP") && e.data) return `${a}(${e.data})`;
   return a;
 }
 function argsText(args) {
-  const known = (args || []).map((v) => (v === null ? "?" : v < 4096 ? String(v) : "0x" + BigInt(v).toString(16)));
+  const known = (args || []).map((v) => (v === null || v === undefined ? "?" : v < 4096 ? String(v) : "0x" + BigInt(v).toString(16)));
   while (known.length && known[known.length - 1] === "?") known.pop();
   return known.join(", ");
 }
@@ -164,7 +168,7 @@ function renderStats(s) {
   // Histogram of executed instructions per syscall for the native arch.
   const a = s.arches[0];
   const hist = {};
-  for (const n of a.per_syscall || []) hist[n] = (hist[n] || 0) + 1;
+  for (const [, , n] of a.per_syscall || []) hist[n] = (hist[n] || 0) + 1;
   const keys = Object.keys(hist).map(Number).sort((x, y) => x - y);
   const svg = $("chart");
   if (!keys.length) { svg.innerHTML = ""; return; }
@@ -183,11 +187,12 @@ async function showDisasm(i) {
   const e = results.events[i];
   $("disasm-for").textContent = `— path of line ${e.line}: ${e.syscall}`;
   try {
-    const d = await call("disasm", { profiles: [profileRequest()], options: options(), event: { arch: e.arch, nr: e.nr, args: e.args.map((v) => v ?? 0) } });
-    const hits = new Set(d.path);
-    const last = d.path[d.path.length - 1];
-    $("disasm").innerHTML = d.lines.map((l, k) => `<span class="ins${hits.has(k) ? " hit" : " dim"}${k === last ? " last" : ""}" data-k="${k}">${esc(l)}</span>`).join("");
-    $("disasm-h").firstChild.textContent = `Disassembly (${d.executed} instructions executed) `;
+    const d = await call("disasm", { profile: profileRequest(), target: target(), event: { arch: e.arch, nr: e.nr, args: e.args } });
+    const last = d.run.path[d.run.path.length - 1];
+    $("disasm").innerHTML = d.lines
+      .map((l) => `<span class="ins${l.executed ? " hit" : " dim"}${l.index === last ? " last" : ""}" data-k="${l.index}">${esc(String(l.index).padStart(4, "0") + ": " + l.raw + "  " + l.text)}</span>`)
+      .join("");
+    $("disasm-h").firstChild.textContent = `Disassembly (${d.run.executed} instructions executed, ${d.run.describe}) `;
     const first = $("disasm").querySelector(".last");
     if (first) first.scrollIntoView({ block: "center" });
   } catch (err) {
@@ -198,6 +203,7 @@ async function showDisasm(i) {
 // ---- running ----------------------------------------------------------------------
 async function run() {
   const seq = ++runSeq;
+  document.body.dataset.idle = "false";
   saveState();
   $("status").textContent = "checking…";
   $("profile-error").hidden = true;
@@ -205,8 +211,8 @@ async function run() {
   renderGutter(0);
   try {
     const [check, compiled] = await Promise.all([
-      call("check", { profiles: [profileRequest()], trace: state.trace, options: options() }),
-      call("compile", { profile: profileRequest(), options: options() }).catch((e) => ({ error: e })),
+      call("check", { profiles: [profileRequest()], traces: [{ source: "trace", text: state.trace }], target: target() }),
+      call("compile", { profile: profileRequest(), target: target() }).catch((e) => ({ error: e })),
     ]);
     if (seq !== runSeq) return;
     results = check;
@@ -214,29 +220,41 @@ async function run() {
     renderCounts();
     renderTable();
     renderStats(compiled.error ? null : compiled.stats);
-    if (!compiled.error && compiled.lines) {
-      $("disasm").innerHTML = compiled.lines.map((l) => `<span class="ins">${esc(l)}</span>`).join("");
+    if (!compiled.error && compiled.disasm) {
+      $("disasm").innerHTML = compiled.disasm.map((l) => `<span class="ins">${esc(l)}</span>`).join("");
+      $("disasm-h").firstChild.textContent = "Disassembly ";
+      $("disasm-for").textContent = "— select an event to see its path";
     }
     $("status").textContent = `${results.events.length} events checked`;
+    settled(seq);
   } catch (err) {
     if (seq !== runSeq) return;
     $("status").textContent = "error";
-    const loc = err.location;
     const msg = err.message || String(err);
-    if (loc && /trace/.test(loc.source || "") || /^line \d+/.test(msg)) {
+    if (err.source === "trace") {
       $("trace-error").textContent = msg;
       $("trace-error").hidden = false;
     } else {
       $("profile-error").textContent = msg;
       $("profile-error").hidden = false;
-      if (loc && loc.line) renderGutter(loc.line);
+      if (err.line && err.source === "profile.json") renderGutter(err.line);
     }
+    settled(seq);
   }
 }
 let timer = 0;
 function schedule() {
+  // `data-idle` tells scripts (and the end-to-end test) when the page shows the answer
+  // to what is in the editors.
+  document.body.dataset.idle = "false";
   clearTimeout(timer);
-  timer = setTimeout(run, 250);
+  timer = setTimeout(() => {
+    timer = 0;
+    run();
+  }, 250);
+}
+function settled(seq) {
+  if (seq === runSeq && !timer) document.body.dataset.idle = "true";
 }
 
 // ---- shareable state in the URL fragment --------------------------------------------

@@ -11,27 +11,40 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 function put(bytes) {
-  const ptr = exports.syscage_alloc(bytes.length);
+  const ptr = exports.syscage_alloc(bytes.length) >>> 0;
+  if (ptr === 0) throw new Error("the simulator ran out of memory");
   new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
   return ptr;
 }
 
 function call(method, request) {
   const m = enc.encode(method);
-  const r = enc.encode(JSON.stringify(request));
+  // BigInt arguments go back as hex strings, which the simulator reads exactly.
+  const r = enc.encode(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? "0x" + v.toString(16) : v)));
   const mp = put(m);
   const rp = put(r);
   const packed = BigInt.asUintN(64, BigInt(exports.syscage_call(mp, m.length, rp, r.length)));
+  exports.syscage_free(mp, m.length);
+  exports.syscage_free(rp, r.length);
+  if (packed === 0n) throw new Error("the simulator ran out of memory");
   const ptr = Number(packed >> 32n);
   const len = Number(packed & 0xffffffffn);
+  // Memory may have grown during the call: take a fresh view of it.
   const text = dec.decode(new Uint8Array(exports.memory.buffer, ptr, len).slice());
   exports.syscage_free(ptr, len);
-  return JSON.parse(text);
+  // Syscall arguments are 64-bit: keep integers above 2^53 exact (as BigInt) where the
+  // browser lets a reviver see the source text.
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context && /^\d+$/.test(context.source)
+      ? BigInt(context.source)
+      : value,
+  );
 }
 
 ready
   .then(({ instance }) => {
     exports = instance.exports;
+    if (exports.syscage_abi_version() !== 1) throw new Error("unsupported simulator ABI " + exports.syscage_abi_version());
     postMessage({ id: 0, ok: true, result: { abi: exports.syscage_abi_version() } });
   })
   .catch((e) => postMessage({ id: 0, ok: false, error: { message: "cannot load syscage.wasm: " + e } }));
@@ -44,10 +57,10 @@ onmessage = async ({ data }) => {
   }
   try {
     const response = call(data.method, data.request);
-    if (response && response.error) {
-      postMessage({ id: data.id, ok: false, error: response.error });
+    if (response.ok) {
+      postMessage({ id: data.id, ok: true, result: response.result });
     } else {
-      postMessage({ id: data.id, ok: true, result: response.ok !== undefined ? response.ok : response });
+      postMessage({ id: data.id, ok: false, error: response.error });
     }
   } catch (e) {
     // A trap in the guest: the instance is no longer usable; say so.

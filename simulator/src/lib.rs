@@ -1,1 +1,18 @@
-//! The WebAssembly simulator guest and its wasmtime host (see issue 5).
+//! The syscage simulator: `syscage-core` compiled to one WebAssembly module (the guest,
+//! `simulator/guest`, embedded here by `build.rs`) and the native host that runs it in
+//! wasmtime with hard limits, for profiles and traces that cannot be trusted.
+//!
+//! * [`host`]: [`Simulator`] — instantiates the guest for each call with a fuel budget
+//!   and a memory ceiling ([`Limits`]), speaks its ABI (`simulator/ABI.md`), and turns
+//!   exhaustion, traps and malformed answers into [`SimError`]s.
+//! * [`cache`]: the compiled-module cache that keeps start-up small.
+//!
+//! The browser playground loads the very same bytes ([`GUEST_WASM`]).
+
+pub mod cache;
+pub mod host;
+
+pub use host::{GuestError, Limits, SimError, Simulator};
+
+/// The guest module, as built for `wasm32-unknown-unknown`.
+pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/syscage-simulator.wasm"));

@@ -4,12 +4,18 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
 use syscage_core::action::Action;
-use syscage_core::bpf;
+use syscage_core::arch::Arch;
+use syscage_core::bpf::{self, stats};
+use syscage_core::builtin;
 use syscage_core::engine::{EngineKind, Layer, Prepared};
 use syscage_core::report::{self, Checked};
+use syscage_simulator::{host, Limits, Simulator};
 
 use crate::load::{self, TargetArgs};
 
@@ -37,7 +43,8 @@ pub struct Args {
     )]
     profile: Vec<String>,
     /// A raw filter (.bpf) to evaluate, e.g. from libseccomp, bwrap or `syscage dump`.
-    /// Stacked after the profiles; implies --engine bpf.
+    /// Stacked after the profiles; implies the bpf interpreter (inside the sandbox
+    /// with the wasm engine).
     #[arg(long, value_name = "FILE")]
     bpf: Vec<String>,
     /// Evaluate against the filters installed on this live process (read with
@@ -45,12 +52,21 @@ pub struct Args {
     /// Implies --engine bpf unless --engine kernel.
     #[arg(long, value_name = "PID")]
     pid: Option<String>,
-    /// reference: the policy semantics, directly; bpf: the compiled filter in the
-    /// kernel-exact interpreter; kernel: the compiled filter installed in a child of
-    /// this machine's kernel, each verdict observed with ptrace, no syscall executed
-    /// (ALLOW and LOG look the same there).
-    #[arg(long, value_enum, default_value_t = Engine::Reference)]
+    /// wasm: the reference semantics inside a WebAssembly sandbox with fuel and memory
+    /// limits (for untrusted profiles and traces); reference: the same natively, at
+    /// full speed; bpf: the compiled filter in the kernel-exact interpreter; kernel:
+    /// the compiled filter installed in a child of this machine's kernel, each verdict
+    /// observed with ptrace, no syscall executed (ALLOW and LOG look the same there).
+    #[arg(long, value_enum, default_value_t = Engine::Wasm)]
     engine: Engine,
+    /// With the wasm engine: the sandbox's memory limit, in MiB (or with a K, M, G
+    /// suffix).
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    max_memory: u64,
+    /// With the wasm engine: the sandbox's fuel, about the number of WebAssembly
+    /// instructions it may execute.
+    #[arg(long, value_name = "UNITS", default_value_t = Limits::DEFAULT_FUEL)]
+    fuel: u64,
     /// With the bpf engine: print filter figures to standard error.
     #[arg(long)]
     stats: bool,
@@ -69,9 +85,43 @@ pub struct Args {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Engine {
+    Wasm,
     Reference,
     Bpf,
     Kernel,
+}
+
+/// `512` (MiB), `512M`, `2G`, `65536K`: a size in bytes, at most 4 GiB (wasm32).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "M"),
+    };
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "K" => 10,
+        "M" | "" => 20,
+        "G" => 30,
+        _ => return Err(format!("{s:?}: expected a size such as 512, 512M or 2G")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a size such as 512, 512M or 2G"))?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .unwrap_or(u64::MAX);
+    if bytes == 0 || bytes > 4 << 30 {
+        return Err(format!(
+            "{s:?}: the limit must be between 1 byte and 4G (wasm32)"
+        ));
+    }
+    Ok(bytes)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -81,6 +131,10 @@ enum Format {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    // A live process's filters are read natively (ptrace) and run by the bpf engine.
+    if args.engine == Engine::Wasm && args.pid.is_none() {
+        return run_wasm(&args);
+    }
     let policies = load::policies(&args.profile, &args.target, args.quiet)?;
     let target = args.target.target()?;
     let kind = if args.engine != Engine::Reference || !args.bpf.is_empty() || args.pid.is_some() {
@@ -176,6 +230,197 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The `check` request for the simulator (see simulator/ABI.md), written piece by
+/// piece so that a large trace is held once as text and once inside the request.
+fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Vec<u8>> {
+    let mut profiles = Vec::new();
+    for spec in &args.profile {
+        profiles.push(if builtin::is_builtin(spec) {
+            json!({ "builtin": spec })
+        } else {
+            let (source, text) = load::profile_text(spec)?;
+            json!({ "source": source, "text": text })
+        });
+    }
+    let mut programs = Vec::new();
+    for path in &args.bpf {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {path:?}"))?;
+        programs.push(json!({ "source": path, "bytes": bytes }));
+    }
+    let head = json!({
+        "profiles": profiles,
+        "bpf": programs,
+        "target": {
+            "arch": target.arch.name(),
+            "kernel": target.kernel.to_string(),
+            "runtime": target.runtime.to_string(),
+            "caps": target.caps,
+        },
+        "engine": if args.bpf.is_empty() { "reference" } else { "bpf" },
+        "events": matches!(args.format, Format::Json),
+        "stats": args.stats,
+    });
+    let mut req = serde_json::to_vec(&head)?;
+    req.pop(); // the closing brace: the traces follow
+    req.extend_from_slice(b",\"traces\":[");
+    for (i, (source, text)) in load::trace_texts(&args.traces)?.into_iter().enumerate() {
+        if i > 0 {
+            req.push(b',');
+        }
+        serde_json::to_writer(&mut req, &json!({ "source": source }))?;
+        req.pop();
+        req.extend_from_slice(b",\"text\":");
+        serde_json::to_writer(&mut req, &text)?;
+        req.push(b'}');
+    }
+    req.extend_from_slice(b"]}");
+    Ok(req)
+}
+
+/// What `check` answers (ABI.md), borrowing the events from the guest's memory.
+#[derive(Deserialize)]
+struct WasmCheck<'a> {
+    engine: String,
+    sources: Vec<String>,
+    arches: Vec<String>,
+    warnings: Vec<host::GuestError>,
+    trace_warnings: Vec<WasmWarning>,
+    counts: WasmCounts,
+    summary: String,
+    #[serde(default)]
+    stats: Vec<WasmStats>,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct WasmWarning {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct WasmCounts {
+    events: usize,
+    not_permitted: usize,
+}
+
+#[derive(Deserialize)]
+struct WasmStats {
+    instructions: usize,
+    arches: Vec<WasmArchStats>,
+}
+
+#[derive(Deserialize)]
+struct WasmArchStats {
+    arch: String,
+    executed: stats::Executed,
+    cacheable: usize,
+    allowed_argument_free: usize,
+}
+
+impl WasmStats {
+    fn to_stats(&self) -> Result<stats::Stats> {
+        Ok(stats::Stats {
+            instructions: self.instructions,
+            arches: self
+                .arches
+                .iter()
+                .map(|a| {
+                    Ok(stats::ArchStats {
+                        arch: a.arch.parse::<Arch>()?,
+                        executed: a.executed.clone(),
+                        cacheable: a.cacheable,
+                        allowed_argument_free: a.allowed_argument_free,
+                        per_syscall: Vec::new(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// `check --engine wasm`: the same answers, computed inside the sandbox.
+fn run_wasm(args: &Args) -> Result<ExitCode> {
+    let target = args.target.target()?;
+    let request = wasm_request(args, &target)?;
+    let sim = Simulator::new(Limits {
+        max_memory: args.max_memory,
+        fuel: args.fuel,
+    })?;
+    let answer = sim.call_raw("check", &request, |bytes| -> Result<ExitCode> {
+        let result = host::parse_envelope(bytes)?
+            .into_result()?
+            .context("the simulator's answer has no result")?;
+        let r: WasmCheck<'_> = serde_json::from_str(result.get())
+            .map_err(|e| host::SimError::Malformed(format!("check result: {e}")))?;
+        print_wasm(args, &target, &r)?;
+        if r.counts.not_permitted > r.counts.events {
+            bail!(host::SimError::Malformed(
+                "more events denied than checked".into()
+            ));
+        }
+        Ok(if r.counts.not_permitted == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    });
+    drop(request);
+    answer?
+}
+
+fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<'_>) -> Result<()> {
+    if !args.quiet {
+        for w in &r.warnings {
+            eprintln!("syscage: warning: {}", w.message);
+        }
+    }
+    for s in &r.stats {
+        eprint!("{}", crate::cmd::render_stats(&s.to_stats()?));
+    }
+    if !args.quiet {
+        for w in &r.trace_warnings {
+            eprintln!("syscage: warning: {}", w.message);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let events = r
+                .events
+                .as_ref()
+                .context("the simulator's answer has no events")?;
+            for e in events {
+                // Valid JSON (the parser checked it), as compact as the guest wrote it.
+                writeln!(out, "{}", e.get())?;
+            }
+        }
+        Format::Text => {
+            let arches = if r.arches.is_empty() {
+                target.arch.name().to_string()
+            } else {
+                r.arches.join("/")
+            };
+            writeln!(
+                out,
+                "{} on {} (kernel {}, {}, {} capabilities; wasm engine{})",
+                r.sources.join(" + "),
+                arches,
+                target.kernel,
+                target.runtime,
+                target.caps.len(),
+                if r.engine == "bpf" {
+                    ", bpf interpreter"
+                } else {
+                    ""
+                }
+            )?;
+            write!(out, "{}", r.summary)?;
+        }
+    }
+    Ok(())
 }
 
 // --engine kernel and --pid (Linux only; the enforcer crate does the work).

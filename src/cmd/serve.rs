@@ -34,19 +34,51 @@ pub struct Args {
 /// (path, content type, bytes)
 fn assets() -> Vec<(&'static str, &'static str, &'static [u8])> {
     vec![
-        ("index.html", "text/html; charset=utf-8", include_bytes!("../../web/index.html")),
-        ("style.css", "text/css; charset=utf-8", include_bytes!("../../web/style.css")),
-        ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../web/app.js")),
-        ("worker.js", "text/javascript; charset=utf-8", include_bytes!("../../web/worker.js")),
-        ("syscage.wasm", "application/wasm", syscage_simulator::GUEST_WASM),
+        (
+            "index.html",
+            "text/html; charset=utf-8",
+            include_bytes!("../../web/index.html"),
+        ),
+        (
+            "style.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../web/style.css"),
+        ),
+        (
+            "app.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../web/app.js"),
+        ),
+        (
+            "worker.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../web/worker.js"),
+        ),
+        (
+            "syscage.wasm",
+            "application/wasm",
+            syscage_simulator::GUEST_WASM,
+        ),
         (
             "builtin/runtime-default.json",
             "application/json",
             syscage_core::builtin::RUNTIME_DEFAULT_JSON.as_bytes(),
         ),
-        ("examples/curl-version.strace", "text/plain; charset=utf-8", include_bytes!("../../examples/curl-version.strace")),
-        ("examples/python3-pass.strace", "text/plain; charset=utf-8", include_bytes!("../../examples/python3-pass.strace")),
-        ("examples/denied.jsonl", "text/plain; charset=utf-8", include_bytes!("../../examples/denied.jsonl")),
+        (
+            "examples/curl-version.strace",
+            "text/plain; charset=utf-8",
+            include_bytes!("../../examples/curl-version.strace"),
+        ),
+        (
+            "examples/python3-pass.strace",
+            "text/plain; charset=utf-8",
+            include_bytes!("../../examples/python3-pass.strace"),
+        ),
+        (
+            "examples/denied.jsonl",
+            "text/plain; charset=utf-8",
+            include_bytes!("../../examples/denied.jsonl"),
+        ),
     ]
 }
 
@@ -55,9 +87,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for (path, _, bytes) in assets() {
             let target = Path::new(dir).join(path);
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))?;
+            std::fs::write(&target, bytes)
+                .with_context(|| format!("cannot write {}", target.display()))?;
         }
         println!("wrote the playground to {dir}/ (open index.html through any static file server)");
         return Ok(ExitCode::SUCCESS);
@@ -90,18 +124,40 @@ fn handle(mut stream: TcpStream) -> std::io::Result<()> {
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let path = target.split(['?', '#']).next().unwrap_or("/").trim_start_matches('/');
+    let path = target
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("/")
+        .trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"only GET\n", method == "HEAD");
+        return respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            b"only GET\n",
+            method == "HEAD",
+        );
     }
     match assets().into_iter().find(|(p, _, _)| *p == path) {
         Some((_, ty, body)) => respond(&mut stream, "200 OK", ty, body, method == "HEAD"),
-        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n", method == "HEAD"),
+        None => respond(
+            &mut stream,
+            "404 Not Found",
+            "text/plain",
+            b"not found\n",
+            method == "HEAD",
+        ),
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, ty: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    ty: &str,
+    body: &[u8],
+    head: bool,
+) -> std::io::Result<()> {
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {ty}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",

@@ -2,6 +2,7 @@
 //! real-world profiles and building boundary events for a policy.
 
 pub mod gen;
+pub mod wasm;
 
 use std::path::PathBuf;
 

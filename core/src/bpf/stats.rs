@@ -7,7 +7,7 @@ use crate::event::SeccompData;
 use crate::syscalls;
 
 /// Executed-instruction figures over a set of syscalls.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Executed {
     pub min: u32,
     pub mean: f64,
@@ -48,8 +48,7 @@ pub struct ArchStats {
     pub cacheable: usize,
     /// Syscalls the filter allows whatever their arguments (these should all be cacheable).
     pub allowed_argument_free: usize,
-    /// Per syscall: (number, name, executed, cacheable).
-    #[serde(skip)]
+    /// Per syscall: (number, name, executed, cacheable) — the playground charts it.
     pub per_syscall: Vec<(u32, &'static str, u32, bool)>,
 }
 

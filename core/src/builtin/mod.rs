@@ -14,6 +14,14 @@ pub const RUNTIME_DEFAULT_JSON: &str = include_str!("runtime-default.json");
 /// The builtin names, canonical spelling first.
 pub const NAMES: &[&str] = &["runtime/default", "unconfined"];
 
+/// Whether `name` names a builtin profile (any spelling [`lookup`] accepts).
+pub fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "runtime/default" | "docker/default" | "RuntimeDefault" | "unconfined" | "Unconfined"
+    )
+}
+
 /// The builtin profile called `name`, if there is one.
 pub fn lookup(name: &str, runtime: Runtime) -> Option<Result<Profile, ProfileError>> {
     match name {
@@ -42,5 +50,19 @@ mod tests {
             .unwrap()
             .is_unconfined());
         assert!(lookup("localhost/foo", Runtime::Runc).is_none());
+        for name in [
+            "runtime/default",
+            "docker/default",
+            "RuntimeDefault",
+            "unconfined",
+            "Unconfined",
+            "x",
+        ] {
+            assert_eq!(
+                is_builtin(name),
+                lookup(name, Runtime::Runc).is_some(),
+                "{name}"
+            );
+        }
     }
 }

@@ -1,0 +1,149 @@
+//! Builds the simulator guest (`simulator/guest`) for `wasm32-unknown-unknown` and
+//! leaves it in `$OUT_DIR/syscage-simulator.wasm`, where `src/lib.rs` embeds it, so
+//! every build of `syscage` carries its simulator with no manual step.
+//!
+//! The guest is built by a nested `cargo build --profile guest` with its own target
+//! directory (next to this build's, `wasm-guest/`), so the nested cargo never waits for
+//! the lock the outer one holds, and repeated builds (build, test, clippy) share its
+//! artifacts. Where binaryen's `wasm-opt` is on the PATH, the module is shrunk with
+//! `-Oz` (set `SYSCAGE_WASM_OPT=0` to skip); it is optional.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const ARTIFACT: &str = "syscage_simulator_guest.wasm";
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = manifest
+        .parent()
+        .expect("simulator/ is inside the workspace");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
+    for path in [
+        "core/src",
+        "core/build.rs",
+        "core/Cargo.toml",
+        "simulator/guest/src",
+        "simulator/guest/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+    println!("cargo:rerun-if-env-changed=SYSCAGE_WASM_OPT");
+
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    require_target(Path::new(&rustc));
+
+    let target_dir = guest_target_dir(&out);
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--locked", "-p", "syscage-simulator-guest"])
+        .args(["--target", TARGET, "--profile", "guest", "--target-dir"])
+        .arg(&target_dir);
+    // What the outer build was given for its own target must not leak into the guest's.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build the simulator guest: {e}"));
+    if !output.status.success() {
+        panic!(
+            "building the simulator guest (cargo build -p syscage-simulator-guest --target {TARGET} \
+             --profile guest) failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let built = target_dir.join(TARGET).join("guest").join(ARTIFACT);
+    let dest = out.join("syscage-simulator.wasm");
+    if !optimize(&built, &dest) {
+        std::fs::copy(&built, &dest)
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+    }
+}
+
+/// Stops with the fix when the Rust standard library for wasm32 is not installed.
+fn require_target(rustc: &Path) {
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(sysroot) = sysroot {
+        if !sysroot
+            .join("lib/rustlib")
+            .join(TARGET)
+            .join("lib")
+            .is_dir()
+        {
+            panic!(
+                "the simulator is built for {TARGET}, whose standard library is not installed \
+                 in {}.\nrun: rustup target add {TARGET}",
+                sysroot.display()
+            );
+        }
+    }
+}
+
+/// `<target>/wasm-guest` for `OUT_DIR = <target>/[<triple>/]<profile>/build/<pkg>/out`;
+/// a directory inside `OUT_DIR` if the layout is not that one.
+fn guest_target_dir(out: &Path) -> PathBuf {
+    let build = out
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "build"));
+    match build.and_then(|b| b.parent()).and_then(|p| p.parent()) {
+        Some(target) => target.join("wasm-guest"),
+        None => out.join("wasm-guest"),
+    }
+}
+
+/// `wasm-opt -Oz` into `dest`; false when it is unavailable, disabled or fails.
+fn optimize(input: &Path, dest: &Path) -> bool {
+    if env::var_os("SYSCAGE_WASM_OPT").is_some_and(|v| v == "0") {
+        return false;
+    }
+    // The features rustc enables by default for wasm32-unknown-unknown.
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-sign-ext",
+        "--enable-nontrapping-float-to-int",
+        "--enable-mutable-globals",
+        "--enable-multivalue",
+        "--enable-reference-types",
+    ];
+    match Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(features)
+        .arg(input)
+        .arg("-o")
+        .arg(dest)
+        .output()
+    {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => {
+            println!(
+                "cargo:warning=wasm-opt failed; embedding the unoptimized simulator: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+            false
+        }
+        Err(_) => false,
+    }
+}

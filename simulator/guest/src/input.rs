@@ -1,0 +1,304 @@
+//! The pieces requests share, and how they become core values: the request text
+//! itself, profile / program / trace inputs, and the target a profile is resolved for.
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use syscage_core::arch::Arch;
+use syscage_core::bpf::{self, Program, ValidProgram};
+use syscage_core::builtin;
+use syscage_core::policy::{self, Policy, Target, DOCKER_DEFAULT_CAPS};
+use syscage_core::profile::{self, KernelVersion, Profile, Runtime};
+use syscage_core::trace::{self, Trace, TraceError};
+
+use crate::base64;
+use crate::error::ApiError;
+
+/// The kernel a request is resolved for when it names none (the guest cannot ask the
+/// machine it runs on): the newest kernel syscage's semantics were measured on.
+pub const DEFAULT_KERNEL: KernelVersion = KernelVersion {
+    major: 6,
+    minor: 18,
+};
+
+/// The request bytes as text, or where the first invalid UTF-8 byte is.
+pub fn request_text(bytes: &[u8]) -> Result<&str, ApiError> {
+    trace::to_str(bytes).map_err(|e| {
+        let (line, column) = match e {
+            TraceError::InvalidUtf8 { line, column } => (line, column),
+            _ => (0, 0),
+        };
+        ApiError {
+            line: Some(line),
+            column: Some(column),
+            ..ApiError::field("", "the request is not valid UTF-8")
+        }
+    })
+}
+
+/// Parses a request; unknown fields are errors (a misspelt option must not be ignored).
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError {
+        line: Some(e.line()),
+        column: Some(e.column()),
+        ..ApiError::field("", format!("invalid request: {e}"))
+    })
+}
+
+/// A profile, program or trace: a builtin name, or content as text, base64 or an array
+/// of byte values. `source` names it in messages and verdicts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    pub source: Option<String>,
+    pub builtin: Option<String>,
+    pub text: Option<String>,
+    pub base64: Option<String>,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// An input's content.
+enum Content<'a> {
+    Builtin(&'a str),
+    Text(&'a str),
+    Bytes(Vec<u8>),
+}
+
+impl Input {
+    pub fn text(source: &str, text: &str) -> Input {
+        Input {
+            source: Some(source.into()),
+            text: Some(text.into()),
+            ..Input::default()
+        }
+    }
+
+    fn source_or(&self, default: &str) -> String {
+        self.source.clone().unwrap_or_else(|| default.to_string())
+    }
+
+    /// Exactly one of builtin / text / base64 / bytes.
+    fn content(&self, at: &str) -> Result<Content<'_>, ApiError> {
+        let given = [
+            self.builtin.is_some(),
+            self.text.is_some(),
+            self.base64.is_some(),
+            self.bytes.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(ApiError::field(
+                at,
+                "give exactly one of \"builtin\", \"text\", \"base64\", \"bytes\"",
+            ));
+        }
+        if let Some(b) = &self.builtin {
+            return Ok(Content::Builtin(b));
+        }
+        if let Some(t) = &self.text {
+            return Ok(Content::Text(t));
+        }
+        if let Some(b) = &self.base64 {
+            return base64::decode(b).map(Content::Bytes).map_err(|offset| {
+                ApiError::field(
+                    &format!("{at}/base64"),
+                    format!("not base64 (at character {offset})"),
+                )
+            });
+        }
+        Ok(Content::Bytes(self.bytes.clone().unwrap_or_default()))
+    }
+
+    /// Consumes the text, so a large trace is not held twice.
+    fn take_text(&mut self) -> Option<String> {
+        self.text.take()
+    }
+}
+
+/// The options a profile is resolved with; every field is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// Native architecture; default x86_64.
+    pub arch: Option<String>,
+    /// Capability names (`CAP_` optional, any case); default Docker's default set.
+    pub caps: Option<Vec<String>>,
+    /// `major.minor`; default [`DEFAULT_KERNEL`].
+    pub kernel: Option<String>,
+    /// `runc` (default) or `crun`.
+    pub runtime: Option<String>,
+}
+
+impl TargetSpec {
+    pub fn target(&self) -> Result<Target, ApiError> {
+        let arch = match &self.arch {
+            Some(a) => a
+                .parse::<Arch>()
+                .map_err(|e| ApiError::field("/target/arch", e.to_string()))?,
+            None => Arch::X86_64,
+        };
+        let kernel = match &self.kernel {
+            Some(k) => k
+                .parse::<KernelVersion>()
+                .map_err(|e| ApiError::field("/target/kernel", e))?,
+            None => DEFAULT_KERNEL,
+        };
+        let mut t = Target::new(arch, kernel);
+        if let Some(r) = &self.runtime {
+            t.runtime = r
+                .parse()
+                .map_err(|e| ApiError::field("/target/runtime", e))?;
+        }
+        if let Some(caps) = &self.caps {
+            t.caps =
+                caps.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        capability(c).ok_or_else(|| {
+                            ApiError::field(
+                        &format!("/target/caps/{i}"),
+                        format!("{c:?} is not a capability name (e.g. CAP_SYS_ADMIN or sys_admin)"),
+                    )
+                        })
+                    })
+                    .collect::<Result<BTreeSet<_>, _>>()?;
+        }
+        Ok(t)
+    }
+}
+
+/// `sys_admin` / `CAP_SYS_ADMIN` -> `CAP_SYS_ADMIN`.
+fn capability(name: &str) -> Option<String> {
+    let upper = name.trim().to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    let ok = full.len() > 4
+        && full[4..]
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_');
+    ok.then_some(full)
+}
+
+/// Docker's default capabilities (what `caps` defaults to).
+pub fn default_caps() -> Vec<&'static str> {
+    DOCKER_DEFAULT_CAPS.to_vec()
+}
+
+/// Bytes as text, or an error naming the line and column of the first invalid byte.
+fn utf8<'a>(source: &str, bytes: &'a [u8]) -> Result<&'a str, ApiError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = 1 + good.iter().filter(|b| **b == b'\n').count();
+        let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        ApiError {
+            source: Some(source.into()),
+            line: Some(line),
+            column: Some(good.len() - start + 1),
+            ..ApiError::new(format!(
+                "{source}:{line}:{}: not valid UTF-8",
+                good.len() - start + 1
+            ))
+        }
+    })
+}
+
+/// Parses the profile `input` (at request pointer `at`).
+pub fn profile(input: &Input, at: &str, runtime: Runtime) -> Result<Profile, ApiError> {
+    match input.content(at)? {
+        Content::Builtin(name) => builtin::lookup(name, runtime)
+            .ok_or_else(|| {
+                ApiError::field(
+                    &format!("{at}/builtin"),
+                    format!(
+                        "no builtin profile {name:?} (builtins: {})",
+                        builtin::NAMES.join(", ")
+                    ),
+                )
+            })?
+            .map_err(ApiError::from),
+        Content::Text(text) => Ok(profile::parse(&input.source_or("profile"), text, runtime)?),
+        Content::Bytes(bytes) => {
+            let source = input.source_or("profile");
+            Ok(profile::parse(&source, utf8(&source, &bytes)?, runtime)?)
+        }
+    }
+}
+
+/// Parses and resolves the profile `input` for `target`.
+pub fn policy(input: &Input, at: &str, target: &Target) -> Result<Policy, ApiError> {
+    let p = profile(input, at, target.runtime)?;
+    Ok(policy::resolve(&p, target)?)
+}
+
+/// A raw program (`base64`/`bytes`: `.bpf` bytes; `text`: an assembler listing as
+/// `syscage disasm` prints it), validated as the kernel would.
+pub fn program(input: &Input, at: &str) -> Result<(String, ValidProgram), ApiError> {
+    let source = input.source_or("filter.bpf");
+    let prog = match input.content(at)? {
+        Content::Builtin(_) => {
+            return Err(ApiError::field(
+                &format!("{at}/builtin"),
+                "a raw program has no builtins: give \"base64\", \"bytes\" or \"text\"",
+            ))
+        }
+        Content::Text(text) => bpf::asm::assemble(text).map_err(|e| ApiError {
+            source: Some(source.clone()),
+            line: Some(e.line),
+            ..ApiError::new(format!("{source}: {e}"))
+        })?,
+        Content::Bytes(bytes) => Program::from_raw(&bytes).map_err(|e| ApiError {
+            source: Some(source.clone()),
+            ..ApiError::new(format!("{source}: not a raw BPF filter: {e}"))
+        })?,
+    };
+    let valid = bpf::validate(&prog).map_err(|e| ApiError {
+        source: Some(source.clone()),
+        ..ApiError::new(format!(
+            "{source}: the kernel would reject this filter: {e}"
+        ))
+    })?;
+    Ok((source, valid))
+}
+
+/// Parses the trace `input`, consuming its text.
+pub fn trace(input: &mut Input, at: &str, default_arch: Arch) -> Result<(String, Trace), ApiError> {
+    let source = input.source_or("trace");
+    let fail = |e: TraceError| ApiError {
+        source: Some(source.clone()),
+        line: Some(e.line()),
+        column: match e {
+            TraceError::InvalidUtf8 { column, .. }
+            | TraceError::Json { column, .. }
+            | TraceError::Syntax { column, .. } => Some(column),
+            _ => None,
+        },
+        ..ApiError::new(format!("{source}: {e}"))
+    };
+    if input.builtin.is_some() {
+        return Err(ApiError::field(
+            &format!("{at}/builtin"),
+            "traces have no builtins: give \"text\", \"base64\" or \"bytes\"",
+        ));
+    }
+    let parsed = match input.take_text() {
+        Some(text) => {
+            if input.base64.is_some() || input.bytes.is_some() {
+                return Err(ApiError::field(
+                    at,
+                    "give exactly one of \"text\", \"base64\", \"bytes\"",
+                ));
+            }
+            trace::parse(&text, default_arch)
+        }
+        None => match input.content(at)? {
+            Content::Bytes(bytes) => trace::parse_bytes(&bytes, default_arch),
+            // Builtins were refused above and the text was taken: content() found
+            // neither, so only bytes remain.
+            Content::Builtin(_) | Content::Text(_) => Ok(Trace::default()),
+        },
+    };
+    Ok((source.clone(), parsed.map_err(fail)?))
+}

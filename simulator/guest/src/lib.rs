@@ -1,0 +1,80 @@
+//! The syscage simulator guest: `syscage-core` behind a small, versioned ABI of plain
+//! WebAssembly exports, so that the same `.wasm` runs in wasmtime on the command line
+//! and in a browser with a few lines of JavaScript.
+//!
+//! The exports (only in the `wasm32` build, see [`abi`]) move bytes in and out of the
+//! guest's memory; everything else is [`call`]: a method name and a UTF-8 JSON request
+//! in, a JSON envelope out (`{"ok":true,"result":...}` or `{"ok":false,"error":...}`).
+//! `simulator/ABI.md` documents the methods and their shapes; [`methods`] implements
+//! them on top of the core, [`input`] reads the pieces requests share, and [`error`]
+//! is the error object every failure becomes. No input makes this crate panic: a
+//! panic would be a bug, and the release build aborts (traps) on one.
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+mod base64;
+pub mod error;
+pub mod input;
+pub mod methods;
+
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+
+/// The ABI version `syscage_abi_version` returns. Bumped on any incompatible change to
+/// the exports or to a method's request or response shape; additions (new methods, new
+/// optional request fields, new response fields) keep it.
+pub const ABI_VERSION: u32 = 1;
+
+/// The methods [`call`] knows, in the order ABI.md documents them.
+pub const METHODS: &[&str] = &[
+    "version", "check", "compile", "disasm", "resolve", "explain", "lint",
+];
+
+/// Runs `method` on the JSON `request` and returns the response envelope's bytes.
+pub fn call(method: &[u8], request: &[u8]) -> Vec<u8> {
+    let response = match dispatch(method, request) {
+        Ok(result) => {
+            let mut out = Vec::with_capacity(64);
+            out.extend_from_slice(b"{\"ok\":true,\"result\":");
+            out.extend_from_slice(&result);
+            out.push(b'}');
+            return out;
+        }
+        Err(e) => json!({"ok": false, "error": e.to_json()}),
+    };
+    serde_json::to_vec(&response).unwrap_or_else(|_| {
+        br#"{"ok":false,"error":{"message":"cannot encode the error"}}"#.to_vec()
+    })
+}
+
+/// The method's result as serialized JSON.
+fn dispatch(method: &[u8], request: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let method = std::str::from_utf8(method)
+        .map_err(|_| ApiError::new("the method name is not valid UTF-8"))?;
+    let request = input::request_text(request)?;
+    let result: Value = match method {
+        "version" => json!({
+            "abi": ABI_VERSION,
+            "simulator": env!("CARGO_PKG_VERSION"),
+            "methods": METHODS,
+        }),
+        // check writes its own (possibly large) result without building a Value tree.
+        "check" => return methods::check::run(input::parse(request)?),
+        "compile" => methods::compile::run(&input::parse(request)?)?,
+        "disasm" => methods::disasm::run(&input::parse(request)?)?,
+        "resolve" => methods::resolve::resolve(&input::parse(request)?)?,
+        "explain" => methods::resolve::explain(&input::parse(request)?)?,
+        "lint" => methods::resolve::lint(&input::parse(request)?)?,
+        other => {
+            return Err(ApiError::new(format!(
+                "unknown method {other:?} (expected one of: {})",
+                METHODS.join(", ")
+            )))
+        }
+    };
+    serde_json::to_vec(&result).map_err(|e| ApiError::new(format!("cannot encode: {e}")))
+}
+
+#[cfg(test)]
+mod tests;
