@@ -134,30 +134,26 @@ function argsText(args) {
 }
 
 function renderCounts() {
-  const counts = {};
-  for (const e of results.events) counts[short(e.action)] = (counts[short(e.action)] || 0) + 1;
+  const counts = results.actionCounts;
   $("counts").innerHTML = Object.entries(counts)
     .sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `<span class="badge v-${esc(k)}" data-count="${esc(k)}">${esc(k)} ${n}</span>`)
     .join("");
 }
 
-function renderTable() {
-  const fv = $("filter-verdict").value;
-  const fs = $("filter-syscall").value.trim();
-  const rows = [];
-  let matched = 0;
-  results.events.forEach((e, i) => {
-    if (fv === "denied" && short(e.action) === "ALLOW") return;
-    if (fv && fv !== "denied" && short(e.action) !== fv) return;
-    if (fs && !String(e.syscall).includes(fs)) return;
-    matched++;
-    if (rows.length >= MAX_ROWS) return;
+let shownRows = []; // [{i, event}] currently in the table
+let tableSeq = 0;
+async function renderTable() {
+  const seq = ++tableSeq;
+  const page = await call("rows", { verdict: $("filter-verdict").value, syscall: $("filter-syscall").value.trim(), limit: MAX_ROWS });
+  if (seq !== tableSeq) return;
+  shownRows = page.rows;
+  const html = page.rows.map(({ i, event: e }) => {
     const maybe = e.possible ? ` <span class="maybe" title="depends on arguments the trace does not show">(or ${e.possible.map((p) => verdictText(p)).filter((t) => t !== verdictText(e)).join(", ")})</span>` : "";
-    rows.push(`<tr data-i="${i}"${i === selected ? ' class="selected"' : ""}><td>${e.line}</td><td>${e.pid ?? ""}</td><td>${esc(e.syscall)}</td><td class="args" title="${esc(argsText(e.args))}">${esc(argsText(e.args))}</td><td class="verdict ${esc(short(e.action))}">${esc(verdictText(e))}${maybe}</td><td><a href="#" class="rule" data-rule="${esc(e.rule)}">${esc(e.rule)}</a></td></tr>`);
+    return `<tr data-i="${i}"${i === selected ? ' class="selected"' : ""}><td>${e.line}</td><td>${e.pid ?? ""}</td><td>${esc(e.syscall)}</td><td class="args" title="${esc(argsText(e.args))}">${esc(argsText(e.args))}</td><td class="verdict ${esc(short(e.action))}">${esc(verdictText(e))}${maybe}</td><td><a href="#" class="rule" data-rule="${esc(e.rule)}">${esc(e.rule)}</a></td></tr>`;
   });
-  $("events").querySelector("tbody").innerHTML = rows.join("");
-  $("shown").textContent = matched > rows.length ? `showing ${rows.length} of ${matched} matching events` : `${matched} events`;
+  $("events").querySelector("tbody").innerHTML = html.join("");
+  $("shown").textContent = page.matched > page.rows.length ? `showing ${page.rows.length} of ${page.matched} matching events` : `${page.matched} events`;
 }
 
 function renderStats(s) {
@@ -183,8 +179,10 @@ function renderStats(s) {
 
 async function showDisasm(i) {
   selected = i;
-  renderTable();
-  const e = results.events[i];
+  document.querySelectorAll("#events tbody tr.selected").forEach((tr) => tr.classList.remove("selected"));
+  const tr = document.querySelector(`#events tbody tr[data-i="${i}"]`);
+  if (tr) tr.classList.add("selected");
+  const e = await call("event", { i });
   $("disasm-for").textContent = `— path of line ${e.line}: ${e.syscall}`;
   try {
     const d = await call("disasm", { profile: profileRequest(), target: target(), event: { arch: e.arch, nr: e.nr, args: e.args } });
@@ -218,14 +216,14 @@ async function run() {
     results = check;
     selected = -1;
     renderCounts();
-    renderTable();
+    await renderTable();
     renderStats(compiled.error ? null : compiled.stats);
     if (!compiled.error && compiled.disasm) {
       $("disasm").innerHTML = compiled.disasm.map((l) => `<span class="ins">${esc(l)}</span>`).join("");
       $("disasm-h").firstChild.textContent = "Disassembly ";
       $("disasm-for").textContent = "— select an event to see its path";
     }
-    $("status").textContent = `${results.events.length} events checked`;
+    $("status").textContent = `${results.total} events checked`;
     settled(seq);
   } catch (err) {
     if (seq !== runSeq) return;
@@ -279,9 +277,17 @@ async function unpack(s) {
   }
   return JSON.parse(new TextDecoder().decode(bytes));
 }
+const MAX_SHARED = 256 * 1024; // characters of trace worth putting in a link
 async function saveState() {
   const s = { ...state };
   if (s.builtin !== "custom") delete s.profile;
+  if (s.trace.length > MAX_SHARED) {
+    // A link that long helps nobody (and costs the page time on every change).
+    delete s.trace;
+    $("share").title = "The trace is too large for a link: only the profile and options are shared";
+  } else {
+    $("share").title = "Copy a link that restores the profile, trace and options";
+  }
   history.replaceState(null, "", "#" + (await pack(s)));
 }
 
@@ -391,7 +397,7 @@ async function start() {
     $("status").textContent = e.message;
     return;
   }
-  if (restored) {
+  if (restored && state.trace) {
     $("trace-text").value = state.trace;
     run();
   } else {

@@ -49,14 +49,54 @@ ready
   })
   .catch((e) => postMessage({ id: 0, ok: false, error: { message: "cannot load syscage.wasm: " + e } }));
 
+// The last check's events stay here; the page asks for the rows it shows, so a
+// 100,000-event trace never crosses to the main thread whole.
+let lastEvents = [];
+
+function short(action) {
+  return String(action || "UNKNOWN").replace(/^SCMP_ACT_/, "");
+}
+
+/** Rows matching a filter: {total, matched, rows: [{i, event}]} (at most `limit`). */
+function rows({ verdict, syscall, limit }) {
+  const out = [];
+  let matched = 0;
+  lastEvents.forEach((e, i) => {
+    const a = short(e.action);
+    if (verdict === "denied" && a === "ALLOW") return;
+    if (verdict && verdict !== "denied" && a !== verdict) return;
+    if (syscall && !String(e.syscall).includes(syscall)) return;
+    matched++;
+    if (out.length < limit) out.push({ i, event: e });
+  });
+  return { total: lastEvents.length, matched, rows: out };
+}
+
 onmessage = async ({ data }) => {
   await ready.catch(() => {});
   if (!exports) {
     postMessage({ id: data.id, ok: false, error: { message: "the simulator failed to load" } });
     return;
   }
+  if (data.method === "rows") {
+    postMessage({ id: data.id, ok: true, result: rows(data.request) });
+    return;
+  }
+  if (data.method === "event") {
+    postMessage({ id: data.id, ok: true, result: lastEvents[data.request.i] });
+    return;
+  }
   try {
     const response = call(data.method, data.request);
+    if (data.method === "check" && response.ok) {
+      // Keep the events here and send the page only what it renders.
+      lastEvents = response.result.events || [];
+      const counts = {};
+      for (const e of lastEvents) counts[short(e.action)] = (counts[short(e.action)] || 0) + 1;
+      response.result.events = undefined;
+      response.result.actionCounts = counts;
+      response.result.total = lastEvents.length;
+    }
     if (response.ok) {
       postMessage({ id: data.id, ok: true, result: response.result });
     } else {

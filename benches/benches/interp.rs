@@ -8,29 +8,7 @@ use syscage_benches::{bundled_events, runtime_default};
 use syscage_core::bpf::{asm::assemble, compile::compile, run, validate};
 use syscage_core::event::SeccompData;
 
-const FILTER: &str = "
-        A = arch
-        if (A != AUDIT_ARCH_X86_64) goto kill
-        A = nr
-        if (A >= 0x40000000) goto kill
-        if (A > 200) goto high
-        if (A > 50) goto mid
-        if (A == 0) goto allow
-        if (A == 1) goto allow
-        goto deny
-  mid:  if (A == 59) goto deny
-        if (A == 60) goto allow
-        goto deny
-  high: if (A > 300) goto top
-        if (A == 231) goto allow
-        if (A == 257) goto allow
-        goto deny
-  top:  if (A == 435) goto deny
-        goto allow
- allow: return ALLOW
-  deny: return ERRNO(EPERM)
-  kill: return KILL_PROCESS
-";
+const FILTER: &str = include_str!("interp_filter.txt");
 
 fn bench(c: &mut Criterion) {
     let prog = validate(&assemble(FILTER).expect("bench filter assembles")).expect("valid");

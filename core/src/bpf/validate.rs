@@ -113,6 +113,8 @@ pub struct ValidProgram {
     pub(crate) ops: Box<[super::interp::Op]>,
     /// The same with common pairs fused (used by plain runs).
     pub(crate) fused: Box<[super::interp::Op]>,
+    /// Whether any instruction uses scratch memory.
+    pub(crate) scratch: bool,
 }
 
 impl ValidProgram {
@@ -301,10 +303,12 @@ pub fn validate(prog: &Program) -> Result<ValidProgram, ValidateError> {
     check_scratch(insns).map_err(|(pc, r)| fault(pc, r))?;
     let ops = super::interp::decode(insns);
     let fused = super::interp::fuse(&ops);
+    let scratch = super::interp::uses_scratch(&ops);
     Ok(ValidProgram {
         program: prog.clone(),
         ops,
         fused,
+        scratch,
     })
 }
 

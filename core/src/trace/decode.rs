@@ -15,11 +15,144 @@
 //! the 32-bit ones (where the kernel would hold only the low 32 bits); 32-bit filters
 //! compare only the low word, so verdicts do not depend on the high half there.
 
+use super::scan::{self, trim};
 use crate::arch::Arch;
 
 /// The value of one argument as strace printed it, or `None` when it is unknown.
+///
+/// Speed: the argument is classified by its first byte. Strings, structs and arrays are
+/// unknown at once; plain numbers, `-y` descriptors (`3</etc/passwd>`), numbers with a
+/// trailing comment, and `|`-joined names and numbers are read in one pass over the bytes
+/// without allocating. Anything those fast paths are not sure about goes through the
+/// general reader ([`decode_general`]), which defines the semantics; a property test
+/// checks that both always agree.
 pub fn decode_arg(text: &str, arch: Arch) -> Option<u64> {
-    let t = text.trim();
+    let t = trim(text);
+    let b = t.as_bytes();
+    let first = *b.first()?;
+    match first {
+        b'"' | b'{' | b'[' | b'~' | b'<' | b'/' => return None,
+        b'0'..=b'9' => {
+            if let Some(v) = fast_number(b) {
+                return v;
+            }
+        }
+        b'-' => {
+            if let Some(v) = parse_int(t) {
+                return Some(v);
+            }
+        }
+        b'A'..=b'Z' | b'_' => {
+            if let Some(v) = fast_flags(t, arch) {
+                return v;
+            }
+        }
+        _ => {}
+    }
+    decode_general(t, arch)
+}
+
+/// Whether `b` (the part of an argument from a `<` on) is a `-y` path group the general
+/// reader would strip as a whole: not `<<`, closed by the argument's last byte, and with
+/// no comment opener or ` or ` alternative inside that would make it read otherwise.
+fn fd_path_tail(b: &[u8]) -> bool {
+    if b.get(1) == Some(&b'<') || b.last() != Some(&b'>') {
+        return false;
+    }
+    // One pass over the (possibly long) path: only `*` and ` ` can start trouble.
+    let mut i = 0;
+    while let Some(at) = scan::find2(b, i, b'*', b' ') {
+        let bad = if b[at] == b'*' {
+            at > 0 && b[at - 1] == b'/'
+        } else {
+            b.get(at + 1..at + 4) == Some(b"or ")
+        };
+        if bad {
+            return false;
+        }
+        i = at + 1;
+    }
+    true
+}
+
+/// `[A-Za-z0-9_]`.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
+
+#[inline]
+fn is_word(c: u8) -> bool {
+    WORD[usize::from(c)]
+}
+
+/// An argument starting with a digit: a number alone, a number followed by a `-y` path
+/// group, or a number followed by a comment. `None` when not sure (the general reader
+/// decides).
+fn fast_number(b: &[u8]) -> Option<Option<u64>> {
+    let run = b.iter().take_while(|c| is_word(**c)).count();
+    let num = b.get(..run)?;
+    let rest = b.get(run..)?;
+    let tail_ok = match rest.first() {
+        None => true,
+        Some(b'<') => fd_path_tail(rest),
+        Some(b' ' | b'\t') => {
+            let sp = rest
+                .iter()
+                .take_while(|c| matches!(c, b' ' | b'\t'))
+                .count();
+            rest.get(sp..)?.starts_with(b"/*")
+        }
+        _ => false,
+    };
+    if !tail_ok {
+        return None;
+    }
+    parse_int_bytes(num).map(Some)
+}
+
+/// `|`-joined words (names and numbers), optionally followed by a `-y` path group, as in
+/// `O_RDONLY|O_CLOEXEC` or `AT_FDCWD</tmp>`. `None` when not sure.
+fn fast_flags(t: &str, arch: Arch) -> Option<Option<u64>> {
+    let b = t.as_bytes();
+    let mut acc = Some(0u64);
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && is_word(b[i]) {
+            i += 1;
+        }
+        let term = b.get(start..i)?;
+        let &c0 = term.first()?;
+        let v = if c0.is_ascii_digit() {
+            Some(parse_int_bytes(term)?)
+        } else if term == b"NULL" {
+            Some(0)
+        } else {
+            // Word bytes are ASCII, so these are char boundaries.
+            lookup(t.get(start..i)?, arch)
+        };
+        acc = match (acc, v) {
+            (Some(a), Some(v)) => Some(a | v),
+            _ => None,
+        };
+        match b.get(i) {
+            None => return Some(acc),
+            Some(b'|') => i += 1,
+            Some(b'<') if fd_path_tail(b.get(i..)?) => return Some(acc),
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The general reader: every form [`decode_arg`] accepts, on trimmed text.
+fn decode_general(t: &str, arch: Arch) -> Option<u64> {
     let first = *t.as_bytes().first()?;
     if matches!(first, b'"' | b'{' | b'[' | b'~' | b'<' | b'/') {
         return None;
@@ -111,25 +244,21 @@ fn decode_term(term: &str, arch: Arch) -> Option<u64> {
 /// A plain integer: decimal, `0x` hex, `0`-prefixed octal, optionally negative (two's
 /// complement), or `NULL`.
 pub fn parse_int(t: &str) -> Option<u64> {
-    if t == "NULL" {
-        return Some(0);
-    }
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    parse_int_bytes(t.as_bytes())
+}
+
+fn parse_int_bytes(t: &[u8]) -> Option<u64> {
+    let (neg, digits) = match t.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        (b'N', _) => return (t == b"NULL").then_some(0),
+        _ => (false, t),
     };
-    if digits.is_empty() {
-        return None;
-    }
-    let mag = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        parse_radix(hex, 16)?
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        parse_radix(&digits[1..], 8)?
-    } else {
-        parse_radix(digits, 10)?
+    let mag = match digits {
+        [] => return None,
+        [b'0', b'x' | b'X', hex @ ..] => parse_hex(hex)?,
+        [b'0', oct @ ..] if !oct.is_empty() => parse_radix(oct, 8)?,
+        dec => parse_radix(dec, 10)?,
     };
     if neg {
         // -x must fit in an i64; the register holds its two's complement.
@@ -142,14 +271,56 @@ pub fn parse_int(t: &str) -> Option<u64> {
     }
 }
 
-fn parse_radix(digits: &str, radix: u32) -> Option<u64> {
+/// Hex digit values; 0xff for other bytes.
+static HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        c += 1;
+    }
+    t
+};
+
+fn parse_hex(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
     let mut acc: u64 = 0;
-    for b in digits.bytes() {
-        let d = (b as char).to_digit(radix)? as u64;
-        acc = acc.checked_mul(radix as u64)?.checked_add(d)?;
+    for &b in digits {
+        let d = HEX[usize::from(b)];
+        if d == 0xff || acc >> 60 != 0 {
+            return None;
+        }
+        acc = (acc << 4) | u64::from(d);
+    }
+    Some(acc)
+}
+
+fn parse_radix(digits: &[u8], radix: u8) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    // Up to 19 decimal (21 octal) digits cannot overflow: no checks needed for them.
+    let safe = if radix == 10 { 19 } else { 21 };
+    let mut acc: u64 = 0;
+    for (k, &b) in digits.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d >= radix {
+            return None;
+        }
+        acc = if k < safe {
+            acc * u64::from(radix) + u64::from(d)
+        } else {
+            acc.checked_mul(u64::from(radix))?
+                .checked_add(u64::from(d))?
+        };
     }
     Some(acc)
 }
@@ -292,86 +463,122 @@ enum Only {
     X86_64,
 }
 
-/// One entry of the merged constant index.
-struct Entry {
-    hash: u64,
-    name: &'static str,
-    value: u64,
-    only: Only,
+/// A name as the words its hash reads: the length and the first and last eight bytes
+/// (for shorter names, all of them). Equal names have equal keys, and for names of up to
+/// 16 bytes equal keys mean equal names, so most lookups compare no bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct NameKey {
+    x: u64,
+    y: u64,
+    len: usize,
 }
 
-/// Every table in `tables::COMMON` plus the x86-only ones, with an open-addressing hash
-/// index built once, so a lookup is usually one probe and one string compare (this is
-/// the hot path when reading large strace files).
-struct Merged {
-    entries: Vec<Entry>,
-    /// Power-of-two sized; `u16::MAX` marks an empty slot.
+impl NameKey {
+    #[inline]
+    pub(crate) fn of(name: &str) -> NameKey {
+        let b = name.as_bytes();
+        let (x, y) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+            _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+                (Some(f), Some(l)) => (
+                    u64::from(u32::from_le_bytes(*f)),
+                    u64::from(u32::from_le_bytes(*l)),
+                ),
+                _ => {
+                    let mut x = 0u64;
+                    for &c in b {
+                        x = (x << 8) | u64::from(c);
+                    }
+                    (x, 0)
+                }
+            },
+        };
+        NameKey { x, y, len: b.len() }
+    }
+
+    #[inline]
+    fn hash(self) -> u64 {
+        let h = (self.x ^ (self.len as u64).rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ self.y.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(29);
+        h ^ (h >> 31)
+    }
+}
+
+/// A fixed set of names with a value each, in an open-addressing hash table: a lookup is
+/// usually one probe and no byte comparison. Strace files name a syscall on every line
+/// and a constant in most arguments, so this is on the hot path of reading them.
+pub(crate) struct NameIndex<V> {
+    entries: Vec<(NameKey, &'static str, V)>,
+    /// Power-of-two sized, at most a quarter full; `u16::MAX` marks an empty slot.
     slots: Vec<u16>,
 }
 
 const EMPTY: u16 = u16::MAX;
 
-fn merged() -> &'static Merged {
-    static MERGED: std::sync::OnceLock<Merged> = std::sync::OnceLock::new();
-    MERGED.get_or_init(|| {
-        let entries: Vec<Entry> = tables::COMMON
-            .iter()
-            .flat_map(|t| t.iter().map(|&(n, val)| (n, val, Only::All)))
-            .chain(tables::X86.iter().map(|&(n, val)| (n, val, Only::X86)))
-            .chain(
-                tables::X86_64
-                    .iter()
-                    .map(|&(n, val)| (n, val, Only::X86_64)),
-            )
-            .map(|(name, value, only)| Entry {
-                hash: name_hash(name),
-                name,
-                value,
-                only,
-            })
-            .collect();
+impl<V: Copy> NameIndex<V> {
+    /// The index of `items`; for a name given twice, the first value counts.
+    pub(crate) fn new(items: impl IntoIterator<Item = (&'static str, V)>) -> NameIndex<V> {
+        let mut entries: Vec<(NameKey, &'static str, V)> = Vec::new();
+        for (name, v) in items {
+            let key = NameKey::of(name);
+            if !entries.iter().any(|e| e.0 == key && e.1 == name) {
+                entries.push((key, name, v));
+            }
+        }
+        entries.truncate(usize::from(EMPTY - 1));
         let size = (entries.len() * 4).next_power_of_two();
         let mut slots = vec![EMPTY; size];
         for (i, e) in entries.iter().enumerate() {
-            let mut at = e.hash as usize & (size - 1);
+            let mut at = e.0.hash() as usize & (size - 1);
             while slots[at] != EMPTY {
                 at = (at + 1) & (size - 1);
             }
             slots[at] = i as u16;
         }
-        Merged { entries, slots }
-    })
-}
+        NameIndex { entries, slots }
+    }
 
-impl Merged {
-    fn get(&self, name: &str) -> Option<&Entry> {
-        let h = name_hash(name);
-        let mask = self.slots.len() - 1;
-        let mut at = h as usize & mask;
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<V> {
+        let key = NameKey::of(name);
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = key.hash() as usize & mask;
         loop {
-            let slot = *self.slots.get(at)?;
-            let e = self.entries.get(slot as usize)?;
-            if e.hash == h && e.name == name {
-                return Some(e);
+            let e = self.entries.get(usize::from(*self.slots.get(at)?))?;
+            if e.0 == key && (key.len <= 16 || e.1 == name) {
+                return Some(e.2);
             }
             at = (at + 1) & mask;
         }
     }
 }
 
-/// FNV-1a, 64-bit: cheap for the short names strace prints.
-pub(crate) fn name_hash(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+/// Every table in `tables::COMMON` plus the x86-only ones.
+fn merged() -> &'static NameIndex<(u64, Only)> {
+    static MERGED: std::sync::OnceLock<NameIndex<(u64, Only)>> = std::sync::OnceLock::new();
+    MERGED.get_or_init(|| {
+        NameIndex::new(
+            tables::COMMON
+                .iter()
+                .flat_map(|t| t.iter().map(|&(n, val)| (n, (val, Only::All))))
+                .chain(tables::X86.iter().map(|&(n, val)| (n, (val, Only::X86))))
+                .chain(
+                    tables::X86_64
+                        .iter()
+                        .map(|&(n, val)| (n, (val, Only::X86_64))),
+                ),
+        )
+    })
 }
 
 /// A symbolic constant's value on `arch`.
 pub fn lookup(name: &str, arch: Arch) -> Option<u64> {
     let fam = family(arch);
+    if fam == Family::Generic {
+        // No arch-specific table and nothing untabulated: the merged index decides.
+        let (v, only) = merged().get(name)?;
+        return holds(only, arch).then_some(v);
+    }
     let specific: &[(&str, u64)] = match fam {
         Family::Arm => tables::OPEN_FLAGS_ARM,
         Family::Ppc => tables::OPEN_FLAGS_PPC,
@@ -383,14 +590,16 @@ pub fn lookup(name: &str, arch: Arch) -> Option<u64> {
     if untabulated(fam, name) {
         return None;
     }
-    let e = merged().get(name)?;
-    let (v, only) = (e.value, e.only);
-    let holds = match only {
+    let (v, only) = merged().get(name)?;
+    holds(only, arch).then_some(v)
+}
+
+fn holds(only: Only, arch: Arch) -> bool {
+    match only {
         Only::All => true,
         Only::X86 => matches!(arch, Arch::X86 | Arch::X86_64 | Arch::X32),
         Only::X86_64 => matches!(arch, Arch::X86_64 | Arch::X32),
-    };
-    holds.then_some(v)
+    }
 }
 
 fn find(table: &[(&str, u64)], name: &str) -> Option<u64> {
@@ -1020,7 +1229,11 @@ mod tests {
 
     #[test]
     fn merged_table_has_no_duplicate_names() {
-        let mut names: Vec<&str> = merged().entries.iter().map(|e| e.name).collect();
+        let mut names: Vec<&str> = tables::COMMON
+            .iter()
+            .chain([tables::X86, tables::X86_64].iter())
+            .flat_map(|t| t.iter().map(|e| e.0))
+            .collect();
         names.sort();
         for w in names.windows(2) {
             assert!(w[0] < w[1], "duplicate {}", w[0]);
@@ -1222,6 +1435,65 @@ mod tests {
         assert_eq!(decode_arg("1<<64", X), None);
         assert_eq!(decode_arg("MAP_32BIT", X), Some(0x40));
         assert_eq!(decode_arg("MAP_32BIT", Arch::Aarch64), None);
+    }
+
+    /// The fast paths of `decode_arg` must agree with the general reader everywhere.
+    fn agrees_with_general(t: &str) {
+        for arch in [X, Arch::X86, Arch::Aarch64, Arch::Ppc64le, Arch::Mips] {
+            assert_eq!(
+                decode_arg(t, arch),
+                decode_general(t.trim(), arch),
+                "{t:?} on {arch}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_reader_on_examples() {
+        for t in [
+            "3</etc/ld.so.cache>",
+            "3</tmp/*x>",
+            "3</a or b>",
+            "3<<4",
+            "3<x",
+            "AT_FDCWD</tmp>",
+            "O_RDONLY|O_CLOEXEC</x>",
+            "O_RDONLY|</x>",
+            "0x7ffc /* 35 vars */",
+            "08 /* x */",
+            "0x5401\t/* TCGETS */",
+            "O_RDONLY|0x40",
+            "O_BOGUS|X or TCGETS",
+            "O_RDONLY||O_CLOEXEC",
+            "O_RDONLY|",
+            "NULL|1",
+            "A_B|08",
+            "\u{a0}O_RDONLY\u{a0}",
+            "\u{b}42\u{b}",
+            "42\u{2028}",
+            "0x10000000000000000",
+            "0x0000000000000000001",
+            "0777777777777777777777",
+            "01777777777777777777777",
+            "02000000000000000000000",
+            "9999999999999999999",
+            "99999999999999999999",
+            "0x",
+            "0X1f",
+            "-0x10",
+            "+7",
+        ] {
+            agrees_with_general(t);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_general_reader(
+            t in "[ \t\u{a0}]?([A-Z_]{1,12}|[0-9]{1,22}|0[xX][0-9a-fA-F]{0,18}|NULL|-[0-9]{1,3})([|<> ]{0,2}([A-Z_]{1,12}|[0-9]{1,4}|/\\*|\\*/|or|[a-z/.]{0,6}>)){0,4}[ \t\u{a0}]?"
+        ) {
+            agrees_with_general(&t);
+        }
     }
 
     #[test]

@@ -216,5 +216,95 @@ pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> 
     })
 }
 
+/// Byte scanning shared by the readers: word-at-a-time searches and whitespace trims
+/// with an all-ASCII fast path (same results as `str::trim*`, which know Unicode).
+pub(crate) mod scan {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// Marks the zero bytes of `x`. The lowest mark is always a true zero byte and every
+    /// zero byte is marked; marks above the lowest may be false.
+    #[inline(always)]
+    fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(ONES) & !x & HIGHS
+    }
+
+    /// The first index `>= from` of a byte equal to `c1` or `c2`, eight bytes at a time.
+    #[inline(always)]
+    pub(crate) fn find2(b: &[u8], from: usize, c1: u8, c2: u8) -> Option<usize> {
+        let (p1, p2) = (ONES * u64::from(c1), ONES * u64::from(c2));
+        let hay = b.get(from..)?;
+        let mut chunks = hay.chunks_exact(8);
+        let mut at = from;
+        for w in chunks.by_ref() {
+            let w = w.try_into().map_or(0, u64::from_le_bytes);
+            let z = zero_bytes(w ^ p1) | zero_bytes(w ^ p2);
+            if z != 0 {
+                return Some(at + (z.trailing_zeros() / 8) as usize);
+            }
+            at += 8;
+        }
+        chunks
+            .remainder()
+            .iter()
+            .position(|c| *c == c1 || *c == c2)
+            .map(|k| at + k)
+    }
+
+    /// The first index `>= from` of byte `c`.
+    #[inline(always)]
+    pub(crate) fn find(b: &[u8], from: usize, c: u8) -> Option<usize> {
+        find2(b, from, c, c)
+    }
+
+    /// The first position of `needle` in `hay` (a plain scan: the texts are short).
+    pub(crate) fn find_str(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        let (&first, rest) = needle.split_first()?;
+        let mut i = 0;
+        while let Some(at) = find(hay, i, first) {
+            if hay.get(at + 1..at + needle.len()) == Some(rest) {
+                return Some(at);
+            }
+            i = at + 1;
+        }
+        None
+    }
+
+    /// ASCII whitespace as `char::is_whitespace` sees it (unlike
+    /// `u8::is_ascii_whitespace`, it includes the vertical tab).
+    #[inline(always)]
+    fn ws(c: u8) -> bool {
+        matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+    }
+
+    /// `s.trim_start()`.
+    #[inline]
+    pub(crate) fn trim_start(s: &str) -> &str {
+        let b = s.as_bytes();
+        let from = b.iter().position(|c| !ws(*c)).unwrap_or(b.len());
+        match b.get(from) {
+            Some(c) if *c >= 0x80 => s.trim_start(),
+            _ => s.get(from..).unwrap_or(""),
+        }
+    }
+
+    /// `s.trim_end()`.
+    #[inline]
+    pub(crate) fn trim_end(s: &str) -> &str {
+        let b = s.as_bytes();
+        let to = b.iter().rposition(|c| !ws(*c)).map_or(0, |i| i + 1);
+        match to.checked_sub(1).and_then(|i| b.get(i)) {
+            Some(c) if *c >= 0x80 => s.trim_end(),
+            _ => s.get(..to).unwrap_or(""),
+        }
+    }
+
+    /// `s.trim()`.
+    #[inline]
+    pub(crate) fn trim(s: &str) -> &str {
+        trim_end(trim_start(s))
+    }
+}
+
 #[cfg(test)]
 mod tests;
