@@ -133,7 +133,12 @@ struct Exports {
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     call: TypedFunc<(u32, u32, u32, u32), u64>,
+    /// `syscage_call_with_data`, which older modules do not export.
+    call_with_data: Option<CallWithData>,
 }
+
+/// `syscage_call_with_data(method, method_len, request, request_len, data, data_len)`.
+type CallWithData = TypedFunc<(u32, u32, u32, u32, u32, u32), u64>;
 
 impl Simulator {
     /// The embedded guest, through the module cache ([`cache::dir`]).
@@ -183,6 +188,29 @@ impl Simulator {
         request: &[u8],
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, SimError> {
+        self.run(method, request, None, read)
+    }
+
+    /// [`Simulator::call_raw`] with a data buffer (`syscage_call_with_data`): the
+    /// request's inputs can name ranges of `data` (`{"data": {"offset": 0, "length":
+    /// N}}`), so large content crosses as raw bytes instead of an escaped JSON string.
+    pub fn call_raw_with_data<R>(
+        &self,
+        method: &str,
+        request: &[u8],
+        data: &[u8],
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, SimError> {
+        self.run(method, request, Some(data), read)
+    }
+
+    fn run<R>(
+        &self,
+        method: &str,
+        request: &[u8],
+        data: Option<&[u8]>,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, SimError> {
         let max_memory = usize::try_from(self.limits.max_memory.min(4 << 30)).unwrap_or(usize::MAX);
         let mut store = Store::new(
             &self.engine,
@@ -219,10 +247,17 @@ impl Simulator {
         };
         let (mptr, mlen) = put(&mut store, method.as_bytes())?;
         let (rptr, rlen) = put(&mut store, request)?;
-        let packed = ex
-            .call
-            .call(&mut store, (mptr, mlen, rptr, rlen))
-            .map_err(|e| fail(&store, e))?;
+        let packed = match data {
+            None => ex.call.call(&mut store, (mptr, mlen, rptr, rlen)),
+            Some(data) => {
+                let call = ex.call_with_data.as_ref().ok_or_else(|| {
+                    SimError::Load("the module does not export syscage_call_with_data".into())
+                })?;
+                let (dptr, dlen) = put(&mut store, data)?;
+                call.call(&mut store, (mptr, mlen, rptr, rlen, dptr, dlen))
+            }
+        }
+        .map_err(|e| fail(&store, e))?;
         if packed == 0 {
             // The guest could not allocate its response.
             return Err(SimError::OutOfMemory {
@@ -285,6 +320,13 @@ impl Simulator {
             call: instance
                 .get_typed_func(&mut *store, "syscage_call")
                 .map_err(|e| missing("syscage_call", e))?,
+            call_with_data: match instance.get_func(&mut *store, "syscage_call_with_data") {
+                None => None,
+                Some(f) => Some(
+                    f.typed(&*store)
+                        .map_err(|e| missing("syscage_call_with_data", e))?,
+                ),
+            },
         })
     }
 

@@ -172,6 +172,31 @@ fn the_guest_answers_and_the_limits_hold() {
             .unwrap_err()
     };
     assert!(matches!(small(10_000, 1 << 30), SimError::OutOfFuel { .. }));
+    // A trace in the data buffer: raw bytes, no JSON string.
+    let trace = b"{\"syscall\":\"read\",\"args\":[0]}\n{\"syscall\":\"unshare\",\"args\":[0]}\n";
+    let request = json!({
+        "profiles": [{"builtin": "runtime/default"}],
+        "traces": [{"source": "t.jsonl", "data": {"offset": 0, "length": trace.len()}}],
+        "events": false,
+    });
+    let answer = sim
+        .call_raw_with_data("check", request.to_string().as_bytes(), trace, |bytes| {
+            let result = syscage_simulator::host::parse_envelope(bytes)?
+                .into_result()?
+                .expect("a result");
+            Ok::<serde_json::Value, SimError>(serde_json::from_str(result.get()).unwrap())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer["counts"]["events"], 2, "{answer}");
+    assert_eq!(answer["counts"]["not_permitted"], 1, "{answer}");
+    assert!(answer.get("events").is_none());
+    // A module without the export says so.
+    let e = Simulator::from_wasm(&module(1, &returns(0)), Limits::default(), None)
+        .unwrap()
+        .call_raw_with_data("version", b"{}", b"", |_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("syscage_call_with_data"), "{e}");
     assert!(matches!(
         small(1 << 40, 1 << 20),
         SimError::OutOfMemory { .. }

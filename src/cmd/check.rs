@@ -232,9 +232,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// The `check` request for the simulator (see simulator/ABI.md), written piece by
-/// piece so that a large trace is held once as text and once inside the request.
-fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Vec<u8>> {
+/// The `check` request for the simulator (see simulator/ABI.md) and its data buffer:
+/// the traces go into the buffer as they are (no JSON escaping, held once) and the
+/// request names their ranges.
+fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut profiles = Vec::new();
     for spec in &args.profile {
         profiles.push(if builtin::is_builtin(spec) {
@@ -249,7 +250,7 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {path:?}"))?;
         programs.push(json!({ "source": path, "bytes": bytes }));
     }
-    let head = json!({
+    let mut head = json!({
         "profiles": profiles,
         "bpf": programs,
         "target": {
@@ -262,21 +263,31 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
         "events": matches!(args.format, Format::Json),
         "stats": args.stats,
     });
-    let mut req = serde_json::to_vec(&head)?;
-    req.pop(); // the closing brace: the traces follow
-    req.extend_from_slice(b",\"traces\":[");
-    for (i, (source, text)) in load::trace_texts(&args.traces)?.into_iter().enumerate() {
-        if i > 0 {
-            req.push(b',');
+    let mut data: Vec<u8> = Vec::new();
+    let mut traces = Vec::new();
+    for (source, text) in load::trace_texts(&args.traces)? {
+        let offset = data.len();
+        if data.is_empty() {
+            data = text.into_bytes(); // the common case, one trace: not copied
+        } else {
+            data.extend_from_slice(text.as_bytes());
         }
-        serde_json::to_writer(&mut req, &json!({ "source": source }))?;
-        req.pop();
-        req.extend_from_slice(b",\"text\":");
-        serde_json::to_writer(&mut req, &text)?;
-        req.push(b'}');
+        traces.push(json!({
+            "source": source,
+            "data": { "offset": offset, "length": data.len() - offset },
+        }));
     }
-    req.extend_from_slice(b"]}");
-    Ok(req)
+    head["traces"] = json!(traces);
+    Ok((serde_json::to_vec(&head)?, data))
+}
+
+/// The response envelope (ABI.md) around a `check` result.
+#[derive(Deserialize)]
+struct WasmEnvelope<'a> {
+    ok: bool,
+    #[serde(borrow)]
+    result: Option<WasmCheck<'a>>,
+    error: Option<host::GuestError>,
 }
 
 /// What `check` answers (ABI.md), borrowing the events from the guest's memory.
@@ -344,17 +355,24 @@ impl WasmStats {
 /// `check --engine wasm`: the same answers, computed inside the sandbox.
 fn run_wasm(args: &Args) -> Result<ExitCode> {
     let target = args.target.target()?;
-    let request = wasm_request(args, &target)?;
+    let (request, data) = wasm_request(args, &target)?;
     let sim = Simulator::new(Limits {
         max_memory: args.max_memory,
         fuel: args.fuel,
     })?;
-    let answer = sim.call_raw("check", &request, |bytes| -> Result<ExitCode> {
-        let result = host::parse_envelope(bytes)?
-            .into_result()?
-            .context("the simulator's answer has no result")?;
-        let r: WasmCheck<'_> = serde_json::from_str(result.get())
-            .map_err(|e| host::SimError::Malformed(format!("check result: {e}")))?;
+    let answer = sim.call_raw_with_data("check", &request, &data, |bytes| -> Result<ExitCode> {
+        // One pass over the answer (with --format json, mostly events): the envelope
+        // and the result together.
+        let env: WasmEnvelope<'_> = serde_json::from_slice(bytes)
+            .map_err(|e| host::SimError::Malformed(format!("check answer: {e}")))?;
+        let r = match (env.ok, env.result, env.error) {
+            (true, Some(r), _) => r,
+            (true, None, _) => bail!("the simulator's answer has no result"),
+            (false, _, Some(e)) => bail!(host::SimError::Guest(e)),
+            (false, _, None) => bail!(host::SimError::Malformed(
+                "\"ok\": false without an \"error\"".into()
+            )),
+        };
         print_wasm(args, &target, &r)?;
         if r.counts.not_permitted > r.counts.events {
             bail!(host::SimError::Malformed(
@@ -367,7 +385,7 @@ fn run_wasm(args: &Args) -> Result<ExitCode> {
             ExitCode::from(1)
         })
     });
-    drop(request);
+    drop((request, data));
     answer?
 }
 
@@ -392,10 +410,14 @@ fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<
                 .events
                 .as_ref()
                 .context("the simulator's answer has no events")?;
+            // Buffered: a write per 64 KiB rather than per line.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
             for e in events {
                 // Valid JSON (the parser checked it), as compact as the guest wrote it.
-                writeln!(out, "{}", e.get())?;
+                out.write_all(e.get().as_bytes())?;
+                out.write_all(b"\n")?;
             }
+            out.flush()?;
         }
         Format::Text => {
             let arches = if r.arches.is_empty() {

@@ -56,7 +56,34 @@ pub extern "C" fn syscage_call(
     let method = unsafe { slice(method_ptr, method_len) };
     // SAFETY: as above.
     let request = unsafe { slice(request_ptr, request_len) };
-    let response = crate::call(method, request).into_boxed_slice();
+    respond(crate::call(method, request))
+}
+
+/// [`syscage_call`] with a data buffer the request's inputs can name ranges of
+/// (`{"data": {"offset": 0, "length": N}}`), so that large content (a trace) crosses
+/// as raw bytes rather than inside a JSON string. The guest does not free any of the
+/// three buffers.
+#[no_mangle]
+pub extern "C" fn syscage_call_with_data(
+    method_ptr: *const u8,
+    method_len: usize,
+    request_ptr: *const u8,
+    request_len: usize,
+    data_ptr: *const u8,
+    data_len: usize,
+) -> u64 {
+    // SAFETY: as in `syscage_call`, for each of the three buffers.
+    let method = unsafe { slice(method_ptr, method_len) };
+    // SAFETY: as above.
+    let request = unsafe { slice(request_ptr, request_len) };
+    // SAFETY: as above.
+    let data = unsafe { slice(data_ptr, data_len) };
+    respond(crate::call_with_data(method, request, data))
+}
+
+/// Hands the response to the host: `(ptr << 32) | len`, or 0 for none.
+fn respond(response: Vec<u8>) -> u64 {
+    let response = response.into_boxed_slice();
     let len = response.len();
     if len == 0 {
         return 0;

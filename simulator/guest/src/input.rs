@@ -46,8 +46,9 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     })
 }
 
-/// A profile, program or trace: a builtin name, or content as text, base64 or an array
-/// of byte values. `source` names it in messages and verdicts.
+/// A profile, program or trace: a builtin name, or content as text, base64, an array
+/// of byte values or a range of the call's data buffer. `source` names it in messages
+/// and verdicts.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Input {
@@ -56,13 +57,28 @@ pub struct Input {
     pub text: Option<String>,
     pub base64: Option<String>,
     pub bytes: Option<Vec<u8>>,
+    pub data: Option<DataRange>,
 }
+
+/// Bytes `offset..offset + length` of the data buffer the host passed to
+/// `syscage_call_with_data` (ABI.md): content that needs no JSON escaping.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRange {
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// The data buffer of a call: `None` for `syscage_call`, which has none.
+pub type Data<'a> = Option<&'a [u8]>;
 
 /// An input's content.
 enum Content<'a> {
     Builtin(&'a str),
     Text(&'a str),
     Bytes(Vec<u8>),
+    /// A range of the data buffer, not copied.
+    Data(&'a [u8]),
 }
 
 impl Input {
@@ -78,19 +94,23 @@ impl Input {
         self.source.clone().unwrap_or_else(|| default.to_string())
     }
 
-    /// Exactly one of builtin / text / base64 / bytes.
-    fn content(&self, at: &str) -> Result<Content<'_>, ApiError> {
+    /// Exactly one of builtin / text / base64 / bytes / data.
+    fn content<'a>(&'a self, at: &str, data: Data<'a>) -> Result<Content<'a>, ApiError> {
         let given = [
             self.builtin.is_some(),
             self.text.is_some(),
             self.base64.is_some(),
             self.bytes.is_some(),
+            self.data.is_some(),
         ];
         if given.iter().filter(|g| **g).count() != 1 {
             return Err(ApiError::field(
                 at,
-                "give exactly one of \"builtin\", \"text\", \"base64\", \"bytes\"",
+                "give exactly one of \"builtin\", \"text\", \"base64\", \"bytes\", \"data\"",
             ));
+        }
+        if let Some(range) = self.data {
+            return data_slice(data, range, at).map(Content::Data);
         }
         if let Some(b) = &self.builtin {
             return Ok(Content::Builtin(b));
@@ -112,6 +132,33 @@ impl Input {
     /// Consumes the text, so a large trace is not held twice.
     fn take_text(&mut self) -> Option<String> {
         self.text.take()
+    }
+}
+
+/// The bytes `range` names in the call's data buffer.
+fn data_slice<'a>(data: Data<'a>, range: DataRange, at: &str) -> Result<&'a [u8], ApiError> {
+    let Some(data) = data else {
+        return Err(ApiError::field(
+            &format!("{at}/data"),
+            "this call has no data buffer (pass one with syscage_call_with_data)",
+        ));
+    };
+    let start = usize::try_from(range.offset).ok();
+    let end = start
+        .zip(usize::try_from(range.length).ok())
+        .and_then(|(s, l)| s.checked_add(l));
+    match start.zip(end).and_then(|(s, e)| data.get(s..e)) {
+        Some(bytes) => Ok(bytes),
+        None => Err(ApiError::field(
+            &format!("{at}/data"),
+            format!(
+                "bytes {}..{}+{} are outside the {}-byte data buffer",
+                range.offset,
+                range.offset,
+                range.length,
+                data.len()
+            ),
+        )),
     }
 }
 
@@ -206,8 +253,13 @@ fn utf8<'a>(source: &str, bytes: &'a [u8]) -> Result<&'a str, ApiError> {
 }
 
 /// Parses the profile `input` (at request pointer `at`).
-pub fn profile(input: &Input, at: &str, runtime: Runtime) -> Result<Profile, ApiError> {
-    match input.content(at)? {
+pub fn profile(
+    input: &Input,
+    at: &str,
+    runtime: Runtime,
+    data: Data<'_>,
+) -> Result<Profile, ApiError> {
+    match input.content(at, data)? {
         Content::Builtin(name) => builtin::lookup(name, runtime)
             .ok_or_else(|| {
                 ApiError::field(
@@ -224,20 +276,33 @@ pub fn profile(input: &Input, at: &str, runtime: Runtime) -> Result<Profile, Api
             let source = input.source_or("profile");
             Ok(profile::parse(&source, utf8(&source, &bytes)?, runtime)?)
         }
+        Content::Data(bytes) => {
+            let source = input.source_or("profile");
+            Ok(profile::parse(&source, utf8(&source, bytes)?, runtime)?)
+        }
     }
 }
 
 /// Parses and resolves the profile `input` for `target`.
-pub fn policy(input: &Input, at: &str, target: &Target) -> Result<Policy, ApiError> {
-    let p = profile(input, at, target.runtime)?;
+pub fn policy(
+    input: &Input,
+    at: &str,
+    target: &Target,
+    data: Data<'_>,
+) -> Result<Policy, ApiError> {
+    let p = profile(input, at, target.runtime, data)?;
     Ok(policy::resolve(&p, target)?)
 }
 
 /// A raw program (`base64`/`bytes`: `.bpf` bytes; `text`: an assembler listing as
 /// `syscage disasm` prints it), validated as the kernel would.
-pub fn program(input: &Input, at: &str) -> Result<(String, ValidProgram), ApiError> {
+pub fn program(
+    input: &Input,
+    at: &str,
+    data: Data<'_>,
+) -> Result<(String, ValidProgram), ApiError> {
     let source = input.source_or("filter.bpf");
-    let prog = match input.content(at)? {
+    let prog = match input.content(at, data)? {
         Content::Builtin(_) => {
             return Err(ApiError::field(
                 &format!("{at}/builtin"),
@@ -249,10 +314,8 @@ pub fn program(input: &Input, at: &str) -> Result<(String, ValidProgram), ApiErr
             line: Some(e.line),
             ..ApiError::new(format!("{source}: {e}"))
         })?,
-        Content::Bytes(bytes) => Program::from_raw(&bytes).map_err(|e| ApiError {
-            source: Some(source.clone()),
-            ..ApiError::new(format!("{source}: not a raw BPF filter: {e}"))
-        })?,
+        Content::Bytes(bytes) => raw_program(&source, &bytes)?,
+        Content::Data(bytes) => raw_program(&source, bytes)?,
     };
     let valid = bpf::validate(&prog).map_err(|e| ApiError {
         source: Some(source.clone()),
@@ -263,8 +326,20 @@ pub fn program(input: &Input, at: &str) -> Result<(String, ValidProgram), ApiErr
     Ok((source, valid))
 }
 
+fn raw_program(source: &str, bytes: &[u8]) -> Result<Program, ApiError> {
+    Program::from_raw(bytes).map_err(|e| ApiError {
+        source: Some(source.to_string()),
+        ..ApiError::new(format!("{source}: not a raw BPF filter: {e}"))
+    })
+}
+
 /// Parses the trace `input`, consuming its text.
-pub fn trace(input: &mut Input, at: &str, default_arch: Arch) -> Result<(String, Trace), ApiError> {
+pub fn trace(
+    input: &mut Input,
+    at: &str,
+    default_arch: Arch,
+    data: Data<'_>,
+) -> Result<(String, Trace), ApiError> {
     let source = input.source_or("trace");
     let fail = |e: TraceError| ApiError {
         source: Some(source.clone()),
@@ -280,21 +355,22 @@ pub fn trace(input: &mut Input, at: &str, default_arch: Arch) -> Result<(String,
     if input.builtin.is_some() {
         return Err(ApiError::field(
             &format!("{at}/builtin"),
-            "traces have no builtins: give \"text\", \"base64\" or \"bytes\"",
+            "traces have no builtins: give \"text\", \"base64\", \"bytes\" or \"data\"",
         ));
     }
     let parsed = match input.take_text() {
         Some(text) => {
-            if input.base64.is_some() || input.bytes.is_some() {
+            if input.base64.is_some() || input.bytes.is_some() || input.data.is_some() {
                 return Err(ApiError::field(
                     at,
-                    "give exactly one of \"text\", \"base64\", \"bytes\"",
+                    "give exactly one of \"text\", \"base64\", \"bytes\", \"data\"",
                 ));
             }
             trace::parse(&text, default_arch)
         }
-        None => match input.content(at)? {
+        None => match input.content(at, data)? {
             Content::Bytes(bytes) => trace::parse_bytes(&bytes, default_arch),
+            Content::Data(bytes) => trace::parse_bytes(bytes, default_arch),
             // Builtins were refused above and the text was taken: content() found
             // neither, so only bytes remain.
             Content::Builtin(_) | Content::Text(_) => Ok(Trace::default()),

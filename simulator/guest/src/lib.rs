@@ -12,6 +12,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
+mod alloc;
 mod base64;
 pub mod error;
 pub mod input;
@@ -20,6 +21,7 @@ pub mod methods;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::input::Data;
 
 /// The ABI version `syscage_abi_version` returns. Bumped on any incompatible change to
 /// the exports or to a method's request or response shape; additions (new methods, new
@@ -33,7 +35,18 @@ pub const METHODS: &[&str] = &[
 
 /// Runs `method` on the JSON `request` and returns the response envelope's bytes.
 pub fn call(method: &[u8], request: &[u8]) -> Vec<u8> {
-    let response = match dispatch(method, request) {
+    respond(dispatch(method, request, None))
+}
+
+/// [`call`] with a data buffer: inputs of the request may name a range of `data`
+/// (`{"data": {"offset": 0, "length": 100}}`) instead of carrying their content in the
+/// JSON, which then needs no escaping.
+pub fn call_with_data(method: &[u8], request: &[u8], data: &[u8]) -> Vec<u8> {
+    respond(dispatch(method, request, Some(data)))
+}
+
+fn respond(result: Result<Vec<u8>, ApiError>) -> Vec<u8> {
+    let response = match result {
         Ok(result) => {
             let mut out = Vec::with_capacity(64);
             out.extend_from_slice(b"{\"ok\":true,\"result\":");
@@ -49,7 +62,7 @@ pub fn call(method: &[u8], request: &[u8]) -> Vec<u8> {
 }
 
 /// The method's result as serialized JSON.
-fn dispatch(method: &[u8], request: &[u8]) -> Result<Vec<u8>, ApiError> {
+fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Vec<u8>, ApiError> {
     let method = std::str::from_utf8(method)
         .map_err(|_| ApiError::new("the method name is not valid UTF-8"))?;
     let request = input::request_text(request)?;
@@ -60,12 +73,12 @@ fn dispatch(method: &[u8], request: &[u8]) -> Result<Vec<u8>, ApiError> {
             "methods": METHODS,
         }),
         // check writes its own (possibly large) result without building a Value tree.
-        "check" => return methods::check::run(input::parse(request)?),
-        "compile" => methods::compile::run(&input::parse(request)?)?,
-        "disasm" => methods::disasm::run(&input::parse(request)?)?,
-        "resolve" => methods::resolve::resolve(&input::parse(request)?)?,
-        "explain" => methods::resolve::explain(&input::parse(request)?)?,
-        "lint" => methods::resolve::lint(&input::parse(request)?)?,
+        "check" => return methods::check::run(input::parse(request)?, data),
+        "compile" => methods::compile::run(&input::parse(request)?, data)?,
+        "disasm" => methods::disasm::run(&input::parse(request)?, data)?,
+        "resolve" => methods::resolve::resolve(&input::parse(request)?, data)?,
+        "explain" => methods::resolve::explain(&input::parse(request)?, data)?,
+        "lint" => methods::resolve::lint(&input::parse(request)?, data)?,
         other => {
             return Err(ApiError::new(format!(
                 "unknown method {other:?} (expected one of: {})",

@@ -62,6 +62,60 @@ fn check_returns_events_counts_and_summary() {
 }
 
 #[test]
+fn inputs_can_be_ranges_of_the_data_buffer() {
+    use crate::call_with_data;
+    let ask = |request: &Value, data: &[u8]| -> Value {
+        let out = call_with_data(b"check", request.to_string().as_bytes(), data);
+        serde_json::from_slice(&out).expect("the response is JSON")
+    };
+    // Two traces and a profile in one buffer, the same answer as with "text".
+    let data = [TRACE.as_bytes(), PROFILE.as_bytes(), TRACE.as_bytes()].concat();
+    let (t, p) = (TRACE.len(), PROFILE.len());
+    let r = ask(
+        &json!({
+            "profiles": [{"source": "p.json", "data": {"offset": t, "length": p}}],
+            "traces": [{"source": "a.jsonl", "data": {"offset": 0, "length": t}},
+                       {"source": "b.jsonl", "data": {"offset": t + p, "length": t}}],
+        }),
+        &data,
+    );
+    assert_eq!(r["ok"], json!(true), "{r}");
+    let text = ok(
+        "check",
+        &json!({
+            "profiles": [{"source": "p.json", "text": PROFILE}],
+            "traces": [{"source": "a.jsonl", "text": TRACE}, {"source": "b.jsonl", "text": TRACE}],
+        }),
+    );
+    assert_eq!(r["result"], text);
+    assert_eq!(r["result"]["counts"]["events"], 4);
+    // Out of range, on a call without a buffer, or with another content: errors.
+    for (range, data) in [
+        (json!({"offset": 1, "length": t}), TRACE.as_bytes()),
+        (json!({"offset": u64::MAX, "length": 2}), TRACE.as_bytes()),
+    ] {
+        let r = ask(
+            &json!({"profiles": [{"builtin": "runtime/default"}],
+                    "traces": [{"data": range}]}),
+            data,
+        );
+        assert_eq!(r["error"]["pointer"], "/traces/0/data", "{r}");
+    }
+    let e = err(
+        "check",
+        &json!({"profiles": [{"builtin": "runtime/default"}],
+                "traces": [{"data": {"offset": 0, "length": 0}}]}),
+    );
+    assert_eq!(e["pointer"], "/traces/0/data", "{e}");
+    let r = ask(
+        &json!({"profiles": [{"builtin": "runtime/default"}],
+                "traces": [{"text": "", "data": {"offset": 0, "length": 0}}]}),
+        b"",
+    );
+    assert_eq!(r["ok"], json!(false), "{r}");
+}
+
+#[test]
 fn check_without_events_and_with_the_bpf_engine_agrees() {
     let req = |engine: &str| {
         json!({

@@ -14,7 +14,7 @@ use syscage_core::eval::Outcome;
 use syscage_core::report::{self, Checked};
 
 use crate::error::{diagnostic_json, ApiError};
-use crate::input::{self, Input, TargetSpec};
+use crate::input::{self, Data, Input, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +44,7 @@ fn yes() -> bool {
     true
 }
 
-pub fn run(req: Request) -> Result<Vec<u8>, ApiError> {
+pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
     let target = req.target.target()?;
     let kind = match req.engine.as_deref() {
         None | Some("reference") if req.bpf.is_empty() => EngineKind::Reference,
@@ -65,12 +65,12 @@ pub fn run(req: Request) -> Result<Vec<u8>, ApiError> {
     let mut warnings = Vec::new();
     let mut layers = Vec::new();
     for (i, p) in req.profiles.iter().enumerate() {
-        let policy = input::policy(p, &format!("/profiles/{i}"), &target)?;
+        let policy = input::policy(p, &format!("/profiles/{i}"), &target, data)?;
         warnings.extend(policy.warnings.iter().map(diagnostic_json));
         layers.push(Layer::Policy(policy));
     }
     for (i, b) in req.bpf.iter().enumerate() {
-        let (source, program) = input::program(b, &format!("/bpf/{i}"))?;
+        let (source, program) = input::program(b, &format!("/bpf/{i}"), data)?;
         layers.push(Layer::Program { source, program });
     }
     let sources: Vec<String> = layers.iter().map(|l| l.source().to_string()).collect();
@@ -81,7 +81,7 @@ pub fn run(req: Request) -> Result<Vec<u8>, ApiError> {
     let mut trace_warnings = Vec::new();
     let mut checked = Vec::new();
     for (i, mut t) in req.traces.into_iter().enumerate() {
-        let (source, trace) = input::trace(&mut t, &format!("/traces/{i}"), target.arch)?;
+        let (source, trace) = input::trace(&mut t, &format!("/traces/{i}"), target.arch, data)?;
         drop(t);
         trace_warnings.extend(trace.warnings.iter().map(
             |w| json!({"source": source, "line": w.line, "message": format!("{source}: {w}")}),

@@ -8,7 +8,7 @@ use syscage_core::bpf::{self, disasm::DisasmOptions, Insn};
 
 use crate::base64;
 use crate::error::ApiError;
-use crate::input::{self, Input, TargetSpec};
+use crate::input::{self, Data, Input, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,9 +23,9 @@ pub fn insn_json(i: &Insn) -> Value {
     json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k})
 }
 
-pub fn run(req: &Request) -> Result<Value, ApiError> {
+pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
     let target = req.target.target()?;
-    let policy = input::policy(&req.profile, "/profile", &target)?;
+    let policy = input::policy(&req.profile, "/profile", &target, data)?;
     let prog = bpf::compile::compile(&policy).map_err(|e| ApiError::new(e.to_string()))?;
     let valid = bpf::validate(&prog).map_err(|e| {
         ApiError::new(format!(

@@ -9,7 +9,7 @@ use syscage_core::trace::jsonl;
 use super::compile::insn_json;
 use super::ret_json;
 use crate::error::ApiError;
-use crate::input::{self, Input, TargetSpec};
+use crate::input::{self, Data, Input, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,11 +24,11 @@ pub struct Request {
     pub event: Option<Value>,
 }
 
-pub fn run(req: &Request) -> Result<Value, ApiError> {
+pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
     let target = req.target.target()?;
     let (source, valid) = match (&req.profile, &req.bpf) {
         (Some(p), None) => {
-            let policy = input::policy(p, "/profile", &target)?;
+            let policy = input::policy(p, "/profile", &target, data)?;
             let prog = bpf::compile::compile(&policy).map_err(|e| ApiError::new(e.to_string()))?;
             let valid = bpf::validate(&prog).map_err(|e| {
                 ApiError::new(format!(
@@ -38,7 +38,7 @@ pub fn run(req: &Request) -> Result<Value, ApiError> {
             })?;
             (policy.source, valid)
         }
-        (None, Some(b)) => input::program(b, "/bpf")?,
+        (None, Some(b)) => input::program(b, "/bpf", data)?,
         _ => {
             return Err(ApiError::field(
                 "",

@@ -12,7 +12,7 @@ use syscage_core::policy::{ArchPolicy, Branch, Decision, Node, Policy, SyscallPo
 
 use super::{decided_json, ret_json};
 use crate::error::{diagnostic_json, ApiError};
-use crate::input::{self, Input, TargetSpec};
+use crate::input::{self, Data, Input, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,9 +24,9 @@ pub struct Request {
     pub syscall: Option<String>,
 }
 
-fn load(req: &Request) -> Result<Policy, ApiError> {
+fn load(req: &Request, data: Data<'_>) -> Result<Policy, ApiError> {
     let target = req.target.target()?;
-    input::policy(&req.profile, "/profile", &target)
+    input::policy(&req.profile, "/profile", &target, data)
 }
 
 fn wanted(req: &Request, s: &SyscallPolicy) -> bool {
@@ -85,8 +85,8 @@ fn arch_json(req: &Request, part: &ArchPolicy) -> Value {
     })
 }
 
-pub fn resolve(req: &Request) -> Result<Value, ApiError> {
-    let p = load(req)?;
+pub fn resolve(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
+    let p = load(req, data)?;
     Ok(json!({
         "source": p.source,
         "unconfined": p.unconfined,
@@ -127,8 +127,8 @@ fn explain_level(level: &[Node], depth: usize, out: &mut String) {
     }
 }
 
-pub fn explain(req: &Request) -> Result<Value, ApiError> {
-    let p = load(req)?;
+pub fn explain(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
+    let p = load(req, data)?;
     let mut out = String::new();
     let t = &p.target;
     let _ = writeln!(
@@ -197,8 +197,8 @@ pub fn explain(req: &Request) -> Result<Value, ApiError> {
     Ok(json!({"text": out}))
 }
 
-pub fn lint(req: &Request) -> Result<Value, ApiError> {
-    let p = load(req)?;
+pub fn lint(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
+    let p = load(req, data)?;
     Ok(json!({
         "source": p.source,
         "warnings": p.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
