@@ -10,10 +10,12 @@
 //! Tuned for speed under wasmtime's fuel metering, which costs most at calls (the
 //! fuel counter is stored before each call and reloaded after it) and at loop heads:
 //! the `guest` profile is opt-level 3 with LTO, LLVM inlines more than by default
-//! ([`GUEST_RUSTFLAGS`]), and where binaryen's `wasm-opt` is on the PATH it inlines
-//! further, functions with loops included, and optimizes again (`-O3`; set
-//! `SYSCAGE_WASM_OPT=0` to skip; it is optional). About 20% fewer instructions with
-//! fuel on than opt-level "s" and `wasm-opt -Oz`, for a module twice the size.
+//! ([`GUEST_RUSTFLAGS`]), and where binaryen's `wasm-opt` is on the PATH it optimizes
+//! the module again (`-O3`; set `SYSCAGE_WASM_OPT=0` to skip; it is optional).
+//! Measured with callgrind on a 5.4 MB strace trace (BENCHMARKS.md): 35% fewer
+//! instructions than opt-level "s" with `wasm-opt -Oz`, for a module of 1.0 MB instead
+//! of 0.6 MB. Letting binaryen inline further (functions with loops, larger ones) saved
+//! another 1% and doubled the size, so it does not.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -24,8 +26,6 @@ const ARTIFACT: &str = "syscage_simulator_guest.wasm";
 /// For the nested build (`CARGO_ENCODED_RUSTFLAGS`, fields separated by 0x1f): LLVM's
 /// inliner at a higher threshold (default 225 at opt-level 3).
 const GUEST_RUSTFLAGS: &str = "-Cllvm-args=-inline-threshold=1000";
-/// binaryen's inliner: larger functions, and functions with loops.
-const WASM_OPT_INLINING: [&str; 7] = ["-aimfs", "40", "-fimfs", "400", "-ocimfs", "2000", "-ifwl"];
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
@@ -140,7 +140,6 @@ fn optimize(input: &Path, dest: &Path) -> bool {
     ];
     match Command::new("wasm-opt")
         .arg("-O3")
-        .args(WASM_OPT_INLINING)
         .args(features)
         .arg(input)
         .arg("-o")
