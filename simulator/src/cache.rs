@@ -75,9 +75,47 @@ pub fn load(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Resul
     }
     let module = Module::new(engine, wasm)?;
     if let Ok(bytes) = module.serialize() {
-        let _ = store(&file, &bytes);
+        if store(&file, &bytes).is_ok() {
+            prune(dir, KEEP, &file);
+        }
     }
     Ok((module, false))
+}
+
+/// How many compiled modules the cache keeps.
+pub const KEEP: usize = 4;
+
+/// Removes all but the `keep` most recently written modules from `dir` (`newest`, the
+/// module just stored, is always one of them, however coarse the file system's
+/// timestamps), and temporary files older than an hour. Best effort: errors are
+/// ignored (another process may be pruning too).
+pub fn prune(dir: &Path, keep: usize, newest: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut modules = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        if name.starts_with("simulator-") && name.ends_with(".cwasm") {
+            if entry.path() != newest {
+                modules.push((modified, entry.path()));
+            }
+        } else if name.starts_with(".simulator-") && name.ends_with(".tmp") {
+            let age = now.duration_since(modified).unwrap_or_default();
+            if age > std::time::Duration::from_secs(3600) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    modules.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path) in modules.into_iter().skip(keep.saturating_sub(1)) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {

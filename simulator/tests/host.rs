@@ -238,3 +238,58 @@ fn the_module_cache_is_reused_and_survives_garbage() {
     assert!(GUEST_WASM.starts_with(b"\0asm"));
     let _ = cache::dir();
 }
+
+#[test]
+fn the_module_cache_keeps_the_newest_modules_only() {
+    use std::time::{Duration, SystemTime};
+    let dir = std::env::temp_dir().join(format!("syscage-prune-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = SystemTime::now();
+    let touch = |name: &str, age_secs: u64| {
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        f.set_modified(now - Duration::from_secs(age_secs)).unwrap();
+    };
+    for (i, age) in [50, 10, 40, 20, 30].into_iter().enumerate() {
+        touch(&format!("simulator-{i:016x}.cwasm"), age);
+    }
+    touch(".simulator-0000000000000009.cwasm.1.tmp", 7200); // a dead writer's
+    touch(".simulator-0000000000000008.cwasm.2.tmp", 10); // a live writer's
+    touch("unrelated.txt", 99_999);
+    // Keep 3: the one just stored (the oldest here, as with a coarse clock) and 2 more.
+    cache::prune(&dir, 3, &dir.join("simulator-0000000000000000.cwasm"));
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".simulator-0000000000000008.cwasm.2.tmp",
+            "simulator-0000000000000000.cwasm", // just stored
+            "simulator-0000000000000001.cwasm", // 10 s old
+            "simulator-0000000000000003.cwasm", // 20 s old
+            "unrelated.txt",
+        ]
+    );
+
+    // Storing through the simulator prunes too: many guest versions leave at most KEEP.
+    let _ = std::fs::remove_dir_all(&dir);
+    for i in 0..cache::KEEP as i32 + 2 {
+        let wasm = module(1, &returns(i.into()));
+        Simulator::from_wasm(&wasm, Limits::default(), Some(dir.clone())).unwrap();
+    }
+    let modules = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
+        .count();
+    assert_eq!(modules, cache::KEEP);
+    let _ = std::fs::remove_dir_all(&dir);
+}
