@@ -112,7 +112,7 @@ pub fn prune(dir: &Path, keep: usize, newest: &Path) {
             }
         }
     }
-    modules.sort_by(|a, b| b.0.cmp(&a.0));
+    modules.sort_by_key(|m| std::cmp::Reverse(m.0));
     for (_, path) in modules.into_iter().skip(keep.saturating_sub(1)) {
         let _ = std::fs::remove_file(path);
     }
