@@ -193,9 +193,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
+            // Buffered: stdout flushes at every newline, a write per event.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, &mut out);
             for c in &checked {
                 writeln!(out, "{}", report::to_json(c))?;
             }
+            out.flush()?;
         }
         Format::Text => {
             let t = &target;
