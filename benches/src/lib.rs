@@ -1,5 +1,6 @@
 //! Shared inputs for the criterion benchmarks in `benches/benches/` and the
-//! side-by-side comparison programs in `benches/src/bin/`.
+//! side-by-side comparison programs in `benches/src/bin/`; [`interp`] holds the
+//! interpreter's workloads.
 
 use std::path::PathBuf;
 
@@ -62,3 +63,4 @@ pub fn runtime_default() -> Policy {
     .unwrap()
 }
 pub mod compare;
+pub mod interp;

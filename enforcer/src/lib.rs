@@ -4,7 +4,8 @@
 //! [`exec`]), asks the running kernel what it returns for a syscall without running the
 //! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
 //! live processes ([`status`], [`dump`]), and compares engines ([`differential`];
-//! [`observe`] says how a kernel observation relates to an engine's return value).
+//! [`observe`] says how a kernel observation relates to an engine's return value;
+//! [`random_profile`] is what the random profiles compared on are made of).
 //!
 //! Everything OS-specific is Linux-only: on other systems this crate is empty, so the
 //! workspace still builds there.
@@ -20,5 +21,6 @@ pub mod install;
 pub mod observe;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod oracle;
+pub mod random_profile;
 #[cfg(target_os = "linux")]
 pub mod status;

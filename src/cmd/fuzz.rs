@@ -10,6 +10,7 @@ use syscage_core::policy::{self, Policy, ResolveError, Target};
 use syscage_core::profile::{self, KernelVersion, Runtime};
 use syscage_core::syscalls;
 use syscage_enforcer::differential::{compare, Disagreement, Engines};
+use syscage_enforcer::random_profile::{Shape, ERRNO_RETS, EXTRA_EVENT_NAMES, NAMES, OPS};
 
 /// Compare engines on random profiles until a disagreement or the case budget.
 ///
@@ -72,49 +73,15 @@ impl Rng {
     }
 }
 
-const NAMES: &[&str] = &[
-    "read",
-    "write",
-    "openat",
-    "ioctl",
-    "socket",
-    "connect",
-    "clone",
-    "mmap",
-    "personality",
-    "ptrace",
-    "kill",
-    "futex",
-];
-const OPS: &[&str] = &[
-    "SCMP_CMP_NE",
-    "SCMP_CMP_LT",
-    "SCMP_CMP_LE",
-    "SCMP_CMP_EQ",
-    "SCMP_CMP_GE",
-    "SCMP_CMP_GT",
-    "SCMP_CMP_MASKED_EQ",
-];
-const ACTIONS: &[&str] = &[
-    "SCMP_ACT_ALLOW",
-    "SCMP_ACT_ERRNO",
-    "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",
-    "SCMP_ACT_TRACE",
-    "SCMP_ACT_LOG",
-    "SCMP_ACT_NOTIFY",
-];
-const ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"];
-
-fn random_profile(r: &mut Rng) -> Value {
-    let mut arches: Vec<&str> = (0..r.below(3)).map(|_| *r.pick(ARCHES)).collect();
+/// A random OCI profile of `shape`, drawn from [`syscage_enforcer::random_profile`].
+fn random_profile(r: &mut Rng, shape: Shape) -> Value {
+    let mut arches: Vec<&str> = (0..r.below(3)).map(|_| *r.pick(shape.arches)).collect();
     arches.dedup();
-    let rules: Vec<Value> = (0..r.below(9))
+    let rules: Vec<Value> = (0..r.below(shape.max_rules as u64 + 1))
         .map(|_| {
             let names: Vec<&str> = (0..1 + r.below(2)).map(|_| *r.pick(NAMES)).collect();
-            let action = *r.pick(ACTIONS);
-            let args: Vec<Value> = (0..r.below(4))
+            let action = *r.pick(shape.actions);
+            let args: Vec<Value> = (0..r.below(shape.max_conds as u64 + 1))
                 .map(|_| {
                     json!({"index": r.below(3), "value": r.value(), "valueTwo": r.value(),
                            "op": *r.pick(OPS)})
@@ -122,16 +89,14 @@ fn random_profile(r: &mut Rng) -> Value {
                 .collect();
             let mut rule = json!({"names": names, "action": action, "args": args});
             if matches!(action, "SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE") && r.below(2) == 0 {
-                rule["errnoRet"] = json!(match r.below(3) {
-                    0 => r.below(8),
-                    1 => r.below(4095),
-                    _ => 65536 + r.below(64),
-                });
+                let range = r.pick(&ERRNO_RETS);
+                rule["errnoRet"] =
+                    json!(u64::from(range.start) + r.below(u64::from(range.end - range.start)));
             }
             rule
         })
         .collect();
-    json!({"defaultAction": *r.pick(ACTIONS), "architectures": arches, "syscalls": rules})
+    json!({"defaultAction": *r.pick(shape.actions), "architectures": arches, "syscalls": rules})
 }
 
 /// Boundary values for every argument word the policy tests, with `args` elsewhere.
@@ -146,7 +111,7 @@ fn events(policy: &Policy, r: &mut Rng) -> Vec<SeccompData> {
         };
         let nrs = NAMES
             .iter()
-            .chain(&["socketcall", "getpid"])
+            .chain(EXTRA_EVENT_NAMES)
             .filter_map(|n| syscalls::number_of(arch, n).map(|s| s.nr))
             .chain([base + 500, base | 0x3fff_ffff, 0xffff_ffff]);
         for nr in nrs {
@@ -317,7 +282,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (mut observed, mut compared, mut skipped) = (0u64, 0u64, 0u64);
     let started = std::time::Instant::now();
     for _ in 0..args.cases {
-        let text = random_profile(&mut rng);
+        let text = random_profile(&mut rng, Shape::default());
         let rt = if rng.below(2) == 0 {
             Runtime::Runc
         } else {

@@ -1,65 +1,12 @@
 //! proptest strategies for random profiles biased toward the corners of seccomp
 //! semantics: every action and operator, 64-bit values around 2^32, several
 //! architectures, repeated and overlapping conditions, rules equal to the default.
+//! What they draw from (names, actions, operators, architectures, `errnoRet` ranges,
+//! [`Shape`]) is [`syscage_enforcer::random_profile`], which `syscage fuzz` shares.
 
 use proptest::prelude::*;
-
-/// Syscalls the generated rules name: common ones, ones with i386 socketcall forms, and
-/// one that exists only on some architectures.
-pub const NAMES: &[&str] = &[
-    "read",
-    "write",
-    "openat",
-    "ioctl",
-    "socket",
-    "connect",
-    "clone",
-    "mmap",
-    "personality",
-    "ptrace",
-    "kill",
-    "futex",
-];
-pub const OPS: &[&str] = &[
-    "SCMP_CMP_NE",
-    "SCMP_CMP_LT",
-    "SCMP_CMP_LE",
-    "SCMP_CMP_EQ",
-    "SCMP_CMP_GE",
-    "SCMP_CMP_GT",
-    "SCMP_CMP_MASKED_EQ",
-];
-pub const ACTIONS: &[&str] = &[
-    "SCMP_ACT_ALLOW",
-    "SCMP_ACT_ERRNO",
-    "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",
-    "SCMP_ACT_TRACE",
-    "SCMP_ACT_LOG",
-    "SCMP_ACT_NOTIFY",
-];
-pub const ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"];
-
-/// Knobs for what the generator may produce (oracles cannot express everything).
-#[derive(Clone, Copy, Debug)]
-pub struct Shape {
-    pub actions: &'static [&'static str],
-    pub arches: &'static [&'static str],
-    pub max_rules: usize,
-    pub max_conds: usize,
-}
-
-impl Default for Shape {
-    fn default() -> Shape {
-        Shape {
-            actions: ACTIONS,
-            arches: ARCHES,
-            max_rules: 8,
-            max_conds: 3,
-        }
-    }
-}
+use syscage_enforcer::random_profile::ERRNO_RETS;
+pub use syscage_enforcer::random_profile::{Shape, ACTIONS, ARCHES, EXTRA_EVENT_NAMES, NAMES, OPS};
 
 /// Argument values: small numbers, values around 2^32, and anything.
 pub fn value() -> impl Strategy<Value = u64> {
@@ -86,7 +33,11 @@ fn rule(shape: Shape) -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(0..NAMES.len(), 1..3),
         0..shape.actions.len(),
-        proptest::option::of(prop_oneof![0u32..8, 0u32..4095, 65536u32..65600]),
+        proptest::option::of(prop_oneof![
+            ERRNO_RETS[0].clone(),
+            ERRNO_RETS[1].clone(),
+            ERRNO_RETS[2].clone(),
+        ]),
         proptest::collection::vec(cond(), 0..=shape.max_conds),
     )
         .prop_map(move |(names, a, errno, conds)| {

@@ -144,7 +144,7 @@ pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
     use syscage_core::arch::{Arch, X32_SYSCALL_BIT};
     let mut out = Vec::new();
     for arch in [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64, Arch::Arm] {
-        for name in gen::NAMES.iter().chain(&["socketcall", "getpid"]) {
+        for name in gen::NAMES.iter().chain(gen::EXTRA_EVENT_NAMES) {
             if let Some(s) = syscalls::number_of(arch, name) {
                 out.push(SeccompData {
                     nr: s.nr,

@@ -15,13 +15,10 @@
 
 use std::hint::black_box;
 
-use syscage_benches::{bundled_events, bundled_traces, runtime_default};
+use syscage_benches::bundled_traces;
+use syscage_benches::interp::Workload;
 use syscage_core::arch::Arch;
-use syscage_core::bpf::{asm::assemble, compile::compile, run, validate, ValidProgram};
-use syscage_core::event::SeccompData;
 use syscage_core::trace;
-
-const FILTER: &str = include_str!("../../benches/interp_filter.txt");
 
 const DUMP_ARCHES: &[Arch] = &[
     Arch::X86_64,
@@ -48,12 +45,10 @@ fn work_strace(texts: &[String], n: usize) -> usize {
 }
 
 #[inline(never)]
-fn work_interp(prog: &ValidProgram, events: &[SeccompData], n: usize) -> u32 {
+fn work_interp(w: &Workload, n: usize) -> u32 {
     let mut acc = 0u32;
     for _ in 0..n {
-        for d in events {
-            acc = acc.wrapping_add(run(black_box(prog), black_box(d)).ret);
-        }
+        acc = acc.wrapping_add(w.run_once());
     }
     acc
 }
@@ -94,28 +89,17 @@ fn main() {
             println!("stracebig: {} bytes, {events} events", text.len());
         }
         "interp20" => {
-            let prog = validate(&assemble(FILTER).expect("assembles")).expect("valid");
-            let events: Vec<SeccompData> = (0..1024u32)
-                .map(|i| SeccompData {
-                    nr: (i.wrapping_mul(2_654_435_761) >> 7) % 460,
-                    arch: if i % 97 == 0 {
-                        0x4000_0003
-                    } else {
-                        0xc000_003e
-                    },
-                    instruction_pointer: 0,
-                    args: [u64::from(i); 6],
-                })
-                .collect();
-            let acc = work_interp(&prog, &events, n);
-            println!("interp20: {} runs, checksum {acc}", events.len() * n);
+            let w = Workload::binary_search_20();
+            let acc = work_interp(&w, n);
+            println!("interp20: {} runs, checksum {acc}", w.events.len() * n);
         }
         "interpcompiled" => {
-            let prog = validate(&compile(&runtime_default()).expect("compiles")).expect("valid");
-            let events: Vec<SeccompData> =
-                bundled_events().iter().map(|e| e.data_with(0)).collect();
-            let acc = work_interp(&prog, &events, n);
-            println!("interpcompiled: {} runs, checksum {acc}", events.len() * n);
+            let w = Workload::runtime_default_compiled();
+            let acc = work_interp(&w, n);
+            println!(
+                "interpcompiled: {} runs, checksum {acc}",
+                w.events.len() * n
+            );
         }
         // Golden outputs for refactoring checks: diff these before and after a change.
         "dumpargs" => {

@@ -1,5 +1,6 @@
 //! The pieces requests share, and how they become core values: the request text
-//! itself, profile / program / trace inputs, and the target a profile is resolved for.
+//! itself, profile / program / trace inputs, and the target a profile is resolved for
+//! ([`TargetSpec::resolve`]: both at once, as most methods start).
 
 use std::collections::BTreeSet;
 
@@ -211,6 +212,23 @@ impl TargetSpec {
                     .collect::<Result<BTreeSet<_>, _>>()?;
         }
         Ok(t)
+    }
+}
+
+/// A request's profile resolved for the request's target: what `compile`, `resolve`
+/// and `disasm` start from.
+pub struct Resolved {
+    pub target: Target,
+    pub policy: Policy,
+}
+
+impl TargetSpec {
+    /// The target, then the profile `input` (at request pointer `at`) resolved for it;
+    /// a bad target is reported before a bad profile.
+    pub fn resolve(&self, input: &Input, at: &str, data: Data<'_>) -> Result<Resolved, ApiError> {
+        let target = self.target()?;
+        let policy = policy(input, at, &target, data)?;
+        Ok(Resolved { target, policy })
     }
 }
 

@@ -4,11 +4,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 use syscage_core::action::Action;
-use syscage_core::bpf::{self, disasm::DisasmOptions, Insn};
+use syscage_core::bpf::{self, disasm::DisasmOptions, Insn, ValidProgram};
+use syscage_core::policy::Policy;
 
 use crate::base64;
 use crate::error::ApiError;
-use crate::input::{self, Data, Input, TargetSpec};
+use crate::input::{Data, Input, Resolved, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,22 +24,27 @@ pub fn insn_json(i: &Insn) -> Value {
     json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k})
 }
 
-pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
-    let target = req.target.target()?;
-    let policy = input::policy(&req.profile, "/profile", &target, data)?;
-    let prog = bpf::compile::compile(&policy).map_err(|e| ApiError::new(e.to_string()))?;
-    let valid = bpf::validate(&prog).map_err(|e| {
+/// `policy` compiled, and the result validated as the kernel would.
+pub fn compiled(policy: &Policy) -> Result<ValidProgram, ApiError> {
+    let prog = bpf::compile::compile(policy).map_err(|e| ApiError::new(e.to_string()))?;
+    bpf::validate(&prog).map_err(|e| {
         ApiError::new(format!(
             "{}: the compiled program was rejected by the validator: {e}",
             policy.source
         ))
-    })?;
+    })
+}
+
+pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
+    let Resolved { target, policy } = req.target.resolve(&req.profile, "/profile", data)?;
+    let valid = compiled(&policy)?;
+    let prog = valid.program();
     let arches: Vec<_> = policy.arches.iter().map(|a| a.arch).collect();
     let stats = bpf::stats::measure(&valid, &arches, &|arch, nr| {
         policy.fixed_action(arch, nr) == Some(Action::ALLOW)
     });
     let listing = bpf::disasm::disasm(
-        &prog,
+        prog,
         &DisasmOptions {
             arch_hint: Some(target.arch),
         },

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use syscage_core::bpf::{self, disasm::DisasmOptions};
 use syscage_core::trace::jsonl;
 
-use super::compile::insn_json;
+use super::compile::{compiled, insn_json};
 use super::ret_json;
 use crate::error::ApiError;
-use crate::input::{self, Data, Input, TargetSpec};
+use crate::input::{self, Data, Input, Resolved, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,25 +25,24 @@ pub struct Request {
 }
 
 pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
-    let target = req.target.target()?;
-    let (source, valid) = match (&req.profile, &req.bpf) {
+    // A bad target is reported first, whichever input is given.
+    let (target, source, valid) = match (&req.profile, &req.bpf) {
         (Some(p), None) => {
-            let policy = input::policy(p, "/profile", &target, data)?;
-            let prog = bpf::compile::compile(&policy).map_err(|e| ApiError::new(e.to_string()))?;
-            let valid = bpf::validate(&prog).map_err(|e| {
-                ApiError::new(format!(
-                    "{}: the compiled program was rejected by the validator: {e}",
-                    policy.source
-                ))
-            })?;
-            (policy.source, valid)
+            let Resolved { target, policy } = req.target.resolve(p, "/profile", data)?;
+            let valid = compiled(&policy)?;
+            (target, policy.source, valid)
         }
-        (None, Some(b)) => input::program(b, "/bpf", data)?,
+        (None, Some(b)) => {
+            let target = req.target.target()?;
+            let (source, valid) = input::program(b, "/bpf", data)?;
+            (target, source, valid)
+        }
         _ => {
+            req.target.target()?;
             return Err(ApiError::field(
                 "",
                 "give exactly one of \"profile\" and \"bpf\"",
-            ))
+            ));
         }
     };
     let prog = valid.program();

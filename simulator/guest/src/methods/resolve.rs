@@ -12,7 +12,7 @@ use syscage_core::policy::{ArchPolicy, Branch, Decision, Node, Policy, SyscallPo
 
 use super::{decided_json, ret_json};
 use crate::error::{diagnostic_json, ApiError};
-use crate::input::{self, Data, Input, TargetSpec};
+use crate::input::{Data, Input, TargetSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,8 +25,7 @@ pub struct Request {
 }
 
 fn load(req: &Request, data: Data<'_>) -> Result<Policy, ApiError> {
-    let target = req.target.target()?;
-    input::policy(&req.profile, "/profile", &target, data)
+    Ok(req.target.resolve(&req.profile, "/profile", data)?.policy)
 }
 
 fn wanted(req: &Request, s: &SyscallPolicy) -> bool {
