@@ -105,8 +105,8 @@ fn per_arch_trees(
 
 fn origin(rules: &[OciRule], i: usize) -> Origin {
     Origin::Rule {
-        pointer: rules[i].pointer.clone(),
-        name: rules[i].name.clone(),
+        pointer: rules[i].pointer.as_str().into(),
+        name: rules[i].name.as_str().into(),
     }
 }
 

@@ -28,6 +28,7 @@ mod convert;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::action::Action;
 use crate::arch::Arch;
@@ -77,12 +78,15 @@ impl Target {
 }
 
 /// Where a decision came from.
+///
+/// Every verdict carries one, so its strings are shared (`Arc<str>`): a clone per
+/// evaluated event is a reference count, not two allocations.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Origin {
     /// A profile rule: its JSON pointer and the syscall name that produced this copy.
-    Rule { pointer: String, name: String },
+    Rule { pointer: Arc<str>, name: Arc<str> },
     /// The profile's `defaultAction`.
-    Default { pointer: String },
+    Default { pointer: Arc<str> },
     /// The architecture is not in the filter (libseccomp's bad-arch action).
     BadArch,
     /// runc's stub: the number is above every number the profile names.
@@ -97,8 +101,8 @@ impl Origin {
     /// The JSON pointer, or a short phrase for decisions no rule made.
     pub fn label(&self) -> String {
         match self {
-            Origin::Rule { pointer, .. } => pointer.clone(),
-            Origin::Default { pointer } => pointer.clone(),
+            Origin::Rule { pointer, .. } => pointer.to_string(),
+            Origin::Default { pointer } => pointer.to_string(),
             Origin::BadArch => "bad-arch".into(),
             Origin::EnosysStub => "runc-enosys-stub".into(),
             Origin::Bypass => "seccomp-bypass".into(),
