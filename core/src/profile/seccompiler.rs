@@ -423,7 +423,15 @@ impl Cx<'_> {
             }
         };
         let tp = format!("{p}/type");
-        let width = match need("type")?.as_str() {
+        let ty = need("type")?;
+        // serde_json also takes a unit variant as a one-member map with null.
+        let name = match ty {
+            Value::Object(o) if o.len() == 1 && o.values().all(Value::is_null) => {
+                o.keys().next().map(String::as_str)
+            }
+            other => other.as_str(),
+        };
+        let width = match name {
             Some("dword") => Width::Dword,
             Some("qword") => Width::Qword,
             _ => {

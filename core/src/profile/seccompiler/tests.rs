@@ -126,6 +126,13 @@ fn every_operator_and_type() {
         (r#"{"masked_eq": 4096}"#, Op::MaskedEq(4096)),
         (r#"{"ne": null}"#, Op::Ne),
     ];
+    let p = ok(&file(
+        r#"[{"syscall": "read", "args": [{"index": 0, "type": {"qword": null}, "op": "eq", "val": 1}]}]"#,
+    ));
+    assert_eq!(
+        p.filter().rules[0].args.as_ref().unwrap()[0].width,
+        Width::Qword
+    );
     for (text, op) in ops {
         for (ty, width) in [("dword", Width::Dword), ("qword", Width::Qword)] {
             let p = ok(&file(&format!(
