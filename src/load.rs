@@ -10,7 +10,7 @@ use clap::Args;
 use syscage_core::arch::Arch;
 use syscage_core::builtin;
 use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
-use syscage_core::profile::{self, KernelVersion, Profile, Runtime};
+use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
 use syscage_core::trace::{self, Trace};
 
 /// The target a profile is resolved for.
@@ -85,13 +85,32 @@ fn running_kernel() -> Result<KernelVersion> {
         .map_err(|e: String| anyhow::anyhow!("{e}; pass --kernel MAJOR.MINOR"))
 }
 
-/// A profile by builtin name (`runtime/default`, `unconfined`) or path.
-pub fn profile(spec: &str, runtime: Runtime) -> Result<Profile> {
+/// A profile by builtin name (`runtime/default`, `unconfined`) or path; `FILE#NAME`
+/// picks the filter `NAME` of a seccompiler JSON file.
+pub fn profile(spec: &str, runtime: Runtime) -> Result<AnyProfile> {
     if let Some(p) = builtin::lookup(spec, runtime) {
-        return Ok(p?);
+        return Ok(AnyProfile::Oci(p?));
     }
-    let (path, text) = profile_text(spec)?;
-    Ok(profile::parse(&path, &text, runtime)?)
+    let (file, filter) = split_spec(spec);
+    let (path, text) = profile_text(file)?;
+    Ok(profile::parse_any(&path, &text, runtime, filter)?)
+}
+
+/// `FILE#NAME` -> (`FILE`, `NAME`) when `FILE` exists and the whole spec does not (a
+/// file whose name contains `#` stays readable); anything else is a plain path.
+pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    let exists = |p: &str| {
+        Path::new(p).exists()
+            || p.strip_prefix("localhost/")
+                .is_some_and(|q| Path::new(q).exists())
+    };
+    if exists(spec) {
+        return (spec, None);
+    }
+    match spec.rsplit_once('#') {
+        Some((file, name)) if exists(file) => (file, Some(name)),
+        _ => (spec, None),
+    }
 }
 
 /// The path and text of a profile file (not a builtin): read, and checked to be UTF-8.
@@ -123,7 +142,7 @@ pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Pol
         .iter()
         .map(|spec| {
             let p = profile(spec, target.runtime)?;
-            let policy = syscage_core::policy::resolve(&p, &target)?;
+            let policy = syscage_core::policy::resolve_any(&p, &target)?;
             if !quiet {
                 for w in &policy.warnings {
                     eprintln!("syscage: warning: {w}");

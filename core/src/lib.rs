@@ -9,8 +9,8 @@
 //!
 //! * [`arch`], [`syscalls`], [`action`], [`event`]: the vocabulary (architectures and their
 //!   syscall tables, `SECCOMP_RET_*` actions, `seccomp_data` and trace events).
-//! * [`profile`]: format-faithful models of OCI, Docker/moby and OCI-bundle profiles, with
-//!   errors that name the file, line and JSON path.
+//! * [`profile`]: format-faithful models of OCI, Docker/moby, OCI-bundle and seccompiler
+//!   JSON profiles, with errors that name the file, line and JSON path.
 //! * [`policy`]: a profile resolved for one target (arch, capabilities, kernel, runtime) into
 //!   the normalized IR every engine consumes, each rule carrying its provenance.
 //! * [`eval`]: the reference engine — the specification of what a policy returns.

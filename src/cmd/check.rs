@@ -30,11 +30,14 @@ use crate::load::{self, TargetArgs};
 ///   syscage check --profile runtime/default examples/curl-version.strace
 ///   strace -f -o trace.txt ./my-app; syscage check --profile my-profile.json trace.txt
 ///   syscage check --profile docker.json --caps CAP_SYS_ADMIN --format json trace.jsonl
+///   syscage check --profile examples/firecracker-like.json#vmm examples/vmm.jsonl
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A profile file (OCI, Docker, OCI bundle config.json) or builtin name
-    /// (runtime/default, unconfined). Repeat to stack filters, oldest first.
+    /// A profile file (OCI, Docker, OCI bundle config.json, seccompiler JSON) or
+    /// builtin name (runtime/default, unconfined). FILE#NAME picks the filter NAME of a
+    /// seccompiler file (needed when it has several). Repeat to stack filters, oldest
+    /// first.
     #[arg(
         long,
         short = 'p',
@@ -244,8 +247,12 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(V
         profiles.push(if builtin::is_builtin(spec) {
             json!({ "builtin": spec })
         } else {
-            let (source, text) = load::profile_text(spec)?;
-            json!({ "source": source, "text": text })
+            let (file, filter) = load::split_spec(spec);
+            let (source, text) = load::profile_text(file)?;
+            match filter {
+                Some(name) => json!({ "source": source, "text": text, "filter": name }),
+                None => json!({ "source": source, "text": text }),
+            }
         });
     }
     let mut programs = Vec::new();

@@ -19,10 +19,12 @@ use crate::load::{self, TargetArgs};
 ///   syscage compile --profile runtime/default --format disasm
 ///   syscage compile --profile my.json -o my.bpf        # raw, for bwrap --seccomp
 ///   syscage compile --profile my.json --format c --stats
+///   syscage compile --profile examples/firecracker-like.json#vcpu --format disasm
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A profile file or builtin name (runtime/default).
+    /// A profile file (OCI, Docker, OCI bundle, seccompiler JSON) or builtin name
+    /// (runtime/default). FILE#NAME picks the filter NAME of a seccompiler file.
     #[arg(long, short = 'p', value_name = "PROFILE")]
     profile: String,
     #[command(flatten)]

@@ -30,7 +30,8 @@ use crate::load::{self, TargetArgs};
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A profile file or builtin name. Repeat to stack filters, oldest first.
+    /// A profile file or builtin name (FILE#NAME: the filter NAME of a seccompiler
+    /// JSON file). Repeat to stack filters, oldest first.
     #[arg(long, short = 'p', value_name = "PROFILE", required = true)]
     profile: Vec<String>,
     #[command(flatten)]

@@ -74,3 +74,86 @@ pub fn profile(shape: Shape) -> impl Strategy<Value = String> {
             )
         })
 }
+
+/// seccompiler's actions as JSON (with data values around its and the kernel's limits).
+pub fn seccompiler_action() -> impl Strategy<Value = String> {
+    let data = || {
+        prop_oneof![
+            0u32..3,
+            Just(38u32),
+            Just(4095u32),
+            Just(4096u32),
+            Just(65537u32)
+        ]
+    };
+    prop_oneof![
+        Just("\"allow\"".to_string()),
+        data().prop_map(|n| format!(r#"{{"errno": {n}}}"#)),
+        Just("\"kill_thread\"".to_string()),
+        Just("\"kill_process\"".to_string()),
+        Just("\"log\"".to_string()),
+        data().prop_map(|n| format!(r#"{{"trace": {n}}}"#)),
+        Just("\"trap\"".to_string()),
+    ]
+}
+
+fn seccompiler_cond() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![0u8..3, 0u8..6],
+        any::<bool>(),
+        0usize..7,
+        value(),
+        value(),
+    )
+        .prop_map(|(i, qword, op, v, mask)| {
+            let op = match op {
+                0 => "\"eq\"".to_string(),
+                1 => "\"ne\"".to_string(),
+                2 => "\"lt\"".to_string(),
+                3 => "\"le\"".to_string(),
+                4 => "\"gt\"".to_string(),
+                5 => "\"ge\"".to_string(),
+                _ => format!(r#"{{"masked_eq": {mask}}}"#),
+            };
+            let ty = if qword { "qword" } else { "dword" };
+            format!(r#"{{"index": {i}, "type": "{ty}", "op": {op}, "val": {v}}}"#)
+        })
+}
+
+fn seccompiler_rule() -> impl Strategy<Value = String> {
+    (
+        0..NAMES.len(),
+        proptest::option::weighted(0.7, proptest::collection::vec(seccompiler_cond(), 1..=4)),
+    )
+        .prop_map(|(n, args)| match args {
+            None => format!(r#"{{"syscall": "{}"}}"#, NAMES[n]),
+            Some(conds) => format!(
+                r#"{{"syscall": "{}", "args": [{}]}}"#,
+                NAMES[n],
+                conds.join(",")
+            ),
+        })
+}
+
+/// A seccompiler JSON file with a filter named `main` (and sometimes a second one),
+/// as text. `match_action` and `mismatch_action` may be equal: seccompiler refuses
+/// that, and so must syscage.
+pub fn seccompiler_file() -> impl Strategy<Value = String> {
+    let filter = || {
+        (
+            seccompiler_action(),
+            seccompiler_action(),
+            proptest::collection::vec(seccompiler_rule(), 0..=10),
+        )
+            .prop_map(|(mismatch, matched, rules)| {
+                format!(
+                    r#"{{"mismatch_action": {mismatch}, "match_action": {matched}, "filter": [{}]}}"#,
+                    rules.join(",")
+                )
+            })
+    };
+    (filter(), proptest::option::weighted(0.2, filter())).prop_map(|(main, other)| match other {
+        Some(o) => format!(r#"{{"other": {o}, "main": {main}}}"#),
+        None => format!(r#"{{"main": {main}}}"#),
+    })
+}

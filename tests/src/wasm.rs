@@ -54,13 +54,14 @@ pub fn native(
         let p = match spec {
             Spec::Builtin(name) => builtin::lookup(name, target.runtime)
                 .expect("a builtin")
+                .map(profile::AnyProfile::Oci)
                 .map_err(|e| e.to_string())?,
             Spec::Text(source, text) => {
-                profile::parse(source, text, target.runtime).map_err(|e| e.to_string())?
+                profile::parse_any(source, text, target.runtime, None).map_err(|e| e.to_string())?
             }
         };
         layers.push(Layer::Policy(
-            policy::resolve(&p, target).map_err(|e| e.to_string())?,
+            policy::resolve_any(&p, target).map_err(|e| e.to_string())?,
         ));
     }
     let prepared = Prepared::new(layers, kind, target.kernel).map_err(|e| e.to_string())?;

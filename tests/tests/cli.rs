@@ -107,7 +107,11 @@ fn json_lines_carry_the_event_and_the_verdict() {
 fn engines_agree_on_every_bundled_trace() {
     let examples = std::fs::read_dir(repo_root().join("examples")).unwrap();
     for e in examples {
-        let path = e.unwrap().path().display().to_string();
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            continue; // a profile, not a trace
+        }
+        let path = path.display().to_string();
         let run = |engine: &str| {
             let o = syscage(
                 &[
@@ -297,4 +301,93 @@ fn stacked_profiles_and_targets() {
         Some(""),
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn seccompiler_files_pick_a_filter_by_name() {
+    let trace = "examples/vmm.jsonl";
+    let run = |engine: &str| {
+        let o = syscage(
+            &[
+                "check",
+                "-p",
+                "examples/firecracker-like.json#vmm",
+                "--arch",
+                "x86_64",
+                "--kernel",
+                "6.1",
+                "--engine",
+                engine,
+                "--format",
+                "json",
+                trace,
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{engine}: {}", text(&o.stderr));
+        text(&o.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["line"].clone(), v["ret"].clone(), v["rule"].clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let reference = run("reference");
+    assert_eq!(reference, run("wasm"));
+    let bpf: Vec<_> = run("bpf").into_iter().map(|(l, r, _)| (l, r)).collect();
+    let rets: Vec<_> = reference
+        .iter()
+        .map(|(l, r, _)| (l.clone(), r.clone()))
+        .collect();
+    assert_eq!(rets, bpf);
+    // The rule that decided is named: a futex rule, the default, the arch check.
+    assert_eq!(reference[1].2, "/vmm/filter/8");
+    assert_eq!(reference[2].2, "/vmm/mismatch_action");
+    assert_eq!(reference[10].2, "bad-arch");
+    let o = syscage(
+        &[
+            "compile",
+            "-p",
+            "examples/firecracker-like.json#vcpu",
+            "--arch",
+            "aarch64",
+            "--format",
+            "disasm",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("AUDIT_ARCH_AARCH64"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Several filters and none chosen; an unknown name; an arch seccompiler lacks.
+    for (spec, arch, want) in [
+        (
+            "examples/firecracker-like.json",
+            "x86_64",
+            "firecracker-like.json:1:1: this seccompiler file has 3 filters (vmm, api, vcpu)",
+        ),
+        (
+            "examples/firecracker-like.json#nope",
+            "x86_64",
+            "no filter named \"nope\"",
+        ),
+        (
+            "examples/firecracker-like.json#api",
+            "x86",
+            "/api: seccompiler generates filters for x86_64, aarch64 and riscv64 only, not x86",
+        ),
+        ("runtime/default#vmm", "x86_64", "not a file, nor a builtin"),
+    ] {
+        let o = syscage(&["check", "-p", spec, "--arch", arch, trace], None);
+        assert_eq!(o.status.code(), Some(2), "{spec}");
+        assert!(
+            text(&o.stderr).contains(want),
+            "{spec}: {}",
+            text(&o.stderr)
+        );
+    }
 }

@@ -19,7 +19,7 @@ fn examples() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
         .expect("examples/")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "json"))
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("a UTF-8 trace");
             (p.file_name().unwrap().to_string_lossy().into_owned(), text)
@@ -51,6 +51,14 @@ fn bundled_traces_agree_with_the_reference() {
             Spec::Text(
                 "deny-net.json".into(),
                 r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["socket","connect"],"action":"SCMP_ACT_ERRNO","errnoRet":13},{"names":["openat"],"action":"SCMP_ACT_LOG","args":[{"index":2,"value":64,"valueTwo":64,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#.into(),
+            ),
+        ],
+        // A seccompiler JSON file with one filter (no name needed), stacked.
+        vec![
+            Spec::Builtin("runtime/default"),
+            Spec::Text(
+                "fc.json".into(),
+                r#"{"vmm": {"mismatch_action": {"errno": 38}, "match_action": "allow", "filter": [{"syscall": "read"}, {"syscall": "openat", "args": [{"index": 2, "type": "qword", "op": {"masked_eq": 64}, "val": 0}]}, {"syscall": "mmap", "args": [{"index": 1, "type": "qword", "op": "le", "val": 4294967296}]}]}}"#.into(),
             ),
         ],
     ];

@@ -186,13 +186,7 @@ pub(super) fn build(
         } else {
             None
         };
-        let bypass = BYPASS
-            .iter()
-            .filter(|(a, _, (maj, min))| {
-                *a == arch && (target.kernel.major, target.kernel.minor) >= (*maj, *min)
-            })
-            .filter_map(|(a, name, _)| syscalls::number_of(*a, name).map(|s| s.nr))
-            .collect();
+        let bypass = bypass_for(arch, target.kernel);
         arches.push(ArchPolicy {
             arch,
             syscalls: trees
@@ -223,4 +217,13 @@ pub(super) fn build(
         unconfined,
         warnings: oci.warnings,
     })
+}
+
+/// The syscalls of `arch` that never reach seccomp on `kernel`.
+pub(crate) fn bypass_for(arch: Arch, kernel: crate::profile::KernelVersion) -> Vec<u32> {
+    BYPASS
+        .iter()
+        .filter(|(a, _, (maj, min))| *a == arch && (kernel.major, kernel.minor) >= (*maj, *min))
+        .filter_map(|(a, name, _)| syscalls::number_of(*a, name).map(|s| s.nr))
+        .collect()
 }

@@ -14,6 +14,9 @@
 //! 4. **runc's ENOSYS stub**: numbers above the highest one the profile names return
 //!    `ERRNO(ENOSYS)`.
 //!
+//! seccompiler JSON files skip all of that: [`seccompiler`] builds the policy straight
+//! from the chosen filter, with seccompiler's first-match semantics.
+//!
 //! The result, [`Policy`], is a pure decision structure: for each architecture, for each
 //! syscall number, either an unconditional action or libseccomp's tree of argument-word
 //! tests ([`tree`]), and a fallback. Every action keeps its [`Origin`], the JSON pointer
@@ -21,7 +24,10 @@
 //! policy is [`crate::eval`]'s job; compiling it, [`crate::bpf`]'s.
 
 mod combine;
+pub mod seccompiler;
 mod tree;
+
+use combine::bypass_for;
 
 pub use tree::WordOp;
 mod convert;
@@ -32,7 +38,7 @@ use std::sync::Arc;
 
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::profile::{Diagnostic, KernelVersion, Profile, Runtime};
+use crate::profile::{AnyProfile, Diagnostic, KernelVersion, Profile, Runtime};
 
 pub use convert::OciRule;
 
@@ -363,4 +369,14 @@ pub fn runtime_rules(
 pub fn resolve(profile: &Profile, target: &Target) -> Result<Policy, ResolveError> {
     let oci = convert::to_oci_filter(profile, target)?;
     combine::build(profile, target, oci)
+}
+
+/// Resolves a profile of any format for `target`: OCI/Docker profiles as runc or crun
+/// and libseccomp would ([`resolve`]), seccompiler filters as seccompiler's generated
+/// program does ([`seccompiler::resolve`]: first match over ordered rules, no runtime).
+pub fn resolve_any(profile: &AnyProfile, target: &Target) -> Result<Policy, ResolveError> {
+    match profile {
+        AnyProfile::Oci(p) => resolve(p, target),
+        AnyProfile::Seccompiler(p) => seccompiler::resolve(p, target),
+    }
 }

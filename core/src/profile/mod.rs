@@ -1,6 +1,7 @@
 //! Seccomp profiles as the platforms write them: OCI `LinuxSeccomp` JSON (runc, crun,
 //! Kubernetes' Localhost profiles), Docker/moby JSON (`archMap`, `includes`/`excludes`),
-//! and OCI bundle `config.json` files (their `linux.seccomp`).
+//! OCI bundle `config.json` files (their `linux.seccomp`), and seccompiler JSON files
+//! ([`seccompiler`], Firecracker's format; through [`parse_any`]).
 //!
 //! This module is format-faithful: a [`Profile`] keeps what the file says (every rule,
 //! its JSON pointer, the Docker conditions) and rejects only what the runtimes reject.
@@ -8,6 +9,7 @@
 //! turns a `Profile` into a `Policy` for one arch, capability set, kernel and runtime.
 
 mod locate;
+pub mod seccompiler;
 
 use std::fmt;
 use std::str::FromStr;
@@ -317,53 +319,126 @@ pub const KNOWN_FLAGS: &[&str] = &[
 /// whose rejections apply.
 pub fn parse(source: &str, text: &str, runtime: Runtime) -> Result<Profile, ProfileError> {
     let cx = Cx { source, text };
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        let (line, column) = (e.line(), e.column());
-        ProfileError::Syntax {
-            location: Location {
-                source: source.to_string(),
-                line,
-                column,
-                pointer: String::new(),
-            },
-            message: strip_position(&e.to_string()),
-        }
-    })?;
+    let root = cx.json()?;
     let obj = root
         .as_object()
         .ok_or_else(|| cx.invalid("", "a profile must be a JSON object"))?;
-    if let Some(linux) = obj
-        .get("linux")
-        .filter(|_| !obj.contains_key("defaultAction"))
-    {
-        let linux = linux
-            .as_object()
-            .ok_or_else(|| cx.invalid("/linux", "expected an object"))?;
-        return match linux.get("seccomp") {
-            None | Some(Value::Null) => {
-                let mut p = Profile::unconfined(source);
-                p.format = Format::OciBundle;
-                Ok(p)
-            }
-            Some(Value::Object(seccomp)) => {
-                cx.profile(seccomp, "/linux/seccomp", Format::OciBundle, runtime)
-            }
-            Some(_) => Err(cx.invalid("/linux/seccomp", "expected an object")),
-        };
+    if seccompiler::looks_like(obj) {
+        return Err(cx.invalid(
+            "",
+            "this is a seccompiler JSON file, not an OCI or Docker profile",
+        ));
     }
-    let docker = obj.contains_key("archMap")
-        || obj
-            .get("syscalls")
-            .and_then(Value::as_array)
-            .is_some_and(|rules| {
-                rules.iter().any(|r| {
-                    ["includes", "excludes", "name", "comment"]
-                        .iter()
-                        .any(|k| r.get(k).is_some())
-                })
-            });
-    let format = if docker { Format::Docker } else { Format::Oci };
-    cx.profile(obj, "", format, runtime)
+    cx.oci_root(obj, runtime)
+}
+
+/// A profile in any format syscage reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnyProfile {
+    /// OCI, Docker/moby or OCI bundle: resolved by runc/crun + libseccomp semantics.
+    Oci(Profile),
+    /// seccompiler JSON, with the filter chosen from it.
+    Seccompiler(seccompiler::SeccompilerProfile),
+}
+
+impl AnyProfile {
+    pub fn warnings(&self) -> &[Diagnostic] {
+        match self {
+            AnyProfile::Oci(p) => &p.warnings,
+            AnyProfile::Seccompiler(p) => &p.warnings,
+        }
+    }
+}
+
+/// Parses a profile in any supported format, detecting which: OCI, Docker, OCI bundle,
+/// or seccompiler JSON (a top-level object whose values are objects with `filter` /
+/// `mismatch_action` / `match_action`). `filter` names the filter to take from a
+/// seccompiler file (needed when it has several); it is an error for other formats.
+pub fn parse_any(
+    source: &str,
+    text: &str,
+    runtime: Runtime,
+    filter: Option<&str>,
+) -> Result<AnyProfile, ProfileError> {
+    let cx = Cx { source, text };
+    let root = cx.json()?;
+    let obj = root
+        .as_object()
+        .ok_or_else(|| cx.invalid("", "a profile must be a JSON object"))?;
+    if seccompiler::looks_like(obj) {
+        return seccompiler::parse(source, text, obj, filter).map(AnyProfile::Seccompiler);
+    }
+    if let Some(name) = filter {
+        return Err(cx.invalid(
+            "",
+            format!(
+                "a filter name ({name:?}) only applies to a seccompiler JSON file, and this \
+                 is an OCI or Docker profile"
+            ),
+        ));
+    }
+    cx.oci_root(obj, runtime).map(AnyProfile::Oci)
+}
+
+impl Cx<'_> {
+    /// The text as JSON, or where it stops being JSON.
+    fn json(&self) -> Result<Value, ProfileError> {
+        let source = self.source;
+        let text = self.text;
+        serde_json::from_str(text).map_err(|e| {
+            let (line, column) = (e.line(), e.column());
+            ProfileError::Syntax {
+                location: Location {
+                    source: source.to_string(),
+                    line,
+                    column,
+                    pointer: String::new(),
+                },
+                message: strip_position(&e.to_string()),
+            }
+        })
+    }
+
+    fn oci_root(
+        &self,
+        obj: &Map<String, Value>,
+        runtime: Runtime,
+    ) -> Result<Profile, ProfileError> {
+        let cx = self;
+        let source = self.source;
+        if let Some(linux) = obj
+            .get("linux")
+            .filter(|_| !obj.contains_key("defaultAction"))
+        {
+            let linux = linux
+                .as_object()
+                .ok_or_else(|| cx.invalid("/linux", "expected an object"))?;
+            return match linux.get("seccomp") {
+                None | Some(Value::Null) => {
+                    let mut p = Profile::unconfined(source);
+                    p.format = Format::OciBundle;
+                    Ok(p)
+                }
+                Some(Value::Object(seccomp)) => {
+                    cx.profile(seccomp, "/linux/seccomp", Format::OciBundle, runtime)
+                }
+                Some(_) => Err(cx.invalid("/linux/seccomp", "expected an object")),
+            };
+        }
+        let docker = obj.contains_key("archMap")
+            || obj
+                .get("syscalls")
+                .and_then(Value::as_array)
+                .is_some_and(|rules| {
+                    rules.iter().any(|r| {
+                        ["includes", "excludes", "name", "comment"]
+                            .iter()
+                            .any(|k| r.get(k).is_some())
+                    })
+                });
+        let format = if docker { Format::Docker } else { Format::Oci };
+        cx.profile(obj, "", format, runtime)
+    }
 }
 
 fn strip_position(msg: &str) -> String {

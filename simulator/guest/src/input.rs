@@ -10,7 +10,7 @@ use syscage_core::arch::Arch;
 use syscage_core::bpf::{self, Program, ValidProgram};
 use syscage_core::builtin;
 use syscage_core::policy::{self, Policy, Target, DOCKER_DEFAULT_CAPS};
-use syscage_core::profile::{self, KernelVersion, Profile, Runtime};
+use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
 use syscage_core::trace::{self, Trace, TraceError};
 
 use crate::base64;
@@ -59,6 +59,9 @@ pub struct Input {
     pub base64: Option<String>,
     pub bytes: Option<Vec<u8>>,
     pub data: Option<DataRange>,
+    /// For a seccompiler JSON profile: the name of the filter to take from it (needed
+    /// when the file has several). An error for other profiles.
+    pub filter: Option<String>,
 }
 
 /// Bytes `offset..offset + length` of the data buffer the host passed to
@@ -276,27 +279,40 @@ pub fn profile(
     at: &str,
     runtime: Runtime,
     data: Data<'_>,
-) -> Result<Profile, ApiError> {
+) -> Result<AnyProfile, ApiError> {
+    let filter = input.filter.as_deref();
+    let parse = |source: &str, text: &str| -> Result<AnyProfile, ApiError> {
+        Ok(profile::parse_any(source, text, runtime, filter)?)
+    };
     match input.content(at, data)? {
-        Content::Builtin(name) => builtin::lookup(name, runtime)
-            .ok_or_else(|| {
-                ApiError::field(
-                    &format!("{at}/builtin"),
-                    format!(
-                        "no builtin profile {name:?} (builtins: {})",
-                        builtin::NAMES.join(", ")
-                    ),
-                )
-            })?
-            .map_err(ApiError::from),
-        Content::Text(text) => Ok(profile::parse(&input.source_or("profile"), text, runtime)?),
+        Content::Builtin(name) => {
+            if filter.is_some() {
+                return Err(ApiError::field(
+                    &format!("{at}/filter"),
+                    "\"filter\" names a filter of a seccompiler JSON file; builtins have none",
+                ));
+            }
+            builtin::lookup(name, runtime)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        &format!("{at}/builtin"),
+                        format!(
+                            "no builtin profile {name:?} (builtins: {})",
+                            builtin::NAMES.join(", ")
+                        ),
+                    )
+                })?
+                .map(AnyProfile::Oci)
+                .map_err(ApiError::from)
+        }
+        Content::Text(text) => parse(&input.source_or("profile"), text),
         Content::Bytes(bytes) => {
             let source = input.source_or("profile");
-            Ok(profile::parse(&source, utf8(&source, &bytes)?, runtime)?)
+            parse(&source, utf8(&source, &bytes)?)
         }
         Content::Data(bytes) => {
             let source = input.source_or("profile");
-            Ok(profile::parse(&source, utf8(&source, bytes)?, runtime)?)
+            parse(&source, utf8(&source, bytes)?)
         }
     }
 }
@@ -309,7 +325,7 @@ pub fn policy(
     data: Data<'_>,
 ) -> Result<Policy, ApiError> {
     let p = profile(input, at, target.runtime, data)?;
-    Ok(policy::resolve(&p, target)?)
+    Ok(policy::resolve_any(&p, target)?)
 }
 
 /// A raw program (`base64`/`bytes`: `.bpf` bytes; `text`: an assembler listing as

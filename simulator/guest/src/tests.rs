@@ -297,3 +297,43 @@ fn hostile_requests_are_errors_not_panics() {
     );
     assert_eq!(e["source"], "t");
 }
+
+const SECCOMPILER: &str = r#"{
+  "a": {"mismatch_action": {"errno": 1}, "match_action": "allow",
+        "filter": [{"syscall": "read"}]},
+  "b": {"mismatch_action": "allow", "match_action": "trap",
+        "filter": [{"syscall": "unshare", "args": [{"index": 0, "type": "dword", "op": {"masked_eq": 268435456}, "val": 268435456}]}]}
+}"#;
+
+#[test]
+fn seccompiler_profiles_take_a_filter_name() {
+    let check = |profile: Value| {
+        ask(
+            "check",
+            &json!({
+                "profiles": [profile],
+                "traces": [{"source": "t.jsonl", "text": TRACE}],
+                "target": {"arch": "x86_64", "kernel": "6.8"},
+            }),
+        )
+    };
+    let r = check(json!({"source": "fc.json", "text": SECCOMPILER, "filter": "b"}));
+    assert_eq!(r["ok"], json!(true), "{r}");
+    let r = &r["result"];
+    assert_eq!(r["events"][0]["action"], "SCMP_ACT_ALLOW");
+    assert_eq!(r["events"][0]["rule"], "/b/mismatch_action");
+    assert_eq!(r["events"][1]["action"], "SCMP_ACT_TRAP");
+    assert_eq!(r["events"][1]["rule"], "/b/filter/0");
+    let e = check(json!({"source": "fc.json", "text": SECCOMPILER}));
+    assert_eq!(e["ok"], json!(false), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 filters (a, b)"),
+        "{e}"
+    );
+    let e = check(json!({"builtin": "runtime/default", "filter": "a"}));
+    assert_eq!(e["ok"], json!(false), "{e}");
+    assert_eq!(e["error"]["pointer"], "/profiles/0/filter", "{e}");
+}
