@@ -14,6 +14,7 @@ use syscage_core::arch::Arch;
 use syscage_core::bpf::{self, stats};
 use syscage_core::builtin;
 use syscage_core::engine::{EngineKind, Layer, Prepared};
+use syscage_core::policy::Builder;
 use syscage_core::report::{self, Checked};
 use syscage_simulator::{host, Limits, Simulator};
 
@@ -204,29 +205,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
             out.flush()?;
         }
         Format::Text => {
-            let t = &target;
             let arches: Vec<&str> = prepared
                 .policies()
                 .first()
                 .map(|p| p.arches.iter().map(|a| a.arch.name()).collect())
                 .unwrap_or_default();
+            let builders: Vec<Builder> = prepared.policies().iter().map(|p| p.builder).collect();
+            let engine = match (args.engine, kind) {
+                (Engine::Kernel, _) => "kernel engine",
+                (_, EngineKind::Reference) => "reference engine",
+                (_, EngineKind::Bpf) => "bpf engine",
+            };
             writeln!(
                 out,
-                "{} on {} (kernel {}, {}, {} capabilities; {} engine)",
-                sources.join(" + "),
-                if arches.is_empty() {
-                    t.arch.name().to_string()
-                } else {
-                    arches.join("/")
-                },
-                t.kernel,
-                t.runtime,
-                t.caps.len(),
-                match (args.engine, kind) {
-                    (Engine::Kernel, _) => "kernel",
-                    (_, EngineKind::Reference) => "reference",
-                    (_, EngineKind::Bpf) => "bpf",
-                }
+                "{}",
+                header(&sources, &arches, &target, &builders, engine)
             )?;
             write!(out, "{}", report::summary(&checked))?;
         }
@@ -236,6 +229,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The first line of the text report: what was checked, for which target, how. The
+/// runtime and capabilities are shown only when a runtime builds one of the filters
+/// (seccompiler ignores them).
+fn header(
+    sources: &[String],
+    arches: &[&str],
+    target: &syscage_core::policy::Target,
+    builders: &[Builder],
+    engine: &str,
+) -> String {
+    let arches = if arches.is_empty() {
+        target.arch.name().to_string()
+    } else {
+        arches.join("/")
+    };
+    let built = if !builders.is_empty() && builders.iter().all(|b| *b == Builder::Seccompiler) {
+        "seccompiler".to_string()
+    } else {
+        format!("{}, {} capabilities", target.runtime, target.caps.len())
+    };
+    format!(
+        "{} on {arches} (kernel {}, {built}; {engine})",
+        sources.join(" + "),
+        target.kernel
+    )
 }
 
 /// The `check` request for the simulator (see simulator/ABI.md) and its data buffer:
@@ -305,6 +325,8 @@ struct WasmEnvelope<'a> {
 struct WasmCheck<'a> {
     engine: String,
     sources: Vec<String>,
+    #[serde(default)]
+    builders: Vec<String>,
     arches: Vec<String>,
     warnings: Vec<host::GuestError>,
     trace_warnings: Vec<WasmWarning>,
@@ -430,24 +452,24 @@ fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<
             out.flush()?;
         }
         Format::Text => {
-            let arches = if r.arches.is_empty() {
-                target.arch.name().to_string()
+            let arches: Vec<&str> = r.arches.iter().map(String::as_str).collect();
+            let builders: Vec<Builder> = r
+                .builders
+                .iter()
+                .map(|b| match b.as_str() {
+                    "seccompiler" => Builder::Seccompiler,
+                    _ => Builder::Runtime,
+                })
+                .collect();
+            let engine = if r.engine == "bpf" {
+                "wasm engine, bpf interpreter"
             } else {
-                r.arches.join("/")
+                "wasm engine"
             };
             writeln!(
                 out,
-                "{} on {} (kernel {}, {}, {} capabilities; wasm engine{})",
-                r.sources.join(" + "),
-                arches,
-                target.kernel,
-                target.runtime,
-                target.caps.len(),
-                if r.engine == "bpf" {
-                    ", bpf interpreter"
-                } else {
-                    ""
-                }
+                "{}",
+                header(&r.sources, &arches, target, &builders, engine)
             )?;
             write!(out, "{}", r.summary)?;
         }

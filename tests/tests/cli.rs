@@ -345,6 +345,39 @@ fn seccompiler_files_pick_a_filter_by_name() {
     assert_eq!(reference[1].2, "/vmm/filter/8");
     assert_eq!(reference[2].2, "/vmm/mismatch_action");
     assert_eq!(reference[10].2, "bad-arch");
+    // The text header names seccompiler, not a runtime's capabilities it ignores, and
+    // says the same for both engines.
+    for engine in ["reference", "wasm"] {
+        let o = syscage(
+            &[
+                "check",
+                "-p",
+                "examples/firecracker-like.json#vmm",
+                "--arch",
+                "x86_64",
+                "--kernel",
+                "6.1",
+                "--engine",
+                engine,
+                trace,
+            ],
+            None,
+        );
+        let first = text(&o.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            first,
+            format!(
+                "examples/firecracker-like.json#vmm on x86_64/x32 (kernel 6.1, seccompiler; \
+                 {engine} engine)"
+            ),
+            "{}",
+            text(&o.stderr)
+        );
+    }
     let o = syscage(
         &[
             "compile",

@@ -16,7 +16,8 @@ use crate::syscalls;
 use super::convert::{OciFilter, OciRule};
 use super::tree::{self, ArgCmp, Tree};
 use super::{
-    ArchPolicy, Branch, Decision, Node, Origin, Policy, ResolveError, SyscallPolicy, Target,
+    ArchPolicy, Branch, Builder, Decision, Node, Origin, Policy, ResolveError, SyscallPolicy,
+    Target,
 };
 
 /// Syscalls the kernel runs without consulting seccomp: (arch, name, first kernel).
@@ -204,6 +205,7 @@ pub(super) fn build(
     }
     Ok(Policy {
         source: profile.source.clone(),
+        builder: Builder::Runtime,
         default: oci.default,
         default_origin: Origin::Default {
             pointer: match profile.format {

@@ -273,11 +273,34 @@ impl ArchPolicy {
     }
 }
 
+/// Who turns a profile into the installed filter, which decides what of the [`Target`]
+/// the policy depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builder {
+    /// An OCI runtime (runc or crun) with libseccomp: the runtime, the capabilities
+    /// (moby's `includes`/`excludes`) and the kernel all matter.
+    Runtime,
+    /// seccompiler: only the architecture, and the kernel's seccomp bypasses.
+    Seccompiler,
+}
+
+impl Builder {
+    /// `runtime` or `seccompiler`, as the simulator's answers spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builder::Runtime => "runtime",
+            Builder::Seccompiler => "seccompiler",
+        }
+    }
+}
+
 /// A resolved policy: what one installed filter decides.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Where the profile came from (a path or `builtin:...`).
     pub source: String,
+    /// Who builds the filter.
+    pub builder: Builder,
     pub default: Action,
     pub default_origin: Origin,
     /// For architectures the filter does not cover.

@@ -24,8 +24,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    bypass_for, ArchPolicy, Branch, Decision, Node, Origin, Policy, ResolveError, SyscallPolicy,
-    Target, WordOp,
+    bypass_for, ArchPolicy, Branch, Builder, Decision, Node, Origin, Policy, ResolveError,
+    SyscallPolicy, Target, WordOp,
 };
 use crate::action::{Action, ActionKind};
 use crate::arch::Arch;
@@ -220,6 +220,7 @@ pub fn resolve(profile: &SeccompilerProfile, target: &Target) -> Result<Policy, 
     }
     Ok(Policy {
         source: profile.label(),
+        builder: Builder::Seccompiler,
         default: chosen.mismatch_action.action(),
         default_origin: Origin::Default {
             pointer: chosen.mismatch_pointer.as_str().into(),

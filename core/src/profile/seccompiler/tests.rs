@@ -444,30 +444,24 @@ fn arches_and_names_follow_seccompiler() {
 
 #[test]
 fn oversized_programs_and_expansions_are_refused() {
+    // One `read` rule with `n` conditions `args[0] != i` of width `ty`.
+    let refused = |n: u64, ty: &str| {
+        let conds: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"index": 0, "type": "{ty}", "op": "ne", "val": {i}}}"#))
+            .collect();
+        resolve(
+            &file(&format!(
+                r#"[{{"syscall": "read", "args": [{}]}}]"#,
+                conds.join(",")
+            )),
+            Arch::X86_64,
+        )
+        .unwrap_err()
+    };
     // 2100 dword conditions take 4200 instructions, over seccompiler's limit of 4096.
-    let conds: Vec<String> = (0..2100)
-        .map(|i| format!(r#"{{"index": 0, "type": "dword", "op": "ne", "val": {i}}}"#))
-        .collect();
-    let e = resolve(
-        &file(&format!(
-            r#"[{{"syscall": "read", "args": [{}]}}]"#,
-            conds.join(",")
-        )),
-        Arch::X86_64,
-    )
-    .unwrap_err();
+    let e = refused(2100, "dword");
     assert!(e.contains("FilterTooLarge"), "{e}");
     // 40 two-way qword conditions would expand to 2^40 tests.
-    let conds: Vec<String> = (0..40)
-        .map(|i| format!(r#"{{"index": 0, "type": "qword", "op": "ne", "val": {i}}}"#))
-        .collect();
-    let e = resolve(
-        &file(&format!(
-            r#"[{{"syscall": "read", "args": [{}]}}]"#,
-            conds.join(",")
-        )),
-        Arch::X86_64,
-    )
-    .unwrap_err();
+    let e = refused(40, "qword");
     assert!(e.contains("syscage cannot represent this rule"), "{e}");
 }

@@ -116,6 +116,12 @@ pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
         .map(|p| p.arches.iter().map(|a| a.arch.name()).collect())
         .unwrap_or_default();
     head.insert("arches".into(), json!(arches));
+    let builders: Vec<&str> = prepared
+        .policies()
+        .iter()
+        .map(|p| p.builder.name())
+        .collect();
+    head.insert("builders".into(), json!(builders));
     head.insert("warnings".into(), Value::Array(warnings));
     head.insert("trace_warnings".into(), Value::Array(trace_warnings));
     head.insert("counts".into(), counts(&checked));
