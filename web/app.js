@@ -31,6 +31,7 @@ const state = {
   runtime: "runc",
   kernel: "6.18",
   caps: "",
+  pick: "", // the filter chosen in a seccompiler file ("" when not one)
 };
 let results = null; // last check answer
 let selected = -1; // index into results.events
@@ -46,7 +47,41 @@ function target() {
 }
 
 function profileRequest() {
-  return state.builtin === "custom" ? { source: "profile.json", text: state.profile } : { builtin: state.builtin };
+  if (state.builtin !== "custom") return { builtin: state.builtin };
+  const p = { source: "profile.json", text: state.profile };
+  if (state.pick) p.filter = state.pick;
+  return p;
+}
+
+/** The filter names of a seccompiler file (a top-level object of `{"filter": [...]}`
+ *  objects), or [] for anything else. The simulator decides what the file is; this only
+ *  offers the choice it would ask for. */
+function seccompilerFilters(text) {
+  let v;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) return [];
+  const names = Object.keys(v);
+  const isFilter = (f) => f && typeof f === "object" && !Array.isArray(f) && Array.isArray(f.filter);
+  return names.length > 0 && names.every((n) => isFilter(v[n])) ? names : [];
+}
+
+/** Shows the filter picker when the custom profile is a seccompiler file with several
+ *  filters, keeping the current choice when it still exists. */
+function renderPicker() {
+  const names = state.builtin === "custom" ? seccompilerFilters(state.profile) : [];
+  if (names.length < 2) {
+    state.pick = "";
+    $("pick-label").hidden = true;
+    return;
+  }
+  if (!names.includes(state.pick)) state.pick = names[0];
+  $("pick").innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
+  $("pick").value = state.pick;
+  $("pick-label").hidden = false;
 }
 
 // ---- editors ----------------------------------------------------------------------
@@ -313,7 +348,12 @@ function bindInputs() {
       $("profile-text").value = await loadBuiltin(state.builtin);
       state.profile = $("profile-text").value;
     }
+    renderPicker();
     renderGutter(0);
+    schedule();
+  });
+  $("pick").addEventListener("change", (e) => {
+    state.pick = e.target.value;
     schedule();
   });
   $("profile-text").addEventListener("input", (e) => {
@@ -322,6 +362,7 @@ function bindInputs() {
       state.builtin = "custom";
       $("builtin").value = "custom";
     }
+    renderPicker();
     renderGutter(0);
     schedule();
   });
@@ -342,6 +383,7 @@ function bindInputs() {
     state.builtin = "custom";
     $("builtin").value = "custom";
     $("profile-text").value = state.profile;
+    renderPicker();
     renderGutter(0);
     schedule();
   });
@@ -390,6 +432,7 @@ async function start() {
   for (const id of ["arch", "runtime", "kernel", "caps"]) $(id).value = state[id];
   $("builtin").value = state.builtin;
   $("profile-text").value = state.builtin === "custom" ? state.profile : await loadBuiltin(state.builtin);
+  renderPicker();
   renderGutter(0);
   try {
     await loaded;

@@ -106,6 +106,27 @@ try {
   const bad = await page.textContent("#profile-gutter .bad");
   check("a profile error names the line and JSON pointer and marks the line", /\/defaultAction/.test(perr) && /:2:/.test(perr) && bad === "2", `${perr} / line ${bad}`);
 
+  // A seccompiler file: the page offers its filters, and the chosen one gives the CLI's
+  // verdicts for FILE#NAME.
+  const fcPath = join(repo, "examples", "firecracker-like.json");
+  const vmmPath = join(repo, "examples", "vmm.jsonl");
+  await page.fill("#profile-text", readFileSync(fcPath, "utf8"));
+  await page.fill("#trace-text", readFileSync(vmmPath, "utf8"));
+  await idle();
+  const picks = await page.$$eval("#pick option", (os) => os.map((o) => o.textContent));
+  const pickerShown = await page.isVisible("#pick");
+  await page.selectOption("#pick", "vmm");
+  await idle();
+  const fcCli = spawnSync(syscage, ["check", "--profile", fcPath + "#vmm", "--arch", "x86_64", "--kernel", "6.18", "--format", "json", "-q", vmmPath], { encoding: "utf8" });
+  if (fcCli.status !== 0 && fcCli.status !== 1) throw new Error("syscage check failed: " + fcCli.stderr);
+  const fcWant = {};
+  for (const l of fcCli.stdout.trim().split("\n")) { const k = JSON.parse(l).action.replace("SCMP_ACT_", ""); fcWant[k] = (fcWant[k] || 0) + 1; }
+  const fcGot = await page.$$eval("#counts .badge", (bs) => Object.fromEntries(bs.map((b) => { const [k, n] = b.textContent.trim().split(" "); return [k, Number(n)]; })));
+  check("a seccompiler file offers its filters and the chosen one matches syscage check FILE#NAME",
+    pickerShown && picks.join(",") === "vmm,api,vcpu" && JSON.stringify(Object.entries(fcGot).sort()) === JSON.stringify(Object.entries(fcWant).sort()),
+    `picker ${pickerShown} ${picks} page ${JSON.stringify(fcGot)} cli ${JSON.stringify(fcWant)}`);
+  await page.fill("#trace-text", trace);
+
   // Shareable state: a new page with the same URL restores the profile and trace.
   await page.fill("#profile-text", '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]}');
   await idle();
