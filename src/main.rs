@@ -27,6 +27,7 @@ enum Command {
     Compile(cmd::compile::Args),
     Disasm(cmd::disasm::Args),
     Asm(cmd::asm::Args),
+    Platform(cmd::platform::Args),
     Serve(cmd::serve::Args),
     #[cfg(target_os = "linux")]
     Enforce(cmd::enforce::Args),
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => cmd::compile::run(args),
         Command::Disasm(args) => cmd::disasm::run(args),
         Command::Asm(args) => cmd::asm::run(args),
+        Command::Platform(args) => cmd::platform::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         #[cfg(target_os = "linux")]
         Command::Enforce(args) => cmd::enforce::run(args),

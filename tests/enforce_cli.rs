@@ -306,7 +306,7 @@ fn kernel_engine_agrees_with_the_reference_on_the_bundled_traces() {
     let mut traces: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|x| x != "json")) // profiles, not traces
+        .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "json")) // profiles, not traces
         .collect();
     traces.sort();
     assert!(traces.len() >= 5);

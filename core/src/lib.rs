@@ -18,6 +18,7 @@
 //!   disassembler.
 //! * [`trace`]: JSON Lines and strace readers.
 //! * [`report`]: verdict summaries for people and JSON for machines.
+//! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
 pub mod action;
@@ -27,6 +28,7 @@ pub mod builtin;
 pub mod engine;
 pub mod eval;
 pub mod event;
+pub mod platform;
 pub mod policy;
 pub mod profile;
 pub mod report;

@@ -12,6 +12,7 @@ pub mod enforce;
 pub mod fuzz;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod kernel;
+pub mod platform;
 pub mod serve;
 #[cfg(target_os = "linux")]
 pub mod status;

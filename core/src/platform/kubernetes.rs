@@ -1,0 +1,359 @@
+//! Kubernetes: which seccomp profile the kubelet asks the container runtime for.
+//!
+//! Owns the kubelet's choice for every container of a Pod (or of the pod template of a
+//! Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob): the container's
+//! `securityContext.seccompProfile`, else the pod's `spec.securityContext.
+//! seccompProfile`, else `--seccomp-default` (RuntimeDefault) or Unconfined, as
+//! `pkg/kubelet/kuberuntime/helpers.go` (`getSeccompProfile`, `fieldSeccompProfile`)
+//! does; optionally the legacy annotations the kubelet read from 1.19 to 1.26
+//! (container field, container annotation, pod field, pod annotation); and
+//! containerd's rule that a privileged container gets no filter at all.
+
+use super::{escape, join, Applied, Doc, PlatformError, Resolution};
+use crate::profile::Location;
+
+/// The kubelet's default `--seccomp-profile-root` (`<root-dir>/seccomp`).
+pub const DEFAULT_SECCOMP_ROOT: &str = "/var/lib/kubelet/seccomp";
+/// Legacy pod-level annotation.
+pub const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+/// Legacy container-level annotation prefix (followed by the container name).
+pub const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
+
+/// The node's configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Where `Localhost` profiles are looked up.
+    pub seccomp_root: String,
+    /// kubelet `--seccomp-default`: containers without a profile get RuntimeDefault.
+    pub seccomp_default: bool,
+    /// Model a kubelet 1.19–1.26, which still read the legacy annotations.
+    pub legacy_annotations: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            seccomp_root: DEFAULT_SECCOMP_ROOT.to_string(),
+            seccomp_default: false,
+            legacy_annotations: false,
+        }
+    }
+}
+
+/// What the file was, and where its pod spec is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    /// `Pod`, `Deployment`, ...
+    pub kind: String,
+    /// `metadata.name`, when present.
+    pub name: Option<String>,
+    /// JSON pointer of the pod spec (`/spec`, `/spec/template/spec`, ...).
+    pub spec_pointer: String,
+    pub containers: Vec<Resolution>,
+}
+
+/// The effective profile of every container (init, regular and ephemeral, in that
+/// order), or only of the one named `only`.
+pub fn resolve(
+    source: &str,
+    text: &str,
+    opts: &Options,
+    only: Option<&str>,
+) -> Result<Workload, PlatformError> {
+    let doc = Doc::parse(source, text)?;
+    resolve_doc(&doc, opts, only, None)
+}
+
+/// A pod-level profile set by admission (OpenShift's SCC) when the pod sets none.
+#[derive(Clone, Debug)]
+pub(crate) struct Injected {
+    pub applied: Applied,
+    pub decided_by: String,
+    pub location: Option<Location>,
+    pub why: String,
+}
+
+/// Where the pod spec and metadata of a workload are (`""` for a Pod).
+pub(crate) fn template(doc: &Doc<'_>) -> Result<(&'static str, String), PlatformError> {
+    if !doc.root.is_object() {
+        return Err(doc.invalid("", "expected a Kubernetes object (a JSON object)"));
+    }
+    if !doc.root.is_object() {
+        return Err(doc.invalid("", "expected a Kubernetes object (a JSON object)"));
+    }
+    let kind = doc.string("/kind")?.unwrap_or("").to_string();
+    let template: &'static str = match kind.as_str() {
+        "Pod" => "",
+        "" if doc.get("/spec/containers").is_some() => "",
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => "/spec/template",
+        "CronJob" => "/spec/jobTemplate/spec/template",
+        "" => {
+            return Err(doc.invalid(
+                "",
+                "no \"kind\" and no spec.containers: not a Pod or workload object",
+            ))
+        }
+        "List" => {
+            return Err(doc.invalid(
+                "/kind",
+                "a List: save one item (kubectl get pod NAME -o json) and pass that",
+            ))
+        }
+        other => {
+            return Err(doc.invalid(
+                "/kind",
+                format!(
+                    "kind {other:?} has no pod template (expected Pod, Deployment, \
+                     ReplicaSet, StatefulSet, DaemonSet, Job, CronJob or \
+                     ReplicationController)"
+                ),
+            ))
+        }
+    };
+    Ok((template, kind))
+}
+
+pub(crate) fn resolve_doc(
+    doc: &Doc<'_>,
+    opts: &Options,
+    only: Option<&str>,
+    injected: Option<Injected>,
+) -> Result<Workload, PlatformError> {
+    let (template, kind) = template(doc)?;
+    let name = doc.string("/metadata/name")?.map(str::to_string);
+    let spec = format!("{template}/spec");
+    let meta = format!("{template}/metadata");
+    if doc.object(&spec)?.is_none() {
+        return Err(doc.invalid(&spec, "missing pod spec"));
+    }
+    let annotations = format!("{meta}/annotations");
+    let annot = |key: &str| -> Result<Option<(String, &str)>, PlatformError> {
+        let p = format!("{annotations}/{}", escape(key));
+        Ok(doc.string(&p)?.map(|v| (p, v)))
+    };
+    let pod_field = format!("{spec}/securityContext/seccompProfile");
+    let pod_field_value = field(doc, &pod_field, opts)?;
+    let pod_annot = match annot(POD_ANNOTATION)? {
+        Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
+        None => None,
+    };
+
+    let mut out = Vec::new();
+    let mut names = Vec::new();
+    for (list, role) in [
+        ("initContainers", "init container"),
+        ("containers", "container"),
+        ("ephemeralContainers", "ephemeral container"),
+    ] {
+        let lp = format!("{spec}/{list}");
+        for (i, c) in doc.array(&lp)?.iter().enumerate() {
+            let cp = format!("{lp}/{i}");
+            if !c.is_object() {
+                return Err(doc.invalid(&cp, "a container must be a JSON object"));
+            }
+            let cname = doc
+                .string(&format!("{cp}/name"))?
+                .ok_or_else(|| doc.invalid(&cp, "a container needs a \"name\""))?
+                .to_string();
+            names.push(cname.clone());
+            if only.is_some_and(|o| o != cname) {
+                continue;
+            }
+            let mut notes = Vec::new();
+            let c_field = format!("{cp}/securityContext/seccompProfile");
+            let c_field_value = field(doc, &c_field, opts)?;
+            let c_annot = match annot(&format!("{CONTAINER_ANNOTATION_PREFIX}{cname}"))? {
+                Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
+                None => None,
+            };
+            // The kubelet's order (helpers.go getSeccompProfile).
+            let mut chain: Vec<(String, Option<Location>, Applied, String)> = Vec::new();
+            if let Some(a) = c_field_value {
+                chain.push((
+                    c_field.clone(),
+                    Some(doc.location(&c_field)),
+                    a,
+                    "the container's securityContext.seccompProfile".into(),
+                ));
+            }
+            if let Some((p, a)) = c_annot.clone() {
+                if opts.legacy_annotations {
+                    chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {CONTAINER_ANNOTATION_PREFIX}{cname} (kubelet 1.19-1.26 reads it when the container has no seccompProfile field)")));
+                } else if chain.is_empty() {
+                    notes.push(format!(
+                        "{p} is ignored: the kubelet reads only the seccompProfile fields since 1.27 \
+                         (--legacy-annotations models a 1.19-1.26 kubelet)"
+                    ));
+                }
+            }
+            if let Some(a) = pod_field_value.clone() {
+                chain.push((
+                    pod_field.clone(),
+                    Some(doc.location(&pod_field)),
+                    a,
+                    "the pod's spec.securityContext.seccompProfile (the container sets none)"
+                        .into(),
+                ));
+            } else if let Some(i) = injected.clone() {
+                chain.push((i.decided_by, i.location, i.applied, i.why));
+            }
+            if let Some((p, a)) = pod_annot.clone() {
+                if opts.legacy_annotations {
+                    chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {POD_ANNOTATION} (kubelet 1.19-1.26 reads it last)")));
+                } else if chain.is_empty() {
+                    notes.push(format!(
+                        "{p} is ignored: the kubelet reads only the seccompProfile fields since 1.27 \
+                         (--legacy-annotations models a 1.19-1.26 kubelet)"
+                    ));
+                }
+            }
+            let (mut decided_by, mut location, mut applied, mut reason) = match chain.into_iter().next() {
+                Some((p, l, a, why)) => (p, l, a, format!("set by {why}")),
+                None if opts.seccomp_default => (
+                    "kubelet --seccomp-default".to_string(),
+                    None,
+                    Applied::RuntimeDefault,
+                    "nothing in the pod sets a profile, and the kubelet runs with --seccomp-default".to_string(),
+                ),
+                None => (
+                    "kubelet default (no --seccomp-default)".to_string(),
+                    None,
+                    Applied::Unconfined,
+                    "nothing in the pod sets a profile and the kubelet runs without --seccomp-default, so it asks for Unconfined".to_string(),
+                ),
+            };
+            let privileged = format!("{cp}/securityContext/privileged");
+            if doc.boolean(&privileged)? == Some(true) && applied != Applied::Unconfined {
+                reason = format!(
+                    "privileged: true: the kubelet asks for {applied} ({decided_by}), but containerd's CRI \
+                     sets no seccomp profile on a privileged container"
+                );
+                applied = Applied::Unconfined;
+                location = Some(doc.location(&privileged));
+                decided_by = privileged;
+            }
+            out.push(Resolution {
+                container: cname,
+                role,
+                pointer: cp,
+                location,
+                applied,
+                decided_by,
+                reason,
+                notes,
+            });
+        }
+    }
+    if let Some(o) = only {
+        if out.is_empty() {
+            return Err(doc.invalid(
+                &spec,
+                format!(
+                    "no container named {o:?} (the pod has: {})",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    if names.is_empty() {
+        return Err(doc.invalid(&format!("{spec}/containers"), "the pod has no containers"));
+    }
+    Ok(Workload {
+        kind: if kind.is_empty() {
+            "Pod".to_string()
+        } else {
+            kind
+        },
+        name,
+        spec_pointer: spec,
+        containers: out,
+    })
+}
+
+/// A `seccompProfile` field (`None` when absent), as `fieldSeccompProfile` reads it.
+fn field(doc: &Doc<'_>, pointer: &str, opts: &Options) -> Result<Option<Applied>, PlatformError> {
+    if doc.object(pointer)?.is_none() {
+        return Ok(None);
+    }
+    let ty_p = format!("{pointer}/type");
+    let lp_p = format!("{pointer}/localhostProfile");
+    let ty = doc.string(&ty_p)?.ok_or_else(|| {
+        doc.invalid(
+            pointer,
+            "seccompProfile needs a \"type\" (RuntimeDefault, Unconfined or Localhost)",
+        )
+    })?;
+    let local = doc.string(&lp_p)?;
+    match ty {
+        "RuntimeDefault" | "Unconfined" => {
+            if local.is_some() {
+                return Err(doc.invalid(
+                    &lp_p,
+                    format!("localhostProfile may only be set when type is Localhost (the API server rejects type {ty} with it)"),
+                ));
+            }
+            Ok(Some(if ty == "RuntimeDefault" { Applied::RuntimeDefault } else { Applied::Unconfined }))
+        }
+        "Localhost" => match local {
+            Some(l) if !l.is_empty() => {
+                descending(doc, &lp_p, l)?;
+                Ok(Some(Applied::Localhost { path: join(&opts.seccomp_root, l) }))
+            }
+            _ => Err(doc.invalid(
+                pointer,
+                "type Localhost needs a non-empty localhostProfile (the kubelet fails: \
+                 \"localhostProfile must be set if seccompProfile type is Localhost.\")",
+            )),
+        },
+        other => Err(doc.invalid(
+            &ty_p,
+            format!("unknown seccompProfile type {other:?} (expected RuntimeDefault, Unconfined or Localhost)"),
+        )),
+    }
+}
+
+/// A legacy annotation value, as the 1.19-1.26 kubelet's `annotationProfile` reads it.
+pub(crate) fn annotation(
+    doc: &Doc<'_>,
+    pointer: &str,
+    value: &str,
+    opts: &Options,
+) -> Result<Applied, PlatformError> {
+    match value {
+        "runtime/default" | "docker/default" => Ok(Applied::RuntimeDefault),
+        "unconfined" => Ok(Applied::Unconfined),
+        v => match v.strip_prefix("localhost/") {
+            Some(rel) if !rel.is_empty() => {
+                descending(doc, pointer, rel)?;
+                Ok(Applied::Localhost { path: join(&opts.seccomp_root, rel) })
+            }
+            _ => Err(doc.invalid(
+                pointer,
+                format!("invalid seccomp annotation value {v:?} (expected runtime/default, docker/default, unconfined or localhost/<path>)"),
+            )),
+        },
+    }
+}
+
+/// The API server's `ValidateLocalDescendingPath`: relative, no `..` element.
+fn descending(doc: &Doc<'_>, pointer: &str, path: &str) -> Result<(), PlatformError> {
+    if path.starts_with('/') || path.split('/').any(|e| e == "..") {
+        return Err(doc.invalid(
+            pointer,
+            format!("{path:?} must be a relative path below the kubelet's seccomp root, without '..' (the API server rejects it)"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

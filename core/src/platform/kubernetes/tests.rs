@@ -1,0 +1,315 @@
+use super::*;
+
+fn pod(spec: &str, annotations: &str) -> String {
+    format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p","annotations":{{{annotations}}}}},"spec":{spec}}}"#
+    )
+}
+
+fn one(text: &str, opts: &Options, name: &str) -> Resolution {
+    let w = resolve("pod.json", text, opts, Some(name)).unwrap();
+    assert_eq!(w.containers.len(), 1);
+    w.containers.into_iter().next().unwrap()
+}
+
+fn err(text: &str, opts: &Options) -> PlatformError {
+    resolve("pod.json", text, opts, None).unwrap_err()
+}
+
+const TWO: &str = r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},
+ "initContainers":[{"name":"init"}],
+ "containers":[{"name":"a"},{"name":"b","securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"profiles/b.json"}}}]}"#;
+
+#[test]
+fn container_field_overrides_pod_field() {
+    let t = pod(TWO, "");
+    let o = Options::default();
+    let b = one(&t, &o, "b");
+    assert_eq!(
+        b.applied,
+        Applied::Localhost {
+            path: "/var/lib/kubelet/seccomp/profiles/b.json".into()
+        }
+    );
+    assert_eq!(
+        b.decided_by,
+        "/spec/containers/1/securityContext/seccompProfile"
+    );
+    assert_eq!(b.location.unwrap().line, 3);
+    let a = one(&t, &o, "a");
+    assert_eq!(a.applied, Applied::RuntimeDefault);
+    assert_eq!(a.decided_by, "/spec/securityContext/seccompProfile");
+}
+
+#[test]
+fn every_container_in_init_regular_ephemeral_order() {
+    let spec = r#"{"containers":[{"name":"a"}],"initContainers":[{"name":"i"}],"ephemeralContainers":[{"name":"e"}]}"#;
+    let w = resolve("p", &pod(spec, ""), &Options::default(), None).unwrap();
+    let got: Vec<_> = w
+        .containers
+        .iter()
+        .map(|c| (c.container.as_str(), c.role))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("i", "init container"),
+            ("a", "container"),
+            ("e", "ephemeral container")
+        ]
+    );
+    assert_eq!(w.containers[2].pointer, "/spec/ephemeralContainers/0");
+}
+
+#[test]
+fn nothing_set_is_unconfined_unless_seccomp_default() {
+    let t = pod(r#"{"containers":[{"name":"a"}]}"#, "");
+    let r = one(&t, &Options::default(), "a");
+    assert_eq!(r.applied, Applied::Unconfined);
+    assert!(r.location.is_none());
+    let o = Options {
+        seccomp_default: true,
+        ..Options::default()
+    };
+    let r = one(&t, &o, "a");
+    assert_eq!(r.applied, Applied::RuntimeDefault);
+    assert_eq!(r.decided_by, "kubelet --seccomp-default");
+}
+
+#[test]
+fn explicit_unconfined_beats_seccomp_default() {
+    let t = pod(
+        r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]}"#,
+        "",
+    );
+    let o = Options {
+        seccomp_default: true,
+        ..Options::default()
+    };
+    assert_eq!(one(&t, &o, "a").applied, Applied::Unconfined);
+}
+
+#[test]
+fn seccomp_root_is_overridable() {
+    let t = pod(TWO, "");
+    let o = Options {
+        seccomp_root: "/etc/sc/".into(),
+        ..Options::default()
+    };
+    assert_eq!(
+        one(&t, &o, "b").applied.profile_spec(),
+        "/etc/sc/profiles/b.json"
+    );
+}
+
+#[test]
+fn annotations_ignored_by_default_with_a_note() {
+    let t = pod(
+        r#"{"containers":[{"name":"a"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"runtime/default""#,
+    );
+    let r = one(&t, &Options::default(), "a");
+    assert_eq!(r.applied, Applied::Unconfined);
+    assert!(r.notes[0].contains("ignored"), "{:?}", r.notes);
+}
+
+#[test]
+fn legacy_order_container_field_container_annotation_pod_field_pod_annotation() {
+    let o = Options {
+        legacy_annotations: true,
+        ..Options::default()
+    };
+    let ann = r#""seccomp.security.alpha.kubernetes.io/pod":"localhost/pod.json",
+        "container.seccomp.security.alpha.kubernetes.io/b":"unconfined",
+        "container.seccomp.security.alpha.kubernetes.io/c":"docker/default""#;
+    let spec = r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[
+        {"name":"a"},
+        {"name":"b"},
+        {"name":"c","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]}"#;
+    let t = pod(spec, ann);
+    // a: no container field or annotation -> pod field beats pod annotation.
+    assert_eq!(one(&t, &o, "a").applied, Applied::RuntimeDefault);
+    // b: container annotation beats the pod field.
+    let b = one(&t, &o, "b");
+    assert_eq!(b.applied, Applied::Unconfined);
+    assert_eq!(
+        b.decided_by,
+        "/metadata/annotations/container.seccomp.security.alpha.kubernetes.io~1b"
+    );
+    // c: container field beats container annotation.
+    assert_eq!(one(&t, &o, "c").applied, Applied::Unconfined);
+    // pod annotation last.
+    let t = pod(
+        r#"{"containers":[{"name":"a"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"localhost/x/p.json""#,
+    );
+    assert_eq!(
+        one(&t, &o, "a").applied,
+        Applied::Localhost {
+            path: "/var/lib/kubelet/seccomp/x/p.json".into()
+        }
+    );
+}
+
+#[test]
+fn bad_annotation_value_is_an_error_with_its_place() {
+    let o = Options {
+        legacy_annotations: true,
+        ..Options::default()
+    };
+    let t = pod(
+        r#"{"containers":[{"name":"a"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"runtime/defualt""#,
+    );
+    let e = err(&t, &o);
+    assert_eq!(
+        e.location().pointer,
+        "/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod"
+    );
+    assert!(e.to_string().contains("invalid seccomp annotation"), "{e}");
+}
+
+#[test]
+fn privileged_gets_no_filter() {
+    let t = pod(
+        r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"a","securityContext":{"privileged":true}}]}"#,
+        "",
+    );
+    let r = one(&t, &Options::default(), "a");
+    assert_eq!(r.applied, Applied::Unconfined);
+    assert_eq!(
+        r.decided_by,
+        "/spec/containers/0/securityContext/privileged"
+    );
+    assert!(r.reason.contains("containerd"));
+}
+
+#[test]
+fn workload_templates() {
+    let tpl = r#"{"metadata":{},"spec":{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}]}}"#;
+    for (kind, spec, pointer) in [
+        (
+            "Deployment",
+            format!(r#"{{"template":{tpl}}}"#),
+            "/spec/template/spec/containers/0/securityContext/seccompProfile",
+        ),
+        (
+            "StatefulSet",
+            format!(r#"{{"template":{tpl}}}"#),
+            "/spec/template/spec/containers/0/securityContext/seccompProfile",
+        ),
+        (
+            "DaemonSet",
+            format!(r#"{{"template":{tpl}}}"#),
+            "/spec/template/spec/containers/0/securityContext/seccompProfile",
+        ),
+        (
+            "Job",
+            format!(r#"{{"template":{tpl}}}"#),
+            "/spec/template/spec/containers/0/securityContext/seccompProfile",
+        ),
+        (
+            "CronJob",
+            format!(r#"{{"jobTemplate":{{"spec":{{"template":{tpl}}}}}}}"#),
+            "/spec/jobTemplate/spec/template/spec/containers/0/securityContext/seccompProfile",
+        ),
+    ] {
+        let t = format!(r#"{{"kind":"{kind}","spec":{spec}}}"#);
+        let w = resolve("w", &t, &Options::default(), None).unwrap();
+        assert_eq!(w.kind, kind);
+        assert_eq!(w.containers[0].decided_by, pointer, "{kind}");
+    }
+}
+
+#[test]
+fn errors_name_the_place() {
+    let o = Options::default();
+    let e = err("{\"kind\":\"Pod\",\n\"spec\":{\"containers\":[{\"name\":\"a\",\"securityContext\":{\"seccompProfile\":{\"type\":\"Localhost\"}}}]}}", &o);
+    assert_eq!(
+        e.location().pointer,
+        "/spec/containers/0/securityContext/seccompProfile"
+    );
+    assert_eq!(e.location().line, 2);
+    assert!(
+        e.to_string().contains("localhostProfile must be set"),
+        "{e}"
+    );
+
+    let e = err(
+        &pod(
+            r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"runtimedefault"}}}]}"#,
+            "",
+        ),
+        &o,
+    );
+    assert_eq!(
+        e.location().pointer,
+        "/spec/containers/0/securityContext/seccompProfile/type"
+    );
+
+    let e = err(
+        &pod(
+            r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"../etc/x"}}}]}"#,
+            "",
+        ),
+        &o,
+    );
+    assert!(e.to_string().contains("without '..'"), "{e}");
+
+    let e = err(
+        &pod(
+            r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"RuntimeDefault","localhostProfile":"x"}}}]}"#,
+            "",
+        ),
+        &o,
+    );
+    assert_eq!(
+        e.location().pointer,
+        "/spec/containers/0/securityContext/seccompProfile/localhostProfile"
+    );
+
+    let e = err(&pod(r#"{"containers":{"name":"a"}}"#, ""), &o);
+    assert_eq!(e.location().pointer, "/spec/containers");
+    let e = err(&pod(r#"{"containers":[{"image":"x"}]}"#, ""), &o);
+    assert!(e.to_string().contains("needs a \"name\""), "{e}");
+    let e = err(r#"{"kind":"Service","spec":{}}"#, &o);
+    assert_eq!(e.location().pointer, "/kind");
+    let e = err("{\"kind\": \"Pod\",\n  \"spec\": [}", &o);
+    assert!(matches!(e, PlatformError::Syntax { .. }));
+    assert_eq!(e.location().line, 2);
+    let e = err("[]", &o);
+    assert!(e.to_string().starts_with("pod.json:1:1"), "{e}");
+    let e = err(
+        &pod(
+            r#"{"containers":[{"name":"a","securityContext":{"privileged":"yes"}}]}"#,
+            "",
+        ),
+        &o,
+    );
+    assert_eq!(
+        e.location().pointer,
+        "/spec/containers/0/securityContext/privileged"
+    );
+}
+
+#[test]
+fn unknown_container_lists_the_names() {
+    let e = resolve("p", &pod(TWO, ""), &Options::default(), Some("zz")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no container named \"zz\" (the pod has: init, a, b)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bare_pod_without_kind_is_accepted() {
+    let w = resolve(
+        "p",
+        r#"{"spec":{"containers":[{"name":"a"}]}}"#,
+        &Options::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(w.kind, "Pod");
+}

@@ -1,0 +1,214 @@
+//! Which seccomp profile a container platform actually gives a workload.
+//!
+//! Platforms do not hand runc a profile directly: the kubelet, OpenShift's SCC admission
+//! and the Mesos agent each pick one from the workload's own JSON (fields, annotations,
+//! a Marathon `seccomp` block) and their own configuration. This module reproduces
+//! those choices, one submodule a platform, and names the place (file, line, column and
+//! JSON pointer) that decided each answer. Pure: it reads text it is given and never
+//! touches the file system, so whether a `Localhost` file exists is the caller's check.
+//! SEMANTICS.md section 10 lists the rules and where they come from.
+
+pub mod kubernetes;
+pub mod mesos;
+pub mod openshift;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::profile::{line_col, offset_of, Location};
+
+/// The seccomp profile a platform applies to one container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The container runtime's default profile (syscage's `runtime/default`).
+    RuntimeDefault,
+    /// No seccomp filter at all.
+    Unconfined,
+    /// A profile file on the node, at `path` (already joined with the platform's
+    /// profile directory).
+    Localhost { path: String },
+}
+
+impl Applied {
+    /// The `--profile` value `syscage check` accepts for this answer.
+    pub fn profile_spec(&self) -> String {
+        match self {
+            Applied::RuntimeDefault => "runtime/default".to_string(),
+            Applied::Unconfined => "unconfined".to_string(),
+            Applied::Localhost { path } => path.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Applied::RuntimeDefault => f.write_str("runtime/default"),
+            Applied::Unconfined => f.write_str("unconfined"),
+            Applied::Localhost { path } => write!(f, "localhost {path}"),
+        }
+    }
+}
+
+/// The answer for one container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// The container's name.
+    pub container: String,
+    /// Which list it is in: `container`, `init container`, `ephemeral container`, `app`.
+    pub role: &'static str,
+    /// JSON pointer of the container itself.
+    pub pointer: String,
+    pub applied: Applied,
+    /// JSON pointer of the value that decided (`/spec/containers/1/securityContext/
+    /// seccompProfile`), or a description of the platform setting when nothing in the
+    /// file did (`kubelet --seccomp-default`).
+    pub decided_by: String,
+    /// Where `decided_by` is in the file, when it is in the file.
+    pub location: Option<Location>,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// Things that look like they matter but do not (ignored annotations, ...).
+    pub notes: Vec<String>,
+}
+
+/// Why a workload file could not be resolved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    #[error("{location}: invalid JSON: {message}")]
+    Syntax { location: Location, message: String },
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+    /// An admission controller (OpenShift's SCC) would refuse the pod.
+    #[error("{location}: forbidden by {by}: {message}")]
+    Forbidden {
+        location: Location,
+        by: String,
+        message: String,
+    },
+}
+
+impl PlatformError {
+    pub fn location(&self) -> &Location {
+        match self {
+            PlatformError::Syntax { location, .. }
+            | PlatformError::Invalid { location, .. }
+            | PlatformError::Forbidden { location, .. } => location,
+        }
+    }
+}
+
+/// A parsed JSON document that remembers its text, to turn pointers into places.
+pub(crate) struct Doc<'a> {
+    pub source: &'a str,
+    pub text: &'a str,
+    pub root: Value,
+}
+
+impl<'a> Doc<'a> {
+    pub fn parse(source: &'a str, text: &'a str) -> Result<Doc<'a>, PlatformError> {
+        let root: Value = serde_json::from_str(text).map_err(|e| PlatformError::Syntax {
+            location: Location {
+                source: source.to_string(),
+                line: e.line(),
+                column: e.column(),
+                pointer: String::new(),
+            },
+            message: strip_position(&e.to_string()),
+        })?;
+        Ok(Doc { source, text, root })
+    }
+
+    /// The place of `pointer`, or of its nearest existing parent (a missing member).
+    pub fn location(&self, pointer: &str) -> Location {
+        let mut p = pointer;
+        let offset = loop {
+            if let Some(o) = offset_of(self.text, p) {
+                break o;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => break 0,
+            }
+        };
+        let (line, column) = line_col(self.text, offset);
+        Location {
+            source: self.source.to_string(),
+            line,
+            column,
+            pointer: pointer.to_string(),
+        }
+    }
+
+    pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> PlatformError {
+        PlatformError::Invalid {
+            location: self.location(pointer),
+            message: message.into(),
+        }
+    }
+
+    pub fn get(&self, pointer: &str) -> Option<&Value> {
+        self.root.pointer(pointer)
+    }
+
+    /// The object at `pointer`: `None` when absent or null, an error when not an object.
+    pub fn object(&self, pointer: &str) -> Result<Option<&Map<String, Value>>, PlatformError> {
+        match self.get(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(self.invalid(pointer, "expected a JSON object")),
+        }
+    }
+
+    /// The array at `pointer`: empty when absent or null, an error when not an array.
+    pub fn array(&self, pointer: &str) -> Result<&[Value], PlatformError> {
+        match self.get(pointer) {
+            None | Some(Value::Null) => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(_) => Err(self.invalid(pointer, "expected a JSON array")),
+        }
+    }
+
+    /// The string at `pointer`: `None` when absent or null, an error when not a string.
+    pub fn string(&self, pointer: &str) -> Result<Option<&str>, PlatformError> {
+        match self.get(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.invalid(pointer, "expected a string")),
+        }
+    }
+
+    /// The boolean at `pointer`: `None` when absent or null, an error when not a bool.
+    pub fn boolean(&self, pointer: &str) -> Result<Option<bool>, PlatformError> {
+        match self.get(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.invalid(pointer, "expected true or false")),
+        }
+    }
+}
+
+/// RFC 6901 escaping of one pointer token.
+pub(crate) fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Joins a node directory and a relative profile path the way Go's `filepath.Join`
+/// does for the cases that pass validation (no `..`, not absolute).
+pub(crate) fn join(dir: &str, rel: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    let rel = rel.trim_start_matches("./");
+    if dir.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}

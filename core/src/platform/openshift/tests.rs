@@ -1,0 +1,150 @@
+use super::*;
+use crate::platform::Applied;
+
+fn scc(profiles: &str) -> String {
+    format!(
+        "{{\"kind\":\"SecurityContextConstraints\",\"metadata\":{{\"name\":\"s\"}},\n\"seccompProfiles\":{profiles}}}"
+    )
+}
+
+fn pod(spec: &str, annotations: &str) -> String {
+    format!(
+        r#"{{"kind":"Pod","metadata":{{"name":"p","annotations":{{{annotations}}}}},"spec":{spec}}}"#
+    )
+}
+
+fn run(scc_text: &str, pod_text: &str) -> Result<Admitted, PlatformError> {
+    resolve(
+        "scc.json",
+        scc_text,
+        "pod.json",
+        pod_text,
+        &Options::default(),
+        None,
+    )
+}
+
+const BARE: &str = r#"{"containers":[{"name":"a"}]}"#;
+
+#[test]
+fn restricted_v2_defaults_to_runtime_default() {
+    let a = run(&scc(r#"["runtime/default"]"#), &pod(BARE, "")).unwrap();
+    assert_eq!(a.defaulted.as_deref(), Some("runtime/default"));
+    let c = &a.workload.containers[0];
+    assert_eq!(c.applied, Applied::RuntimeDefault);
+    assert_eq!(c.decided_by, "scc.json /seccompProfiles/0");
+    assert_eq!(c.location.as_ref().unwrap().line, 2);
+}
+
+#[test]
+fn restricted_v2_forbids_unconfined_and_localhost() {
+    for spec in [
+        r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]}"#,
+        r#"{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"x.json"}},"containers":[{"name":"a"}]}"#,
+    ] {
+        let e = run(&scc(r#"["runtime/default"]"#), &pod(spec, "")).unwrap_err();
+        assert!(matches!(e, PlatformError::Forbidden { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("is not an allowed seccomp profile. Valid values are [runtime/default]"),
+            "{e}"
+        );
+        assert!(e.location().pointer.ends_with("seccompProfile"), "{e}");
+    }
+}
+
+#[test]
+fn docker_default_and_runtime_default_are_one() {
+    let spec = r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}]}"#;
+    let a = run(&scc(r#"["docker/default"]"#), &pod(spec, "")).unwrap();
+    assert_eq!(a.workload.containers[0].applied, Applied::RuntimeDefault);
+}
+
+#[test]
+fn the_pods_own_choice_stands_when_allowed() {
+    let spec = r#"{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"p.json"}},"containers":[{"name":"a"}]}"#;
+    let a = run(
+        &scc(r#"["runtime/default","localhost/p.json"]"#),
+        &pod(spec, ""),
+    )
+    .unwrap();
+    assert_eq!(a.defaulted, None);
+    assert_eq!(
+        a.workload.containers[0].applied,
+        Applied::Localhost {
+            path: "/var/lib/kubelet/seccomp/p.json".into()
+        }
+    );
+    assert_eq!(
+        a.workload.containers[0].decided_by,
+        "/spec/securityContext/seccompProfile"
+    );
+}
+
+#[test]
+fn wildcard_allows_anything_and_defaults_to_first_named() {
+    let spec = r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"Unconfined"}}},{"name":"b"}]}"#;
+    let a = run(&scc(r#"["*","runtime/default"]"#), &pod(spec, "")).unwrap();
+    assert_eq!(a.workload.containers[0].applied, Applied::Unconfined);
+    assert_eq!(a.workload.containers[1].applied, Applied::RuntimeDefault);
+    // Only "*": nothing generated, the kubelet default applies.
+    let a = run(&scc(r#"["*"]"#), &pod(BARE, "")).unwrap();
+    assert_eq!(a.defaulted, None);
+    assert_eq!(a.workload.containers[0].applied, Applied::Unconfined);
+}
+
+#[test]
+fn no_seccomp_profiles_means_seccomp_may_not_be_set() {
+    let a = run(r#"{"kind":"SecurityContextConstraints"}"#, &pod(BARE, "")).unwrap();
+    assert_eq!(a.workload.containers[0].applied, Applied::Unconfined);
+    let spec = r#"{"containers":[{"name":"a","securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}]}"#;
+    let e = run(r#"{"seccompProfiles":[]}"#, &pod(spec, "")).unwrap_err();
+    assert!(e.to_string().contains("seccomp may not be set"), "{e}");
+}
+
+#[test]
+fn pod_annotation_becomes_the_field() {
+    let a = run(
+        &scc(r#"["runtime/default","unconfined"]"#),
+        &pod(
+            BARE,
+            r#""seccomp.security.alpha.kubernetes.io/pod":"unconfined""#,
+        ),
+    )
+    .unwrap();
+    let c = &a.workload.containers[0];
+    assert_eq!(c.applied, Applied::Unconfined);
+    assert_eq!(
+        c.decided_by,
+        "/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod"
+    );
+}
+
+#[test]
+fn container_annotation_is_validated() {
+    let e = run(
+        &scc(r#"["runtime/default"]"#),
+        &pod(
+            BARE,
+            r#""container.seccomp.security.alpha.kubernetes.io/a":"unconfined""#,
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("container a: unconfined is not an allowed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn scc_errors_name_the_place() {
+    let e = run(r#"{"kind":"Pod"}"#, &pod(BARE, "")).unwrap_err();
+    assert_eq!(e.location().pointer, "/kind");
+    assert!(e.to_string().starts_with("scc.json:1:"), "{e}");
+    let e = run("{\"seccompProfiles\":\n [1]}", &pod(BARE, "")).unwrap_err();
+    assert_eq!(e.location().pointer, "/seccompProfiles/0");
+    assert_eq!(e.location().line, 2);
+    let e = run("{", &pod(BARE, "")).unwrap_err();
+    assert!(matches!(e, PlatformError::Syntax { .. }));
+}

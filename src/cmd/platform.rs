@@ -1,0 +1,312 @@
+//! `syscage platform`: which seccomp profile a platform gives a workload, and why.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use syscage_core::platform::{kubernetes, mesos, openshift, Applied, Resolution};
+use syscage_core::profile::Runtime;
+
+use crate::load;
+
+/// Show which seccomp profile a platform applies to each container, and why.
+///
+/// Reads the workload's JSON (no YAML: convert with `kubectl get ... -o json` or
+/// `yq -o json`) and prints, per container, the profile the platform applies, the
+/// place in the file that decided it (file:line:column and JSON pointer) and the rule.
+/// A Localhost profile must exist and parse: a missing file is an error, as the
+/// container would not start. Exit status: 0, or 2 on an error.
+///
+/// `--print-profile` prints only the `--profile` value for `syscage check`:
+///   syscage check --profile "$(syscage platform kubernetes pod.json -c app \
+///       --seccomp-root ./seccomp --print-profile)" trace.strace
+///
+/// Examples:
+///   syscage platform kubernetes examples/platform/pod.json --seccomp-root examples/platform/seccomp
+///   syscage platform kubernetes examples/platform/deployment.json --seccomp-default
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    platform: Platform,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Platform {
+    Kubernetes(KubeArgs),
+    Openshift(OpenshiftArgs),
+    Mesos(MesosArgs),
+}
+
+/// Kubernetes: the profile the kubelet asks the runtime for.
+///
+/// Accepts a Pod (as `kubectl get pod NAME -o json` prints it, or a bare Pod) or the pod
+/// template of a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob, in
+/// JSON. For each init, regular and ephemeral container: its
+/// securityContext.seccompProfile, else the pod's spec.securityContext.seccompProfile,
+/// else RuntimeDefault with --seccomp-default, else Unconfined. Localhost profiles are
+/// read from the seccomp root. Privileged containers get no filter (containerd).
+/// Annotations (seccomp.security.alpha.kubernetes.io/...) are ignored, as the kubelet
+/// does since 1.27, unless --legacy-annotations.
+///
+/// Examples:
+///   syscage platform kubernetes examples/platform/pod.json --seccomp-root examples/platform/seccomp
+///   syscage platform kubernetes pod.json --container app --print-profile
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+struct KubeArgs {
+    /// The Pod or workload, as JSON.
+    #[arg(value_name = "POD.json")]
+    file: String,
+    /// Only this container (init, regular or ephemeral).
+    #[arg(long, short = 'c', value_name = "NAME")]
+    container: Option<String>,
+    /// The kubelet's --seccomp-profile-root, where Localhost profiles are looked up.
+    #[arg(long, value_name = "DIR", default_value = kubernetes::DEFAULT_SECCOMP_ROOT)]
+    seccomp_root: String,
+    /// The kubelet runs with --seccomp-default: containers that set no profile get
+    /// RuntimeDefault instead of Unconfined.
+    #[arg(long)]
+    seccomp_default: bool,
+    /// Model a kubelet 1.19-1.26, which still reads the legacy annotations (container
+    /// field, container annotation, pod field, pod annotation).
+    #[arg(long)]
+    legacy_annotations: bool,
+    /// Print only the --profile value for `syscage check` (needs one container).
+    #[arg(long)]
+    print_profile: bool,
+}
+
+/// OpenShift: what an SCC's seccomp strategy does to the pod, then the kubelet.
+///
+/// Admits the pod (or workload template) under one SecurityContextConstraints object
+/// (JSON, e.g. `oc get scc restricted-v2 -o json`): a pod that sets no pod-level
+/// profile gets the first entry of `seccompProfiles` that is not `*`; every container's
+/// profile must then be listed (`*` allows any; runtime/default and docker/default are
+/// one), else the pod is forbidden under that SCC (exit 2, naming the place). What the
+/// kubelet applies to the admitted pod follows the Kubernetes rules. Which SCC a pod
+/// gets among several (priority, RBAC) is not modelled.
+///
+/// Examples:
+///   syscage platform openshift --scc examples/platform/scc-restricted-v2.json examples/platform/deployment.json
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+struct OpenshiftArgs {
+    /// The SecurityContextConstraints object, as JSON.
+    #[arg(long, value_name = "SCC.json")]
+    scc: String,
+    #[command(flatten)]
+    kube: KubeArgs,
+}
+
+/// DC/OS-Mesos: the profile the agent's linux/seccomp isolator gives a Marathon app.
+///
+/// Reads a Marathon app (JSON, as `dcos marathon app show ID` prints it):
+/// container.linuxInfo.seccomp.unconfined true -> no filter; profileName -> that file
+/// in the agent's profile directory (--seccomp_config_dir); no seccomp block -> the
+/// agent's default profile (--seccomp_profile_name; DC/OS sets default.json).
+///
+/// Examples:
+///   syscage platform mesos examples/platform/marathon-app.json --profiles-dir examples/platform/seccomp
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+struct MesosArgs {
+    /// The Marathon app, as JSON.
+    #[arg(value_name = "APP.json")]
+    file: String,
+    /// The agent's --seccomp_config_dir.
+    #[arg(long, value_name = "DIR")]
+    profiles_dir: String,
+    /// The agent's --seccomp_profile_name (relative to --profiles-dir).
+    #[arg(long, value_name = "NAME", default_value = mesos::DCOS_DEFAULT_PROFILE)]
+    default: String,
+    /// The agent has no default profile (no --seccomp_profile_name).
+    #[arg(long, conflicts_with = "default")]
+    no_default: bool,
+    /// Print only the --profile value for `syscage check`.
+    #[arg(long)]
+    print_profile: bool,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.platform {
+        Platform::Kubernetes(a) => kube(a),
+        Platform::Openshift(a) => openshift(a),
+        Platform::Mesos(a) => mesos(a),
+    }
+}
+
+fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
+    let scc_text = read(&a.scc)?;
+    let k = a.kube;
+    let text = read(&k.file)?;
+    let opts = kube_options(&k);
+    let adm = openshift::resolve(
+        &a.scc,
+        &scc_text,
+        &k.file,
+        &text,
+        &opts,
+        k.container.as_deref(),
+    )?;
+    let w = adm.workload;
+    check_files(
+        &w.containers,
+        "the kubelet would fail to create the container (CreateContainerError)",
+    )?;
+    if k.print_profile {
+        return print_profile(&w.containers);
+    }
+    println!(
+        "{}: {}{} admitted under SCC {} (seccompProfiles [{}{}]){}",
+        k.file,
+        w.kind,
+        w.name.map(|n| format!(" {n}")).unwrap_or_default(),
+        adm.scc.name,
+        adm.scc.allowed.join(" "),
+        if adm.scc.allow_any {
+            if adm.scc.allowed.is_empty() {
+                "*"
+            } else {
+                " *"
+            }
+        } else {
+            ""
+        },
+        adm.defaulted
+            .map(|d| format!("; pod profile defaulted to {d}"))
+            .unwrap_or_default(),
+    );
+    print(&w.containers);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mesos(a: MesosArgs) -> Result<ExitCode> {
+    let text = read(&a.file)?;
+    let opts = mesos::Options {
+        profiles_dir: a.profiles_dir.clone(),
+        default_profile: (!a.no_default).then(|| a.default.clone()),
+    };
+    let r = mesos::resolve(&a.file, &text, &opts)?;
+    let rs = [r];
+    check_files(&rs, "the agent would fail the task")?;
+    if a.print_profile {
+        return print_profile(&rs);
+    }
+    println!(
+        "{}: Marathon app (profile directory {}; agent default {})",
+        a.file,
+        opts.profiles_dir,
+        opts.default_profile.as_deref().unwrap_or("none")
+    );
+    print(&rs);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kube_options(a: &KubeArgs) -> kubernetes::Options {
+    kubernetes::Options {
+        seccomp_root: a.seccomp_root.clone(),
+        seccomp_default: a.seccomp_default,
+        legacy_annotations: a.legacy_annotations,
+    }
+}
+
+fn read(path: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {path:?}"))
+}
+
+fn kube(a: KubeArgs) -> Result<ExitCode> {
+    let text = read(&a.file)?;
+    let opts = kube_options(&a);
+    let w = kubernetes::resolve(&a.file, &text, &opts, a.container.as_deref())?;
+    check_files(
+        &w.containers,
+        "the kubelet would fail to create the container (CreateContainerError)",
+    )?;
+    if a.print_profile {
+        return print_profile(&w.containers);
+    }
+    println!(
+        "{}: {}{} (seccomp root {}; kubelet {}; annotations {})",
+        a.file,
+        w.kind,
+        w.name.map(|n| format!(" {n}")).unwrap_or_default(),
+        opts.seccomp_root,
+        if opts.seccomp_default {
+            "with --seccomp-default"
+        } else {
+            "without --seccomp-default"
+        },
+        if opts.legacy_annotations {
+            "read (kubelet 1.19-1.26)"
+        } else {
+            "ignored (kubelet 1.27+)"
+        },
+    );
+    print(&w.containers);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every Localhost profile must exist and be a profile syscage (and runc) accepts.
+fn check_files(rs: &[Resolution], consequence: &str) -> Result<()> {
+    for r in rs {
+        if let Applied::Localhost { path } = &r.applied {
+            if !Path::new(path).is_file() {
+                bail!(
+                    "{} {}: profile {path} does not exist ({}): {consequence}",
+                    r.role,
+                    r.container,
+                    r.location
+                        .as_ref()
+                        .map_or(r.decided_by.clone(), |l| l.to_string())
+                );
+            }
+            load::profile(path, Runtime::Runc)
+                .with_context(|| format!("{} {}: profile {path}", r.role, r.container))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
+    match rs {
+        [r] => {
+            println!("{}", r.applied.profile_spec());
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => bail!(
+            "--print-profile needs one container; pick one with --container ({})",
+            rs.iter()
+                .map(|r| r.container.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn print(rs: &[Resolution]) {
+    for r in rs {
+        let what = match &r.applied {
+            Applied::Localhost { path } => format!("{path} (Localhost)"),
+            a => a.to_string(),
+        };
+        println!("{} {}: {what}", r.role, r.container);
+        match &r.location {
+            Some(l) => println!(
+                "  decided by {} ({}:{}:{})",
+                r.decided_by, l.source, l.line, l.column
+            ),
+            None => println!("  decided by {}", r.decided_by),
+        }
+        println!("  {}", r.reason);
+        for n in &r.notes {
+            println!("  note: {n}");
+        }
+        if r.applied != Applied::Unconfined {
+            println!(
+                "  check: syscage check --profile {} TRACE",
+                r.applied.profile_spec()
+            );
+        }
+    }
+}

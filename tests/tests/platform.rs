@@ -1,0 +1,215 @@
+//! `syscage platform`: the profile a platform applies, on the bundled examples, as a
+//! user runs it (output, exit statuses, errors that name the place).
+
+use std::process::{Command, Output};
+
+use syscage_tests::{repo_root, syscage_bin};
+
+fn syscage(args: &[&str]) -> Output {
+    Command::new(syscage_bin())
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+const ROOT: &str = "examples/platform/seccomp";
+
+#[test]
+fn kubernetes_pod_every_container() {
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--seccomp-root",
+        ROOT,
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("init container setup: runtime/default\n  decided by /spec/securityContext/seccompProfile (examples/platform/pod.json:12:25)"), "{out}");
+    assert!(out.contains("container app: examples/platform/seccomp/profiles/app.json (Localhost)\n  decided by /spec/containers/0/securityContext/seccompProfile"), "{out}");
+    assert!(out.contains("container sidecar: runtime/default"), "{out}");
+    assert!(
+        out.contains("container.seccomp.security.alpha.kubernetes.io~1sidecar is ignored"),
+        "{out}"
+    );
+}
+
+#[test]
+fn kubernetes_legacy_annotations() {
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--seccomp-root",
+        ROOT,
+        "--legacy-annotations",
+        "-c",
+        "sidecar",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("container sidecar: unconfined\n  decided by /metadata/annotations/container.seccomp.security.alpha.kubernetes.io~1sidecar (examples/platform/pod.json:7:"), "{out}");
+    assert!(!out.contains("container app"), "{out}");
+}
+
+#[test]
+fn kubernetes_deployment_seccomp_default_and_privileged() {
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/deployment.json",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.contains(
+            "container api: unconfined\n  decided by kubelet default (no --seccomp-default)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("container debug: unconfined\n  decided by /spec/template/spec/containers/1/securityContext/privileged"), "{out}");
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/deployment.json",
+        "--seccomp-default",
+    ]);
+    assert!(text(&o.stdout)
+        .contains("container api: runtime/default\n  decided by kubelet --seccomp-default"));
+}
+
+#[test]
+fn kubernetes_print_profile_feeds_check() {
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--seccomp-root",
+        ROOT,
+        "-c",
+        "app",
+        "--print-profile",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let spec = text(&o.stdout).trim().to_string();
+    assert_eq!(spec, "examples/platform/seccomp/profiles/app.json");
+    let c = syscage(&["check", "-q", "--profile", &spec, "examples/denied.jsonl"]);
+    assert_eq!(c.status.code(), Some(1), "{}", text(&c.stderr));
+    assert!(text(&c.stdout).contains("examples/platform/seccomp/profiles/app.json"));
+    // Several containers: --print-profile refuses to guess.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--seccomp-root",
+        ROOT,
+        "--print-profile",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("pick one with --container (setup, app, sidecar)"));
+}
+
+#[test]
+fn kubernetes_errors() {
+    // The Localhost profile is not under the default seccomp root.
+    let o = syscage(&["platform", "kubernetes", "examples/platform/pod.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("container app: profile /var/lib/kubelet/seccomp/profiles/app.json does not exist (examples/platform/pod.json:22:29: /spec/containers/0/securityContext/seccompProfile)"), "{err}");
+    assert!(err.contains("CreateContainerError"), "{err}");
+    // Unknown container.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "-c",
+        "nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no container named \"nope\""));
+    // Not a workload.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/seccomp/profiles/app.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("examples/platform/seccomp/profiles/app.json:1:1: no \"kind\""),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn openshift_restricted_v2_defaults_and_forbids() {
+    let scc = "examples/platform/scc-restricted-v2.json";
+    let o = syscage(&[
+        "platform",
+        "openshift",
+        "--scc",
+        scc,
+        "examples/platform/deployment.json",
+        "-c",
+        "api",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("admitted under SCC restricted-v2 (seccompProfiles [runtime/default]); pod profile defaulted to runtime/default"), "{out}");
+    assert!(out.contains("container api: runtime/default\n  decided by examples/platform/scc-restricted-v2.json /seccompProfiles/0 (examples/platform/scc-restricted-v2.json:10:23)"), "{out}");
+    // The pod's Localhost profile is not in the SCC's list: forbidden, with both places.
+    let o = syscage(&[
+        "platform",
+        "openshift",
+        "--scc",
+        scc,
+        "examples/platform/pod.json",
+        "--seccomp-root",
+        ROOT,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("examples/platform/pod.json:22:29: /spec/containers/0/securityContext/seccompProfile: forbidden by SCC restricted-v2 (examples/platform/scc-restricted-v2.json:10:22: /seccompProfiles): container app: localhost/profiles/app.json is not an allowed seccomp profile. Valid values are [runtime/default]"), "{err}");
+}
+
+#[test]
+fn mesos_profile_name_default_and_errors() {
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        ROOT,
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("app /web: examples/platform/seccomp/web.json (Localhost)\n  decided by /container/linuxInfo/seccomp/profileName (examples/platform/marathon-app.json:10:35)"), "{out}");
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        ROOT,
+        "--print-profile",
+    ]);
+    assert_eq!(text(&o.stdout).trim(), "examples/platform/seccomp/web.json");
+    // The profile directory has no web.json: the agent fails the task.
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        "examples/platform",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("profile examples/platform/web.json does not exist"),
+        "{}",
+        text(&o.stderr)
+    );
+}
