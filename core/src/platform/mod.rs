@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::profile::{line_col, offset_of, Location};
+use crate::profile::Location;
 
 /// The seccomp profile a platform applies to one container.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,23 +122,7 @@ impl<'a> Doc<'a> {
 
     /// The place of `pointer`, or of its nearest existing parent (a missing member).
     pub fn location(&self, pointer: &str) -> Location {
-        let mut p = pointer;
-        let offset = loop {
-            if let Some(o) = offset_of(self.text, p) {
-                break o;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => break 0,
-            }
-        };
-        let (line, column) = line_col(self.text, offset);
-        Location {
-            source: self.source.to_string(),
-            line,
-            column,
-            pointer: pointer.to_string(),
-        }
+        Location::find(self.source, self.text, pointer)
     }
 
     pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> PlatformError {

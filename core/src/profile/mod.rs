@@ -234,6 +234,31 @@ pub struct Location {
     pub pointer: String,
 }
 
+impl Location {
+    /// The place of `pointer` in `text` (the JSON document read from `source`): the
+    /// value's first byte if it exists, else its nearest existing parent's (a missing
+    /// member is reported where it should have been).
+    pub fn find(source: &str, text: &str, pointer: &str) -> Location {
+        let mut p = pointer;
+        let offset = loop {
+            if let Some(o) = offset_of(text, p) {
+                break o;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => break 0,
+            }
+        };
+        let (line, column) = line_col(text, offset);
+        Location {
+            source: source.to_string(),
+            line,
+            column,
+            pointer: pointer.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.source, self.line, self.column)?;
@@ -455,24 +480,7 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn location(&self, pointer: &str) -> Location {
-        // Point at the value if it exists, else at its parent (a missing member).
-        let mut p = pointer;
-        let offset = loop {
-            if let Some(o) = offset_of(self.text, p) {
-                break o;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => break 0,
-            }
-        };
-        let (line, column) = line_col(self.text, offset);
-        Location {
-            source: self.source.to_string(),
-            line,
-            column,
-            pointer: pointer.to_string(),
-        }
+        Location::find(self.source, self.text, pointer)
     }
 
     fn diag(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
