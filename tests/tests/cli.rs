@@ -305,9 +305,9 @@ fn stacked_profiles_and_targets() {
 
 #[test]
 fn seccompiler_files_pick_a_filter_by_name() {
-    let trace = "examples/vmm.jsonl";
-    let run = |engine: &str| {
-        let o = syscage(
+    // `check` of the bundled trace against the `vmm` filter, in `format`.
+    let check_vmm = |engine: &str, format: &str| {
+        syscage(
             &[
                 "check",
                 "-p",
@@ -319,11 +319,14 @@ fn seccompiler_files_pick_a_filter_by_name() {
                 "--engine",
                 engine,
                 "--format",
-                "json",
-                trace,
+                format,
+                "examples/vmm.jsonl",
             ],
             None,
-        );
+        )
+    };
+    let run = |engine: &str| {
+        let o = check_vmm(engine, "json");
         assert_eq!(o.status.code(), Some(1), "{engine}: {}", text(&o.stderr));
         text(&o.stdout)
             .lines()
@@ -348,21 +351,7 @@ fn seccompiler_files_pick_a_filter_by_name() {
     // The text header names seccompiler, not a runtime's capabilities it ignores, and
     // says the same for both engines.
     for engine in ["reference", "wasm"] {
-        let o = syscage(
-            &[
-                "check",
-                "-p",
-                "examples/firecracker-like.json#vmm",
-                "--arch",
-                "x86_64",
-                "--kernel",
-                "6.1",
-                "--engine",
-                engine,
-                trace,
-            ],
-            None,
-        );
+        let o = check_vmm(engine, "text");
         let first = text(&o.stdout)
             .lines()
             .next()
@@ -415,7 +404,10 @@ fn seccompiler_files_pick_a_filter_by_name() {
         ),
         ("runtime/default#vmm", "x86_64", "not a file, nor a builtin"),
     ] {
-        let o = syscage(&["check", "-p", spec, "--arch", arch, trace], None);
+        let o = syscage(
+            &["check", "-p", spec, "--arch", arch, "examples/vmm.jsonl"],
+            None,
+        );
         assert_eq!(o.status.code(), Some(2), "{spec}");
         assert!(
             text(&o.stderr).contains(want),
