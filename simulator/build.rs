@@ -113,28 +113,51 @@ fn optimized(built: &Path, dest: &Path, target_dir: &Path) -> bool {
     true
 }
 
-/// Stops with the fix when the Rust standard library for wasm32 is not installed.
+/// Makes sure the Rust standard library for wasm32 is installed: when it is not and the
+/// toolchain is rustup's, asks rustup for it (`rust-toolchain.toml` names the target, but
+/// rustup installs a file's targets only with the toolchain itself, not into a toolchain
+/// that is already there, as `stable` is on a fresh machine); stops with the fix when
+/// that does not work.
 fn require_target(rustc: &Path) {
-    let sysroot = Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if let Some(sysroot) = sysroot {
-        if !sysroot
+    let sysroot = || {
+        Command::new(rustc)
+            .args(["--print", "sysroot"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    };
+    let installed = |sysroot: &Path| {
+        sysroot
             .join("lib/rustlib")
             .join(TARGET)
             .join("lib")
             .is_dir()
-        {
-            panic!(
-                "the simulator is built for {TARGET}, whose standard library is not installed \
-                 in {}.\nrun: rustup target add {TARGET}",
-                sysroot.display()
-            );
-        }
+    };
+    let Some(root) = sysroot() else { return };
+    if installed(&root) {
+        return;
     }
+    // Under rustup, RUSTUP_TOOLCHAIN names the toolchain this build runs with.
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        add.arg("--toolchain").arg(toolchain);
+    }
+    let tried = add.output();
+    if installed(&root) {
+        println!("cargo:warning=installed the Rust standard library for {TARGET} with rustup (the simulator is built for it)");
+        return;
+    }
+    let why = match tried {
+        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        Err(e) => format!("cannot run rustup: {e}"),
+    };
+    panic!(
+        "the simulator is built for {TARGET}, whose standard library is not installed in {}, \
+         and `rustup target add {TARGET}` did not install it ({why}).\nrun: rustup target add {TARGET}",
+        root.display()
+    );
 }
 
 /// `<target>/wasm-guest` for `OUT_DIR = <target>/[<triple>/]<profile>/build/<pkg>/out`;
