@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -12,6 +11,8 @@ use syscage_core::builtin;
 use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
 use syscage_core::trace::{self, Trace};
+
+use crate::input::{self, Kind};
 
 /// The target a profile is resolved for.
 #[derive(Args, Clone, Debug)]
@@ -100,9 +101,7 @@ pub fn profile(spec: &str, runtime: Runtime) -> Result<AnyProfile> {
 /// file whose name contains `#` stays readable); anything else is a plain path.
 pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
     let exists = |p: &str| {
-        Path::new(p).exists()
-            || p.strip_prefix("localhost/")
-                .is_some_and(|q| Path::new(q).exists())
+        input::exists(p) || p.strip_prefix("localhost/").is_some_and(input::exists)
     };
     if exists(spec) {
         return (spec, None);
@@ -113,26 +112,21 @@ pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The path and text of a profile file (not a builtin): read, and checked to be UTF-8.
+/// The path and text of a profile file (not a builtin): read within the profile size
+/// limit, and checked to be UTF-8.
 pub fn profile_text(spec: &str) -> Result<(String, String)> {
     let path = spec
         .strip_prefix("localhost/")
-        .filter(|p| Path::new(p).exists())
+        .filter(|p| input::exists(p))
         .unwrap_or(spec);
-    let bytes = std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read profile {path:?} (not a file, nor a builtin: {})",
+    if !input::exists(path) && path != "-" {
+        bail!(
+            "cannot read profile {path:?}: no such file, nor a builtin ({})",
             builtin::NAMES.join(", ")
-        )
-    })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let (line, col) = profile::line_col(
-            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-            e.valid_up_to(),
         );
-        anyhow::anyhow!("{path}:{line}:{col}: the profile is not valid UTF-8")
-    })?;
-    Ok((path.to_string(), text.to_string()))
+    }
+    let text = input::read_text(path, Kind::Profile)?;
+    Ok((path.to_string(), text))
 }
 
 /// Resolves each profile for the target, printing the profile warnings to stderr.

@@ -2,6 +2,7 @@
 //! hands everything to `syscage-core` (and, on Linux, `syscage-enforcer`).
 
 mod cmd;
+mod input;
 mod load;
 
 use std::process::ExitCode;
@@ -19,6 +20,14 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most syscage reads of any one input file other than a trace (traces are
+    /// streamed). Defaults: profiles 64M, manifests and listings 16M, raw filters 1M.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = input::parse_size)]
+    max_input: Option<u64>,
+    /// Read FIFOs and devices named as input files too (normally refused: a FIFO
+    /// blocks, a device may never end). `-` always reads standard input.
+    #[arg(long, global = true)]
+    allow_special_files: bool,
 }
 
 #[derive(Subcommand)]
@@ -41,6 +50,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    input::configure(input::Options {
+        max_input: cli.max_input,
+        allow_special: cli.allow_special_files,
+    });
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Compile(args) => cmd::compile::run(args),

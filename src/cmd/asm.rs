@@ -17,15 +17,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let text = if args.file == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("cannot read {:?}", args.file))?
-    };
-    let prog = bpf::asm::assemble(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file))?;
+    let text = crate::input::read_text(&args.file, crate::input::Kind::Listing)?;
+    let name = crate::input::display_name(&args.file);
+    let prog = bpf::asm::assemble(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     bpf::validate(&prog)
-        .map_err(|e| anyhow::anyhow!("{}: the kernel would reject this filter: {e}", args.file))?;
+        .map_err(|e| anyhow::anyhow!("{name}: the kernel would reject this filter: {e}"))?;
     std::fs::File::create(&args.output)
         .and_then(|mut f| f.write_all(&prog.to_raw()))
         .with_context(|| format!("cannot write {}", args.output))?;

@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn load_program(path: &str) -> Result<Program> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {path:?}"))?;
+    let bytes = crate::input::read(path, crate::input::Kind::Bpf)?;
     Program::from_raw(&bytes).with_context(|| format!("{path}: not a raw BPF filter"))
 }
 

@@ -1,6 +1,5 @@
 //! `syscage platform`: which seccomp profile a platform gives a workload, and why.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -212,7 +211,7 @@ fn kube_options(a: &KubeArgs) -> kubernetes::Options {
 }
 
 fn read(path: &str) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {path:?}"))
+    crate::input::read_text(path, crate::input::Kind::Manifest)
 }
 
 fn kube(a: KubeArgs) -> Result<ExitCode> {
@@ -251,9 +250,9 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
 fn check_files(rs: &[Resolution], consequence: &str) -> Result<()> {
     for r in rs {
         if let Applied::Localhost { path } = &r.applied {
-            if !Path::new(path).is_file() {
+            if let Some(why) = crate::input::refusal(path) {
                 bail!(
-                    "{} {}: profile {path} does not exist ({}): {consequence}",
+                    "{} {}: profile {path}: {why} ({}): {consequence}",
                     r.role,
                     r.container,
                     r.location
