@@ -146,7 +146,8 @@ fn require_target(rustc: &Path) {
     }
     let tried = add.output();
     if installed(&root) {
-        println!("cargo:warning=installed the Rust standard library for {TARGET} with rustup (the simulator is built for it)");
+        // Said once, on the build that installed it (cargo replays warnings).
+        eprintln!("installed the Rust standard library for {TARGET} with rustup");
         return;
     }
     let why = match tried {

@@ -100,9 +100,8 @@ pub fn profile(spec: &str, runtime: Runtime) -> Result<AnyProfile> {
 /// `FILE#NAME` -> (`FILE`, `NAME`) when `FILE` exists and the whole spec does not (a
 /// file whose name contains `#` stays readable); anything else is a plain path.
 pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
-    let exists = |p: &str| {
-        input::exists(p) || p.strip_prefix("localhost/").is_some_and(input::exists)
-    };
+    let exists =
+        |p: &str| input::exists(p) || p.strip_prefix("localhost/").is_some_and(input::exists);
     if exists(spec) {
         return (spec, None);
     }

@@ -4,9 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use libseccomp::{
-    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
-};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule, TargetArch,
@@ -20,6 +17,7 @@ use syscage_core::event::SeccompData;
 use syscage_core::policy::{OciRule, Origin, Policy};
 use syscage_core::profile::{parse, CmpOp, Profile, Runtime};
 use syscage_core::{builtin, syscalls, trace};
+use syscage_enforcer::libseccomp::{self, ArgCmp, Attr, Libseccomp};
 
 use crate::bundled_traces;
 
@@ -136,7 +134,9 @@ impl Row {
                 (Agreement::Libseccomp, _) => {
                     let known = arch
                         .and_then(|a| syscalls::name_of(a, d.nr))
-                        .is_none_or(|n| ScmpSyscall::from_name(n).is_ok());
+                        .is_none_or(|n| {
+                            host_libseccomp().is_ok_and(|l| l.resolve(n, None).is_some())
+                        });
                     known && !sys.is_some_and(|s| s.libseccomp_codegen_may_differ)
                 }
                 (Agreement::Seccompiler(_), Origin::EnosysStub) => false,
@@ -186,20 +186,25 @@ pub fn large_profile() -> Profile {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn scmp_action(a: Action) -> Result<ScmpAction, String> {
+/// The `SECCOMP_RET_*` value libseccomp takes for the action.
+fn scmp_action(a: Action) -> Result<u32, String> {
     let r = a.to_ret();
-    let data = r & ret::DATA;
-    Ok(match r & ret::ACTION_FULL {
-        ret::KILL_PROCESS => ScmpAction::KillProcess,
-        ret::KILL_THREAD => ScmpAction::KillThread,
-        ret::TRAP => ScmpAction::Trap,
-        ret::ERRNO => ScmpAction::Errno(data as i32),
-        ret::USER_NOTIF => ScmpAction::Notify,
-        ret::TRACE => ScmpAction::Trace(data as u16),
-        ret::LOG => ScmpAction::Log,
-        ret::ALLOW => ScmpAction::Allow,
-        _ => return Err(format!("no libseccomp action for {}", describe_ret(r))),
-    })
+    match r & ret::ACTION_FULL {
+        ret::KILL_PROCESS
+        | ret::KILL_THREAD
+        | ret::TRAP
+        | ret::ERRNO
+        | ret::USER_NOTIF
+        | ret::TRACE
+        | ret::LOG
+        | ret::ALLOW => Ok(r),
+        _ => Err(format!("no libseccomp action for {}", describe_ret(r))),
+    }
+}
+
+/// The host's libseccomp (loaded at run time), or why not.
+pub fn host_libseccomp() -> Result<Libseccomp, String> {
+    Libseccomp::host().map_err(|e| e.to_string())
 }
 
 /// Builds the filter with libseccomp the way runc does (`libcontainer/seccomp`): a
@@ -212,59 +217,52 @@ pub fn build_libseccomp(
     rules: &[OciRule],
     optimize: u32,
 ) -> Result<ValidProgram, String> {
-    let e = |what: &str, err: libseccomp::error::SeccompError| format!("{what}: {err}");
-    let mut f = ScmpFilterContext::new(scmp_action(default)?).map_err(|x| e("context", x))?;
-    f.set_act_badarch(ScmpAction::KillThread)
+    let lib = host_libseccomp()?;
+    let e = |what: &str, err: libseccomp::CallError| format!("{what}: {err}");
+    let mut f = lib
+        .filter(scmp_action(default)?)
+        .map_err(|x| e("context", x))?;
+    f.set(Attr::ActBadArch, ret::KILL_THREAD)
         .map_err(|x| e("bad arch", x))?;
-    f.set_ctl_nnp(false).map_err(|x| e("nnp", x))?;
-    f.set_ctl_optimize(optimize).map_err(|x| e("optimize", x))?;
+    f.set(Attr::CtlNnp, 0).map_err(|x| e("nnp", x))?;
+    f.set(Attr::CtlOptimize, optimize)
+        .map_err(|x| e("optimize", x))?;
     for a in arches {
-        let sa: ScmpArch = a
-            .scmp_name()
-            .parse()
-            .map_err(|_| format!("libseccomp has no arch {a}"))?;
-        if !f.is_arch_present(sa).map_err(|x| e("arch", x))? {
-            f.add_arch(sa).map_err(|x| e("arch", x))?;
-        }
+        let token = lib
+            .arch_token(a.scmp_name())
+            .ok_or_else(|| format!("libseccomp has no arch {a}"))?;
+        f.add_arch(token).map_err(|x| e("arch", x))?;
     }
     for r in rules {
-        let Ok(sc) = ScmpSyscall::from_name(&r.name) else {
+        let Some(nr) = lib.resolve(&r.name, None) else {
             continue; // runc skips names libseccomp does not know
         };
         let act = scmp_action(r.action)?;
-        let conds: Vec<ScmpArgCompare> = r
+        let conds: Vec<ArgCmp> = r
             .conds
             .iter()
             .map(|c| {
-                let (op, datum) = match c.op {
-                    CmpOp::Ne => (ScmpCompareOp::NotEqual, c.value),
-                    CmpOp::Lt => (ScmpCompareOp::Less, c.value),
-                    CmpOp::Le => (ScmpCompareOp::LessOrEqual, c.value),
-                    CmpOp::Eq => (ScmpCompareOp::Equal, c.value),
-                    CmpOp::Ge => (ScmpCompareOp::GreaterEqual, c.value),
-                    CmpOp::Gt => (ScmpCompareOp::Greater, c.value),
-                    CmpOp::MaskedEq => (ScmpCompareOp::MaskedEqual(c.value), c.value_two),
+                let (op, a, b) = match c.op {
+                    CmpOp::Ne => (libseccomp::CmpOp::Ne, c.value, 0),
+                    CmpOp::Lt => (libseccomp::CmpOp::Lt, c.value, 0),
+                    CmpOp::Le => (libseccomp::CmpOp::Le, c.value, 0),
+                    CmpOp::Eq => (libseccomp::CmpOp::Eq, c.value, 0),
+                    CmpOp::Ge => (libseccomp::CmpOp::Ge, c.value, 0),
+                    CmpOp::Gt => (libseccomp::CmpOp::Gt, c.value, 0),
+                    CmpOp::MaskedEq => (libseccomp::CmpOp::MaskedEq, c.value, c.value_two),
                 };
-                ScmpArgCompare::new(c.index, op, datum)
+                ArgCmp {
+                    arg: c.index,
+                    op,
+                    datum_a: a,
+                    datum_b: b,
+                }
             })
             .collect();
-        let added = if conds.is_empty() {
-            f.add_rule(act, sc)
-        } else {
-            f.add_rule_conditional(act, sc, &conds)
-        };
-        added.map_err(|x| format!("rule {} ({}): {x}", r.pointer, r.name))?;
+        f.add_rule(act, nr, &conds)
+            .map_err(|x| format!("rule {} ({}): {x}", r.pointer, r.name))?;
     }
-    // 2.5 has no export to memory: go through a temporary file.
-    let path = std::env::temp_dir().join(format!(
-        "syscage-compare-{}-{optimize}.bpf",
-        std::process::id()
-    ));
-    let file = std::fs::File::create(&path).map_err(|x| x.to_string())?;
-    f.export_bpf(&file).map_err(|x| e("export", x))?;
-    drop(file);
-    let raw = std::fs::read(&path).map_err(|x| x.to_string())?;
-    let _ = std::fs::remove_file(&path);
+    let raw = f.export_bpf().map_err(|x| e("export", x))?;
     let prog = Program::from_raw(&raw).map_err(|x| x.to_string())?;
     bpf::validate(&prog).map_err(|x| format!("libseccomp's program does not validate: {x}"))
 }

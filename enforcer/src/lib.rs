@@ -3,7 +3,8 @@
 //! It installs what `syscage-core` compiled and runs a command under it ([`install`],
 //! [`exec`]), asks the running kernel what it returns for a syscall without running the
 //! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
-//! live processes ([`status`], [`dump`]), and compares engines ([`differential`];
+//! live processes ([`status`], [`dump`]), asks the host's own libseccomp what it knows
+//! and builds ([`libseccomp`], loaded at run time), and compares engines ([`differential`];
 //! [`observe`] says how a kernel observation relates to an engine's return value;
 //! [`random_profile`] is what the random profiles compared on are made of).
 //!
@@ -18,6 +19,8 @@ pub mod dump;
 pub mod exec;
 #[cfg(target_os = "linux")]
 pub mod install;
+#[cfg(target_os = "linux")]
+pub mod libseccomp;
 pub mod observe;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod oracle;

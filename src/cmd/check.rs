@@ -280,8 +280,7 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(V
         // Read and checked here: a file the kernel could never take is refused before
         // it crosses into the sandbox.
         let bytes = crate::input::read(path, crate::input::Kind::Bpf)?;
-        bpf::Program::from_raw(&bytes)
-            .with_context(|| format!("{path}: not a raw BPF filter"))?;
+        bpf::Program::from_raw(&bytes).with_context(|| format!("{path}: not a raw BPF filter"))?;
         programs.push(json!({ "source": path, "bytes": bytes }));
     }
     let mut head = json!({

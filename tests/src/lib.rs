@@ -27,6 +27,16 @@ pub fn shared_profile(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Says why a test that needs a real component does not run here: a printed SKIP
+/// outside CI, a failure under CI (`CI` set), where a skip would be a silent hole.
+pub fn skip_unless_ci(what: &str, why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} must run in CI, but: {why}"
+    );
+    eprintln!("SKIP: {what} did not run here: {why}");
+}
+
 /// Whether the kernel oracle can run here. Prints why not, and fails under CI (`CI`
 /// set), where a skipped kernel comparison would be a silent hole.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
