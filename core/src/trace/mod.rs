@@ -12,6 +12,7 @@
 
 pub mod decode;
 pub mod jsonl;
+pub mod stream;
 pub mod strace;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::event::Event;
 
 pub use jsonl::parse_jsonl;
 pub use strace::parse_strace;
+pub use stream::TraceReader;
 
 /// The two trace formats syscage reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +55,14 @@ pub enum WarningKind {
     /// A `<... NAME resumed>` line with no matching `<unfinished ...>` line; skipped
     /// (the syscall's arguments before the split are not in the trace).
     OrphanResumed { name: String },
-    /// The last line stops in the middle of a call (a cut-off trace); skipped.
+    /// The last line stops in the middle of a call (a cut-off trace); the call is an
+    /// event with the arguments it has, the rest unknown.
     TruncatedLastLine,
+    /// An `<unfinished ...>` call was not resumed within this many later events; it was
+    /// evaluated with the arguments its first half printed (the rest unknown).
+    HeldTooLong { later: usize },
+    /// More warnings than are reported one by one; the rest are counted.
+    Suppressed { count: usize },
     /// A `[ Process PID=N runs in ... mode. ]` line syscage cannot map to an arch for the
     /// trace's default arch; that process keeps its previous arch.
     UnknownPersonality { pid: u32, mode: String },
@@ -64,6 +72,9 @@ pub enum WarningKind {
 
 impl fmt::Display for TraceWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let WarningKind::Suppressed { count } = &self.kind {
+            return write!(f, "{count} more warnings not shown");
+        }
         write!(f, "line {}: ", self.line)?;
         match &self.kind {
             WarningKind::UnknownSyscall { name, arch } => {
@@ -73,9 +84,16 @@ impl fmt::Display for TraceWarning {
                 f,
                 "\"<... {name} resumed>\" without a matching \"<unfinished ...>\" line; skipped"
             ),
-            WarningKind::TruncatedLastLine => {
-                f.write_str("the last line is cut off in the middle of a call; skipped")
-            }
+            WarningKind::TruncatedLastLine => f.write_str(
+                "the last line is cut off in the middle of a call; evaluated with the \
+                 arguments it has (the rest unknown)",
+            ),
+            WarningKind::HeldTooLong { later } => write!(
+                f,
+                "call still unfinished {later} events later; evaluated with the arguments \
+                 of its first half (the rest unknown)"
+            ),
+            WarningKind::Suppressed { .. } => Ok(()),
             WarningKind::UnknownPersonality { pid, mode } => write!(
                 f,
                 "process {pid} switched to {mode} mode, which has no syscage arch here; kept its previous arch"
@@ -142,6 +160,8 @@ pub enum TraceError {
     },
     #[error("line {line}: call is cut off: no closing ')' and no \"<unfinished ...>\"")]
     Truncated { line: usize },
+    #[error("line {line} is longer than {} MiB; not a trace line", limit >> 20)]
+    LineTooLong { line: usize, limit: usize },
 }
 
 impl TraceError {
@@ -158,7 +178,8 @@ impl TraceError {
             | TraceError::MissingSyscall { line }
             | TraceError::TooManyArgs { line, .. }
             | TraceError::Syntax { line, .. }
-            | TraceError::Truncated { line } => *line,
+            | TraceError::Truncated { line }
+            | TraceError::LineTooLong { line, .. } => *line,
         }
     }
 }

@@ -26,7 +26,7 @@
 //! * i386 `mmap` (old_mmap: one pointer to a struct) has all arguments unknown.
 //! * The return value, timings and anything after the closing `)` are ignored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::decode::{clone_arg_position, decode_arg, parse_int, NameIndex};
 use super::scan;
@@ -40,35 +40,112 @@ const DETACHED: &str = "<detached ...>";
 
 /// Parses strace output. Stops at the first error.
 pub fn parse_strace(text: &str, default_arch: Arch) -> Result<Trace, TraceError> {
-    let mut p = Parser::new(default_arch);
+    let mut r = StraceReader::new(default_arch);
+    let mut trace = Trace::default();
     // About one event per 100 bytes in real traces (the bundled ones: 99); the estimate
     // only saves regrowing, and untouched capacity costs no memory on large traces.
-    p.trace.events.reserve(text.len() / 96);
-    // Offset just past the last non-blank byte: a line starting there or later is blank.
-    let content_end = text.trim_end().len();
-    let mut offset = 0usize;
-    let mut line = 0usize;
-    // A line cut by strace's own "strace: Process N attached" message, and its number.
-    let mut carry: Option<(String, usize)> = None;
-    while offset < text.len() {
-        let rest = &text[offset..];
-        let len = scan::find(rest.as_bytes(), 0, b'\n').unwrap_or(rest.len());
-        let raw = &rest[..len];
-        offset += len + 1;
-        line += 1;
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let is_last = offset >= content_end;
-        if let Some((mut joined, at)) = carry.take() {
-            joined.push_str(raw);
-            p.line(&joined, at, is_last, &mut carry)?;
-        } else {
-            p.line(raw, line, is_last, &mut carry)?;
+    trace.events.reserve(text.len() / 96);
+    for (line, raw) in super::numbered_lines(text) {
+        r.line(raw, line)?;
+        r.drain(&mut trace.events);
+    }
+    r.finish()?;
+    r.drain(&mut trace.events);
+    trace.warnings = r.take_warnings();
+    Ok(trace)
+}
+
+/// The strace reader, a line at a time: what [`parse_strace`] and the streaming
+/// [`super::stream::TraceReader`] drive.
+///
+/// Events come out in line order ([`StraceReader::drain`]). A call whose
+/// `<unfinished ...>` half has been read holds its event (and every later one) back
+/// until its `<... resumed>` half completes its arguments, but never more than
+/// [`MAX_HELD`] events: past that the oldest unfinished call is let go with the
+/// arguments its first half printed (the others unknown) and a warning, so memory stays
+/// bounded whatever the trace.
+pub struct StraceReader {
+    p: Parser,
+    /// A line cut by strace's own "strace: Process N attached" message, and its number.
+    carry: Option<(String, usize)>,
+    /// A line that stops inside a call: an error if anything but blank lines follows;
+    /// at the end of the trace, a call with the arguments it has.
+    cut: Option<(String, usize)>,
+}
+
+/// How many events an unfinished call may hold back (see [`StraceReader`]).
+pub const MAX_HELD: usize = 1 << 16;
+
+impl StraceReader {
+    pub fn new(default_arch: Arch) -> StraceReader {
+        StraceReader {
+            p: Parser::new(default_arch),
+            carry: None,
+            cut: None,
         }
     }
-    if let Some((joined, at)) = carry.take() {
-        p.line(&joined, at, true, &mut None)?;
+
+    /// One line (without its `\n`; a trailing `\r` is dropped), numbered from 1.
+    pub fn line(&mut self, raw: &str, line: usize) -> Result<(), TraceError> {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        if let Some((_, at)) = self.cut.take() {
+            return Err(TraceError::Truncated { line: at });
+        }
+        let mut cut = None;
+        if let Some((mut joined, at)) = self.carry.take() {
+            joined.push_str(raw);
+            self.p.line(&joined, at, &mut self.carry, &mut cut)?;
+        } else {
+            self.p.line(raw, line, &mut self.carry, &mut cut)?;
+        }
+        self.cut = cut;
+        self.p.bound();
+        Ok(())
     }
-    Ok(p.finish())
+
+    /// The end of the trace: a line cut off at the end becomes a call with the
+    /// arguments it has (the rest unknown), as if strace had printed
+    /// `<unfinished ...>` there.
+    pub fn finish(&mut self) -> Result<(), TraceError> {
+        if let Some((joined, at)) = self.carry.take() {
+            let mut cut = None;
+            self.p.line(&joined, at, &mut None, &mut cut)?;
+            if cut.is_some() {
+                self.cut = cut;
+            }
+        }
+        if let Some((text, at)) = self.cut.take() {
+            self.p.warn(at, WarningKind::TruncatedLastLine);
+            let unfinished = format!("{text} {UNFINISHED}");
+            self.p.line(&unfinished, at, &mut None, &mut None)?;
+        }
+        // Calls never resumed are events as they are.
+        self.p.pending.clear();
+        self.p.held.clear();
+        Ok(())
+    }
+
+    /// Moves the events that are complete, in line order, to `out`.
+    pub fn drain(&mut self, out: &mut Vec<Event>) {
+        while let Some(front) = self.p.queue.front() {
+            if self.p.held.contains(&self.p.base) {
+                break;
+            }
+            let _ = front;
+            if let Some(e) = self.p.queue.pop_front() {
+                out.push(e);
+            }
+            self.p.base += 1;
+        }
+    }
+
+    /// The warnings so far (taken: each is returned once).
+    pub fn take_warnings(&mut self) -> Vec<TraceWarning> {
+        std::mem::take(&mut self.p.warnings)
+    }
 }
 
 /// A call whose `<unfinished ...>` half has been seen.
@@ -76,14 +153,20 @@ struct Pending {
     name: String,
     /// The argument text of the first half (and of any further unfinished halves).
     args: String,
-    /// Where its event is in `Trace::events`; `None` if the call was skipped.
+    /// Its event's number (0-based, in line order); `None` if the call was skipped or
+    /// its event has been let go.
     event: Option<usize>,
     arch: Arch,
 }
 
 struct Parser {
     default_arch: Arch,
-    trace: Trace,
+    /// Events not yet drained; the front one is event number `base`.
+    queue: VecDeque<Event>,
+    base: usize,
+    /// Numbers of the queued events an unfinished call holds back.
+    held: HashSet<usize>,
+    warnings: Vec<TraceWarning>,
     pending: HashMap<Option<u32>, Pending>,
     modes: HashMap<u32, Arch>,
     /// The latest mode switch, for lines without a pid prefix.
@@ -101,19 +184,53 @@ impl Parser {
     fn new(default_arch: Arch) -> Parser {
         Parser {
             default_arch,
-            trace: Trace::default(),
+            queue: VecDeque::new(),
+            base: 0,
+            held: HashSet::new(),
+            warnings: Vec::new(),
             pending: HashMap::new(),
             modes: HashMap::new(),
             unprefixed_mode: None,
         }
     }
 
-    fn finish(self) -> Trace {
-        self.trace
+    fn warn(&mut self, line: usize, kind: WarningKind) {
+        self.warnings.push(TraceWarning { line, kind });
     }
 
-    fn warn(&mut self, line: usize, kind: WarningKind) {
-        self.trace.warnings.push(TraceWarning { line, kind });
+    /// Keeps what an unfinished call holds back, and what is remembered about processes,
+    /// within bounds: the oldest held event is let go (with the arguments it has) when
+    /// too many wait behind it; pending calls without an event and per-process modes
+    /// are forgotten past the same bound.
+    fn bound(&mut self) {
+        if self.queue.len() > MAX_HELD && self.held.remove(&self.base) {
+            let at = self.base;
+            for p in self.pending.values_mut() {
+                if p.event == Some(at) {
+                    p.event = None;
+                }
+            }
+            let line = self.queue.front().map_or(0, |e| e.line);
+            self.warn(line, WarningKind::HeldTooLong { later: MAX_HELD });
+            // Drain now moves it (and what follows, up to the next held one).
+        }
+        if self.pending.len() > MAX_HELD {
+            let stale: Vec<Option<u32>> = self
+                .pending
+                .iter()
+                .filter(|(_, p)| p.event.is_none())
+                .map(|(k, _)| *k)
+                .take(self.pending.len() - MAX_HELD)
+                .collect();
+            for k in stale {
+                self.pending.remove(&k);
+            }
+        }
+        if self.modes.len() > MAX_HELD * 16 {
+            // A process that switched modes and was forgotten reverts to the default
+            // arch; only a hostile trace has this many processes at once.
+            self.modes.clear();
+        }
     }
 
     fn arch_of(&self, pid: Option<u32>) -> Arch {
@@ -126,12 +243,14 @@ impl Parser {
         }
     }
 
+    /// One line; a call cut off inside goes to `cut` (the caller decides whether that is
+    /// an error: only at the end of the trace is it not).
     fn line(
         &mut self,
         text: &str,
         line: usize,
-        is_last: bool,
         carry: &mut Option<(String, usize)>,
+        cut: &mut Option<(String, usize)>,
     ) -> Result<(), TraceError> {
         let t = text.trim_ascii();
         if t.is_empty() || t.starts_with('>') {
@@ -148,7 +267,9 @@ impl Parser {
         }
         if let Some(exit) = body.strip_prefix("+++") {
             if !self.pending.is_empty() && (exit.contains("exited") || exit.contains("killed")) {
-                self.pending.remove(&pre.pid);
+                if let Some(n) = self.pending.remove(&pre.pid).and_then(|p| p.event) {
+                    self.held.remove(&n);
+                }
             }
             return Ok(());
         }
@@ -171,12 +292,8 @@ impl Parser {
                 return Ok(());
             }
         }
-        if is_last {
-            self.warn(line, WarningKind::TruncatedLastLine);
-            Ok(())
-        } else {
-            Err(TraceError::Truncated { line })
-        }
+        *cut = Some((text.to_string(), line));
+        Ok(())
     }
 
     /// A line of strace's own: only mode switches matter.
@@ -246,8 +363,8 @@ impl Parser {
         };
         let split = match split_args(args_text) {
             Ok(s) => s,
-            Err(Unclosed) if state != Ending::Complete => Split::partial(args_text),
-            Err(Unclosed) => return Ok(Outcome::Truncated),
+            Err(Unclosed(partial)) if state != Ending::Complete => partial,
+            Err(Unclosed(_)) => return Ok(Outcome::Truncated),
         };
         if state == Ending::Complete && !split.closed {
             return Ok(Outcome::Truncated);
@@ -257,7 +374,7 @@ impl Parser {
             Some(sys) => {
                 let mut args = [None; 6];
                 self.fill_args_for(name, &mut args, args_text, &split, line, sys.arch);
-                self.trace.events.push(Event {
+                self.queue.push_back(Event {
                     sys,
                     args,
                     instruction_pointer: pre.ip,
@@ -265,11 +382,19 @@ impl Parser {
                     name: Some(name.to_string()),
                     line,
                 });
-                Some(self.trace.events.len() - 1)
+                Some(self.base + self.queue.len() - 1)
             }
             None => None,
         };
         if state == Ending::Unfinished {
+            if let Some(n) = event {
+                self.held.insert(n);
+            }
+            if let Some(old) = self.pending.get(&pre.pid).and_then(|p| p.event) {
+                // A second unfinished call of the same process: the first is never
+                // resumed.
+                self.held.remove(&old);
+            }
             self.pending.insert(
                 pre.pid,
                 Pending {
@@ -312,7 +437,7 @@ impl Parser {
                 _ => None,
             }
         };
-        let Some(mut p) = key.and_then(|k| self.pending.remove(&k)) else {
+        let Some((key, mut p)) = key.and_then(|k| self.pending.remove(&k).map(|p| (k, p))) else {
             self.warn(
                 line,
                 WarningKind::OrphanResumed {
@@ -322,6 +447,9 @@ impl Parser {
             return Ok(Outcome::Done);
         };
         if p.name != name {
+            if let Some(n) = p.event {
+                self.held.remove(&n);
+            }
             self.warn(
                 line,
                 WarningKind::OrphanResumed {
@@ -334,24 +462,33 @@ impl Parser {
             Some((a, s)) => (a, s),
             None => (tail, Ending::Complete),
         };
+        let before = p.args.len();
         p.args.push_str(more);
         let split = match split_args(&p.args) {
             Ok(s) if s.closed || state != Ending::Complete => s,
-            Err(Unclosed) if state != Ending::Complete => Split::partial(&p.args),
-            _ => return Ok(Outcome::Truncated),
+            Err(Unclosed(partial)) if state != Ending::Complete => partial,
+            _ => {
+                // Cut off: the call stays pending as it was, for the end of the trace.
+                p.args.truncate(before);
+                self.pending.insert(key, p);
+                return Ok(Outcome::Truncated);
+            }
         };
         if let Some(idx) = p.event {
-            if let Some(first_line) = self.trace.events.get(idx).map(|e| e.line) {
+            let slot = idx.checked_sub(self.base);
+            if let Some(first_line) = slot.and_then(|k| self.queue.get(k)).map(|e| e.line) {
                 // The event was made from the first half, under the same name.
                 let mut args = [None; 6];
                 self.fill_args_for(&p.name, &mut args, &p.args, &split, first_line, p.arch);
-                if let Some(ev) = self.trace.events.get_mut(idx) {
+                if let Some(ev) = slot.and_then(|k| self.queue.get_mut(k)) {
                     ev.args = args;
                 }
             }
         }
         if state == Ending::Unfinished {
             self.pending.insert(pre.pid, p);
+        } else if let Some(idx) = p.event {
+            self.held.remove(&idx);
         }
         Ok(Outcome::Done)
     }
@@ -599,10 +736,12 @@ fn named_arg(piece: &str) -> Option<(&str, &str)> {
 /// An argument list was not closed (the line ends inside a string, comment or nesting,
 /// or before the `)`).
 #[derive(Debug)]
-struct Unclosed;
+/// Carries the arguments found before the unclosed one: its piece ends where the
+/// unclosed string, comment or nesting starts, so it reads as unknown.
+struct Unclosed(Split);
 
 /// Top-level argument boundaries of a call.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Split {
     /// Byte offsets of top-level commas (at most 8 recorded; `count` is exact).
     commas: [usize; 8],
@@ -613,17 +752,6 @@ struct Split {
 }
 
 impl Split {
-    /// The best reading of an unfinished first half that does not even close its own
-    /// strings or nesting: one unknown argument per top-level piece found so far.
-    fn partial(text: &str) -> Split {
-        Split {
-            commas: [0; 8],
-            count: 1,
-            end: text.len(),
-            closed: false,
-        }
-    }
-
     fn pieces<'t>(&'t self, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
         let recorded = (self.count - 1).min(self.commas.len());
         let end = self.end.min(text.len());
@@ -659,7 +787,13 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
         closed: false,
     };
     let mut depth = 0usize;
+    // Where the outermost open nesting started.
+    let mut opened = 0usize;
     let mut angles_ok = true;
+    let unclosed = |mut split: Split, at: usize| {
+        split.end = at;
+        Unclosed(split)
+    };
     let mut i = 0usize;
     while i < n {
         let c = b[i];
@@ -668,8 +802,11 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
             continue;
         }
         match c {
-            b'"' => i = skip_string(b, i + 1).ok_or(Unclosed)?,
+            b'"' => i = skip_string(b, i + 1).ok_or_else(|| unclosed(split, i))?,
             b'(' | b'[' | b'{' => {
+                if depth == 0 {
+                    opened = i;
+                }
                 depth += 1;
                 i += 1;
             }
@@ -692,7 +829,7 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
                 i += 1;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = find(b, i + 2, b"*/").ok_or(Unclosed)? + 2;
+                i = find(b, i + 2, b"*/").ok_or_else(|| unclosed(split, i))? + 2;
             }
             b'<' if b.get(i + 1) == Some(&b'<') => i += 2,
             b'<' if angles_ok => match skip_angle(b, i + 1) {
@@ -710,7 +847,7 @@ fn split_args(s: &str) -> Result<Split, Unclosed> {
     if depth == 0 {
         Ok(split)
     } else {
-        Err(Unclosed)
+        Err(unclosed(split, opened))
     }
 }
 
@@ -1099,8 +1236,12 @@ clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstr
             err.to_string(),
             "line 1: call is cut off: no closing ')' and no \"<unfinished ...>\""
         );
+        // Cut off at the end: an event with the arguments it has, the rest unknown.
         let tr = parse("close(3) = 0\nopenat(AT_FDCWD, \"/etc/ld.so\n\n");
-        assert_eq!(tr.events.len(), 1);
+        assert_eq!(tr.events.len(), 2);
+        assert_eq!(tr.events[1].line, 2);
+        assert_eq!(tr.events[1].args[0], Some(-100i64 as u64)); // AT_FDCWD
+        assert_eq!(tr.events[1].args[1..], [None; 5]);
         assert_eq!(tr.warnings[0].line, 2);
         assert_eq!(tr.warnings[0].kind, WarningKind::TruncatedLastLine);
         let err = parse_strace("close(3\nclose(4) = 0", Arch::X86_64).unwrap_err();
