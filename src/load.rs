@@ -10,7 +10,6 @@ use syscage_core::arch::Arch;
 use syscage_core::builtin;
 use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
-use syscage_core::trace::{self, Trace};
 
 use crate::input::{self, Kind};
 
@@ -146,52 +145,45 @@ pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Pol
         .collect()
 }
 
-/// Reads the traces (stdin when none is given), in order, as text: each is checked to
-/// be UTF-8 (an error names the line and column) but not parsed.
-pub fn trace_texts(paths: &[String]) -> Result<Vec<(String, String)>> {
-    let read = |name: String, bytes: Vec<u8>| -> Result<(String, String)> {
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let err = trace::to_str(e.as_bytes())
-                .err()
-                .map_or_else(|| "invalid UTF-8".to_string(), |t| t.to_string());
-            anyhow::anyhow!("{name}: {err}")
-        })?;
-        Ok((name, text))
-    };
-    if paths.is_empty() || paths == ["-"] {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read the trace from standard input")?;
-        return Ok(vec![read("<stdin>".into(), bytes)?]);
+/// How much of a trace is read at a time.
+pub const TRACE_CHUNK: usize = 1 << 20;
+
+/// Streams the traces (standard input when none is given, or `-`), in order, to `each`
+/// in chunks of at most [`TRACE_CHUNK`] bytes: `each(name, bytes, last)`, where `last`
+/// marks a trace's final (possibly empty) chunk. Memory: one chunk.
+pub fn trace_chunks(
+    paths: &[String],
+    mut each: impl FnMut(&str, &[u8], bool) -> Result<()>,
+) -> Result<()> {
+    let stdin = ["-".to_string()];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    let mut buf = vec![0u8; TRACE_CHUNK];
+    for path in paths {
+        let name = input::display_name(path);
+        let mut r = input::open(path, Kind::Trace)?;
+        loop {
+            let n =
+                fill(&mut r, &mut buf).with_context(|| format!("cannot read trace {name:?}"))?;
+            let last = n < buf.len();
+            each(name, &buf[..n], last)?;
+            if last {
+                break;
+            }
+        }
     }
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read trace {p:?}"))?;
-            read(p.clone(), bytes)
-        })
-        .collect()
+    Ok(())
 }
 
-/// Reads and parses the traces (stdin when none is given), in order.
-pub fn traces(paths: &[String], default_arch: Arch) -> Result<Vec<(String, Trace)>> {
-    if paths.is_empty() || paths == ["-"] {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read the trace from standard input")?;
-        let t = trace::parse_bytes(&bytes, default_arch)
-            .map_err(|e| anyhow::anyhow!("<stdin>: {e}"))?;
-        return Ok(vec![("<stdin>".into(), t)]);
+/// Reads until `buf` is full or the input ends; the number of bytes read.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read trace {p:?}"))?;
-            let t = trace::parse_bytes(&bytes, default_arch)
-                .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
-            Ok((p.clone(), t))
-        })
-        .collect()
+    Ok(n)
 }

@@ -4,7 +4,7 @@
 //! This module formats; it decides nothing. The verdicts come from an engine
 //! ([`crate::eval`] or [`crate::bpf`]), the events from [`crate::trace`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
@@ -112,98 +112,168 @@ fn render_args(e: &Event) -> String {
         .join(", ")
 }
 
-/// The human summary: counts per action, then every event that was not allowed,
-/// grouped by syscall and verdict, with the rule that decided it.
+/// The human summary of `checked` (see [`Summary`]).
 pub fn summary(checked: &[Checked]) -> String {
-    let mut out = String::new();
-    let mut counts: BTreeMap<(i32, &'static str), usize> = BTreeMap::new();
-    let mut uncertain = 0usize;
+    let mut s = Summary::default();
     for c in checked {
+        s.add(c);
+    }
+    s.render()
+}
+
+/// How many groups of not-allowed events the summary lists one by one; events of
+/// further groups are counted together (only a hostile trace has this many distinct
+/// syscall/verdict/rule combinations).
+pub const MAX_GROUPS: usize = 10_000;
+
+/// A not-allowed group: syscall name, `ret`, the deciding rule's explanation, and
+/// whether the verdict depends on unknown arguments.
+type GroupKey = (String, u32, String, bool);
+
+/// The human summary, accumulated an event at a time: counts per action, then every
+/// event that was not allowed, grouped by syscall and verdict, with the rule that
+/// decided it. Memory grows with the number of distinct groups (at most
+/// [`MAX_GROUPS`]), not with the number of events.
+#[derive(Debug, Default)]
+pub struct Summary {
+    total: usize,
+    permitted: usize,
+    uncertain: usize,
+    counts: BTreeMap<(i32, &'static str), usize>,
+    index: HashMap<GroupKey, usize>,
+    /// Groups in order of their first event: key, count, first event.
+    groups: Vec<(GroupKey, usize, Checked)>,
+    /// Events of groups past [`MAX_GROUPS`].
+    ungrouped: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, c: &Checked) {
+        self.total += 1;
         let w = c.outcome.worst();
-        *counts
+        *self
+            .counts
             .entry((action::precedence(w.ret), action_label(w.ret)))
             .or_default() += 1;
-        if matches!(c.outcome, Outcome::Depends { .. }) {
-            uncertain += 1;
+        let depends = matches!(c.outcome, Outcome::Depends { .. });
+        self.uncertain += usize::from(depends);
+        if c.permitted() {
+            self.permitted += 1;
+            return;
         }
-    }
-    let total = checked.len();
-    let _ = writeln!(out, "{total} events");
-    for ((_, name), n) in counts.iter().rev() {
-        let _ = writeln!(out, "  {name:<13} {n:>8}");
-    }
-    if uncertain > 0 {
-        let _ = writeln!(
-            out,
-            "  ({uncertain} depend on arguments the trace does not show; counted at their worst)"
-        );
-    }
-    // Group the events that are not certainly allowed.
-    type Key = (String, u32, String, bool);
-    let mut groups: BTreeMap<Key, (usize, usize, &Checked)> = BTreeMap::new();
-    let mut order = Vec::new();
-    for c in checked.iter().filter(|c| !c.permitted()) {
-        let w = c.outcome.worst();
-        let key = (
-            c.event.syscall_name(),
-            w.ret,
-            w.origin.explain(),
-            matches!(c.outcome, Outcome::Depends { .. }),
-        );
-        let entry = groups.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            (0, c.event.line, c)
-        });
-        entry.0 += 1;
-    }
-    if total == 0 {
-        let _ = writeln!(out, "\nthe trace has no events");
-        return out;
-    }
-    if groups.is_empty() {
-        let _ = writeln!(out, "\nevery event is allowed");
-        return out;
-    }
-    let _ = writeln!(out, "\nnot allowed:");
-    for key in &order {
-        let (n, line, c) = groups[key];
-        let (name, ret, why, depends) = key;
-        let times = if n > 1 {
-            format!(" x{n}")
+        let key = (c.event.syscall_name(), w.ret, w.origin.explain(), depends);
+        if let Some(&i) = self.index.get(&key) {
+            self.groups[i].1 += 1;
+        } else if self.groups.len() < MAX_GROUPS {
+            self.index.insert(key.clone(), self.groups.len());
+            self.groups.push((key, 1, c.clone()));
         } else {
-            String::new()
-        };
-        let verdict = action::describe_ret(*ret);
-        let _ = write!(
-            out,
-            "  {name}({}){times} -> {verdict} by {why}",
-            render_args(&c.event)
-        );
-        if let Some(f) = c.outcome.worst().filter {
-            let _ = write!(out, " [filter {f}]");
+            self.ungrouped += 1;
         }
-        let _ = writeln!(out, "  (first at line {line})");
-        if *depends {
-            if let Outcome::Depends { possible, on } = &c.outcome {
-                let args: Vec<String> = on.iter().map(|a| format!("args[{a}]")).collect();
-                let alts: Vec<String> = possible
-                    .iter()
-                    .map(|v| format!("{} by {}", v.describe(), v.origin.label()))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "      depends on {} (not in the trace): could be {}",
-                    args.join(", "),
-                    alts.join(" | ")
-                );
-            }
+    }
+
+    /// Events added.
+    pub fn events(&self) -> usize {
+        self.total
+    }
+
+    /// Events certainly allowed to run.
+    pub fn permitted(&self) -> usize {
+        self.permitted
+    }
+
+    /// Events whose verdict depends on arguments the trace does not show.
+    pub fn uncertain(&self) -> usize {
+        self.uncertain
+    }
+
+    /// Events per action (each at its worst possible verdict), strongest first.
+    pub fn actions(&self) -> impl DoubleEndedIterator<Item = (&'static str, usize)> + '_ {
+        self.counts.iter().map(|((_, name), n)| (*name, *n))
+    }
+
+    /// The text `syscage check` prints after its header line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let total = self.total;
+        let _ = writeln!(out, "{total} events");
+        // Weakest first: the allowed events lead.
+        for (name, n) in self.actions().rev() {
+            let _ = writeln!(out, "  {name:<13} {n:>8}");
         }
-        if action::Action::from_ret(*ret).is_some_and(|a| a.kind == ActionKind::Trace) {
+        if self.uncertain > 0 {
             let _ = writeln!(
                 out,
-                "      (without a tracer attached, TRACE returns ENOSYS)"
+                "  ({} depend on arguments the trace does not show; counted at their worst)",
+                self.uncertain
+            );
+        }
+        if total == 0 {
+            let _ = writeln!(out, "\nthe trace has no events");
+            return out;
+        }
+        if self.groups.is_empty() {
+            let _ = writeln!(out, "\nevery event is allowed");
+            return out;
+        }
+        let _ = writeln!(out, "\nnot allowed:");
+        for ((name, ret, why, depends), n, c) in &self.groups {
+            render_group(&mut out, name, *ret, why, *depends, *n, c);
+        }
+        if self.ungrouped > 0 {
+            let _ = writeln!(
+                out,
+                "  ... and {} more not-allowed events in groups past the first {MAX_GROUPS}",
+                self.ungrouped
+            );
+        }
+        out
+    }
+}
+
+fn render_group(
+    out: &mut String,
+    name: &str,
+    ret: u32,
+    why: &str,
+    depends: bool,
+    n: usize,
+    c: &Checked,
+) {
+    let times = if n > 1 {
+        format!(" x{n}")
+    } else {
+        String::new()
+    };
+    let verdict = action::describe_ret(ret);
+    let _ = write!(
+        out,
+        "  {name}({}){times} -> {verdict} by {why}",
+        render_args(&c.event)
+    );
+    if let Some(f) = c.outcome.worst().filter {
+        let _ = write!(out, " [filter {f}]");
+    }
+    let _ = writeln!(out, "  (first at line {})", c.event.line);
+    if depends {
+        if let Outcome::Depends { possible, on } = &c.outcome {
+            let args: Vec<String> = on.iter().map(|a| format!("args[{a}]")).collect();
+            let alts: Vec<String> = possible
+                .iter()
+                .map(|v| format!("{} by {}", v.describe(), v.origin.label()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "      depends on {} (not in the trace): could be {}",
+                args.join(", "),
+                alts.join(" | ")
             );
         }
     }
-    out
+    if action::Action::from_ret(ret).is_some_and(|a| a.kind == ActionKind::Trace) {
+        let _ = writeln!(
+            out,
+            "      (without a tracer attached, TRACE returns ENOSYS)"
+        );
+    }
 }

@@ -1,11 +1,27 @@
-//! Running the guest: one fresh instance per call, with a fuel budget (about one unit
-//! per WebAssembly instruction) and a ceiling on its linear memory, so no profile or
-//! trace can make the host spin or swell. Everything that can go wrong on the guest's
-//! side — exhaustion, a trap, an answer that is not the ABI's — is a [`SimError`];
-//! the host never panics on it.
+//! Running the guest: a fresh instance per call (or per [`Session`] of calls), with a
+//! deadline (wasmtime's epoch interruption: a ticker thread advances the engine's
+//! epoch, and the guest traps when its deadline passes) and a ceiling on its linear
+//! memory, so no profile or trace can make the host spin or swell. Everything that can
+//! go wrong on the guest's side — exhaustion, a trap, an answer that is not the ABI's —
+//! is a [`SimError`]; the host never panics on it.
+//!
+//! Why epochs rather than fuel: fuel metering counts every instruction in the guest's
+//! hot loops and cost about a quarter of the wasm engine's time (BENCHMARKS.md); an
+//! epoch check is a load and a compare at function entries and loop heads. Fuel's one
+//! advantage, a budget that is the same on every machine, is not worth that for a
+//! bound that only has to stop runaway inputs.
+//!
+//! Address space: wasmtime normally reserves 4 GiB (plus guard pages) of virtual memory
+//! per instance, so that the compiled code needs no bounds checks. Under an
+//! address-space limit (`ulimit -v`) that reservation fails; the host then configures
+//! memories that reserve only what they use, with explicit bounds checks
+//! ([`Reservation`]).
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -17,30 +33,66 @@ use crate::{cache, GUEST_WASM};
 /// The ABI version this host speaks (`syscage_abi_version`).
 pub const ABI_VERSION: u32 = 1;
 
-/// The sandbox's limits for one call.
+/// The sandbox's limits for one call or [`Session`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Ceiling on the guest's linear memory, in bytes (at most 4 GiB: wasm32).
     pub max_memory: u64,
-    /// Fuel: roughly the number of WebAssembly instructions the call may execute.
-    pub fuel: u64,
+    /// How long the guest may run, in total, for one call or session.
+    pub timeout: Duration,
 }
 
 impl Limits {
-    /// 2 GiB: enough for a trace of a few hundred MB.
+    /// 2 GiB: traces are streamed, so this bounds profiles and answers, not traces.
     pub const DEFAULT_MAX_MEMORY: u64 = 2 << 30;
-    /// 200 billion: a 100 MB strace trace checks in well under a fifth of that; a
-    /// runaway guest stops after a few minutes at worst.
-    pub const DEFAULT_FUEL: u64 = 200_000_000_000;
+    /// 10 minutes: a 1 GiB strace trace checks in well under a minute; a runaway guest
+    /// stops at the latest then.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_memory: Limits::DEFAULT_MAX_MEMORY,
-            fuel: Limits::DEFAULT_FUEL,
+            timeout: Limits::DEFAULT_TIMEOUT,
         }
     }
+}
+
+/// How often the ticker advances the engine's epoch: the deadline's resolution.
+const TICK: Duration = Duration::from_millis(10);
+
+/// How the guest's linear memory is laid out in the host's address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// wasmtime's default: 4 GiB reserved up front, no bounds checks in the code.
+    Full,
+    /// Only what is used (plus room to grow in place), bounds-checked: for a process
+    /// under an address-space limit.
+    Compact,
+}
+
+impl Reservation {
+    /// `Compact` when this process has an address-space limit (`ulimit -v`, read from
+    /// `/proc/self/limits`) too small for `Full` with room to spare.
+    pub fn for_this_process() -> Reservation {
+        match address_space_limit() {
+            Some(limit) if limit < 64 << 30 => Reservation::Compact,
+            _ => Reservation::Full,
+        }
+    }
+}
+
+/// The soft `RLIMIT_AS` of this process in bytes, `None` when unlimited or unknown.
+fn address_space_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))?;
+    let soft = line["Max address space".len()..]
+        .split_whitespace()
+        .next()?;
+    soft.parse().ok()
 }
 
 /// The guest's error object (see ABI.md).
@@ -74,10 +126,11 @@ pub enum SimError {
     #[error("{0}")]
     Guest(GuestError),
     #[error(
-        "the simulator ran out of fuel after {fuel} units (about that many WebAssembly \
-         instructions); the input is too large or too costly: raise --fuel to allow more"
+        "the simulator did not finish within {} s; the input is too large or too costly: \
+         raise --timeout to allow more",
+        timeout.as_secs_f64()
     )]
-    OutOfFuel { fuel: u64 },
+    Timeout { timeout: Duration },
     #[error(
         "the simulator needs more memory than its limit of {} MiB; the input is too \
          large: raise --max-memory to allow more",
@@ -111,6 +164,13 @@ impl ResourceLimiter for Limiter {
         Ok(ok)
     }
 
+    /// The host could not provide memory the limit allowed (an address-space limit):
+    /// as much a refusal as the limit's own.
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.refused = true;
+        Ok(())
+    }
+
     fn table_growing(
         &mut self,
         _current: usize,
@@ -127,11 +187,46 @@ pub struct Simulator {
     module: Module,
     limits: Limits,
     from_cache: bool,
+    _ticker: Ticker,
+}
+
+/// The thread that advances the engine's epoch every [`TICK`]; stopped on drop.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("syscage-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::park_timeout(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Ticker { stop, thread }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 struct Exports {
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
     call: TypedFunc<(u32, u32, u32, u32), u64>,
     /// `syscage_call_with_data`, which older modules do not export.
     call_with_data: Option<CallWithData>,
@@ -157,16 +252,37 @@ impl Simulator {
         limits: Limits,
         cache_dir: Option<PathBuf>,
     ) -> Result<Simulator, SimError> {
+        Simulator::with_reservation(wasm, limits, cache_dir, Reservation::for_this_process())
+    }
+
+    /// [`Simulator::from_wasm`] with the memory layout chosen by the caller.
+    pub fn with_reservation(
+        wasm: &[u8],
+        limits: Limits,
+        cache_dir: Option<PathBuf>,
+        reservation: Reservation,
+    ) -> Result<Simulator, SimError> {
         let mut config = Config::new();
-        config.consume_fuel(true);
+        config.epoch_interruption(true);
+        if reservation == Reservation::Compact {
+            config.memory_reservation(0);
+            config.memory_guard_size(0);
+            config.memory_reservation_for_growth(16 << 20);
+            config.memory_may_move(true);
+            // The pooling of guard regions and copy-on-write images reserve too.
+            config.guard_before_linear_memory(false);
+            config.memory_init_cow(false);
+        }
         let engine = Engine::new(&config).map_err(|e| SimError::Load(format!("{e:#}")))?;
         let (module, from_cache) = cache::load(&engine, wasm, cache_dir.as_deref())
             .map_err(|e| SimError::Load(format!("{e:#}")))?;
+        let ticker = Ticker::start(&engine);
         Ok(Simulator {
             engine,
             module,
             limits,
             from_cache,
+            _ticker: ticker,
         })
     }
 
@@ -211,6 +327,12 @@ impl Simulator {
         data: Option<&[u8]>,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, SimError> {
+        self.session()?.call_raw(method, request, data, read)
+    }
+
+    /// A fresh instance for a sequence of calls that share the guest's state (the
+    /// streamed `check_*` methods), under one deadline and one memory ceiling.
+    pub fn session(&self) -> Result<Session<'_>, SimError> {
         let max_memory = usize::try_from(self.limits.max_memory.min(4 << 30)).unwrap_or(usize::MAX);
         let mut store = Store::new(
             &self.engine,
@@ -220,59 +342,16 @@ impl Simulator {
             },
         );
         store.limiter(|l| l);
-        store
-            .set_fuel(self.limits.fuel)
-            .map_err(|e| SimError::Load(format!("{e:#}")))?;
-        let fail = |store: &Store<Limiter>, e: wasmtime::Error| self.classify(store, e);
-        let instance = Instance::new(&mut store, &self.module, &[]).map_err(|e| fail(&store, e))?;
-        let ex = self.exports(&mut store, &instance)?;
-
-        let put = |store: &mut Store<Limiter>, bytes: &[u8]| -> Result<(u32, u32), SimError> {
-            let len = u32::try_from(bytes.len()).map_err(|_| SimError::OutOfMemory {
-                limit: self.limits.max_memory,
-            })?;
-            let ptr = ex
-                .alloc
-                .call(&mut *store, len)
-                .map_err(|e| fail(store, e))?;
-            if ptr == 0 {
-                return Err(SimError::OutOfMemory {
-                    limit: self.limits.max_memory,
-                });
-            }
-            ex.memory
-                .write(&mut *store, ptr as usize, bytes)
-                .map_err(|e| SimError::Malformed(format!("syscage_alloc returned {ptr}: {e}")))?;
-            Ok((ptr, len))
-        };
-        let (mptr, mlen) = put(&mut store, method.as_bytes())?;
-        let (rptr, rlen) = put(&mut store, request)?;
-        let packed = match data {
-            None => ex.call.call(&mut store, (mptr, mlen, rptr, rlen)),
-            Some(data) => {
-                let call = ex.call_with_data.as_ref().ok_or_else(|| {
-                    SimError::Load("the module does not export syscage_call_with_data".into())
-                })?;
-                let (dptr, dlen) = put(&mut store, data)?;
-                call.call(&mut store, (mptr, mlen, rptr, rlen, dptr, dlen))
-            }
-        }
-        .map_err(|e| fail(&store, e))?;
-        if packed == 0 {
-            // The guest could not allocate its response.
-            return Err(SimError::OutOfMemory {
-                limit: self.limits.max_memory,
-            });
-        }
-        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
-        let data = ex.memory.data(&store);
-        let Some(bytes) = ptr.checked_add(len).and_then(|end| data.get(ptr..end)) else {
-            return Err(SimError::Malformed(format!(
-                "the response ({len} bytes at {ptr}) lies outside the guest's {} bytes of memory",
-                data.len()
-            )));
-        };
-        Ok(read(bytes))
+        let ticks = self.limits.timeout.as_millis() / TICK.as_millis();
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        let instance =
+            Instance::new(&mut store, &self.module, &[]).map_err(|e| self.classify(&store, e))?;
+        let exports = self.exports(&mut store, &instance)?;
+        Ok(Session {
+            sim: self,
+            store,
+            exports,
+        })
     }
 
     /// Calls `method` with `request` and returns the `result` of a successful answer,
@@ -317,6 +396,9 @@ impl Simulator {
             alloc: instance
                 .get_typed_func(&mut *store, "syscage_alloc")
                 .map_err(|e| missing("syscage_alloc", e))?,
+            free: instance
+                .get_typed_func(&mut *store, "syscage_free")
+                .map_err(|e| missing("syscage_free", e))?,
             call: instance
                 .get_typed_func(&mut *store, "syscage_call")
                 .map_err(|e| missing("syscage_call", e))?,
@@ -333,8 +415,8 @@ impl Simulator {
     /// What a failed wasm call means.
     fn classify(&self, store: &Store<Limiter>, e: wasmtime::Error) -> SimError {
         match e.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => SimError::OutOfFuel {
-                fuel: self.limits.fuel,
+            Some(Trap::Interrupt) => SimError::Timeout {
+                timeout: self.limits.timeout,
             },
             // A refused memory.grow makes Rust's allocator abort (unreachable).
             _ if store.data().refused => SimError::OutOfMemory {
@@ -343,6 +425,81 @@ impl Simulator {
             Some(t) => SimError::Trap(t.to_string()),
             None => SimError::Trap(format!("{e:#}")),
         }
+    }
+}
+
+/// One instance of the guest for several calls (see [`Simulator::session`]); its
+/// buffers are released after each call, so memory stays what one call needs plus what
+/// the guest keeps between calls.
+pub struct Session<'s> {
+    sim: &'s Simulator,
+    store: Store<Limiter>,
+    exports: Exports,
+}
+
+impl Session<'_> {
+    /// Calls `method` with the JSON `request` (and a data buffer, if any) and hands the
+    /// raw response bytes, still in the guest's memory, to `read`.
+    pub fn call_raw<R>(
+        &mut self,
+        method: &str,
+        request: &[u8],
+        data: Option<&[u8]>,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, SimError> {
+        let sim = self.sim;
+        let limit = sim.limits.max_memory;
+        let (store, ex) = (&mut self.store, &self.exports);
+        let fail = |store: &Store<Limiter>, e: wasmtime::Error| sim.classify(store, e);
+        let put = |store: &mut Store<Limiter>, bytes: &[u8]| -> Result<(u32, u32), SimError> {
+            let len = u32::try_from(bytes.len()).map_err(|_| SimError::OutOfMemory { limit })?;
+            let ptr = ex
+                .alloc
+                .call(&mut *store, len)
+                .map_err(|e| fail(store, e))?;
+            if ptr == 0 {
+                return Err(SimError::OutOfMemory { limit });
+            }
+            ex.memory
+                .write(&mut *store, ptr as usize, bytes)
+                .map_err(|e| SimError::Malformed(format!("syscage_alloc returned {ptr}: {e}")))?;
+            Ok((ptr, len))
+        };
+        let (mptr, mlen) = put(store, method.as_bytes())?;
+        let (rptr, rlen) = put(store, request)?;
+        let mut buffers = vec![(mptr, mlen), (rptr, rlen)];
+        let packed = match data {
+            None => ex.call.call(&mut *store, (mptr, mlen, rptr, rlen)),
+            Some(data) => {
+                let call = ex.call_with_data.as_ref().ok_or_else(|| {
+                    SimError::Load("the module does not export syscage_call_with_data".into())
+                })?;
+                let (dptr, dlen) = put(store, data)?;
+                buffers.push((dptr, dlen));
+                call.call(&mut *store, (mptr, mlen, rptr, rlen, dptr, dlen))
+            }
+        }
+        .map_err(|e| fail(store, e))?;
+        if packed == 0 {
+            // The guest could not allocate its response.
+            return Err(SimError::OutOfMemory { limit });
+        }
+        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        let memory = ex.memory.data(&*store);
+        let Some(bytes) = ptr.checked_add(len).and_then(|end| memory.get(ptr..end)) else {
+            return Err(SimError::Malformed(format!(
+                "the response ({len} bytes at {ptr}) lies outside the guest's {} bytes of memory",
+                memory.len()
+            )));
+        };
+        let answer = read(bytes);
+        buffers.push((ptr as u32, len as u32));
+        for (p, n) in buffers {
+            ex.free
+                .call(&mut *store, (p, n))
+                .map_err(|e| fail(store, e))?;
+        }
+        Ok(answer)
     }
 }
 

@@ -15,7 +15,8 @@ use syscage_core::bpf::{self, stats};
 use syscage_core::builtin;
 use syscage_core::engine::{EngineKind, Layer, Prepared};
 use syscage_core::policy::Builder;
-use syscage_core::report::{self, Checked};
+use syscage_core::report::{self, Checked, Summary};
+use syscage_core::trace::TraceReader;
 use syscage_simulator::{host, Limits, Simulator};
 
 use crate::load::{self, TargetArgs};
@@ -56,21 +57,21 @@ pub struct Args {
     /// Implies --engine bpf unless --engine kernel.
     #[arg(long, value_name = "PID")]
     pid: Option<String>,
-    /// wasm: the reference semantics inside a WebAssembly sandbox with fuel and memory
-    /// limits (for untrusted profiles and traces); reference: the same natively, at
+    /// wasm: the reference semantics inside a WebAssembly sandbox with a deadline and a
+    /// memory limit (for untrusted profiles and traces); reference: the same natively, at
     /// full speed; bpf: the compiled filter in the kernel-exact interpreter; kernel:
     /// the compiled filter installed in a child of this machine's kernel, each verdict
     /// observed with ptrace, no syscall executed (ALLOW and LOG look the same there).
     #[arg(long, value_enum, default_value_t = Engine::Wasm)]
     engine: Engine,
     /// With the wasm engine: the sandbox's memory limit, in MiB (or with a K, M, G
-    /// suffix).
+    /// suffix). Traces are streamed through the sandbox, so this bounds the profiles
+    /// and the report, not the trace.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     max_memory: u64,
-    /// With the wasm engine: the sandbox's fuel, about the number of WebAssembly
-    /// instructions it may execute.
-    #[arg(long, value_name = "UNITS", default_value_t = Limits::DEFAULT_FUEL)]
-    fuel: u64,
+    /// With the wasm engine: how long the sandbox may run, in seconds (the whole check).
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
+    timeout: f64,
     /// With the bpf engine: print filter figures to standard error.
     #[arg(long)]
     stats: bool,
@@ -97,35 +98,21 @@ enum Engine {
 
 /// `512` (MiB), `512M`, `2G`, `65536K`: a size in bytes, at most 4 GiB (wasm32).
 fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => t.split_at(i),
-        None => (t, "M"),
-    };
-    let shift = match unit
-        .trim()
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "K" => 10,
-        "M" | "" => 20,
-        "G" => 30,
-        _ => return Err(format!("{s:?}: expected a size such as 512, 512M or 2G")),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a size such as 512, 512M or 2G"))?;
-    let bytes = n
-        .checked_shl(shift)
-        .filter(|b| b >> shift == n)
-        .unwrap_or(u64::MAX);
-    if bytes == 0 || bytes > 4 << 30 {
+    let bytes = crate::input::parse_size(s)?;
+    if bytes > 4 << 30 {
         return Err(format!(
             "{s:?}: the limit must be between 1 byte and 4G (wasm32)"
         ));
     }
     Ok(bytes)
+}
+
+/// A positive number of seconds.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
+        _ => Err(format!("{s:?}: expected a positive number of seconds")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -172,63 +159,79 @@ pub fn run(args: Args) -> Result<ExitCode> {
             eprint!("{}", crate::cmd::render_stats(&stats));
         }
     }
-    let traces = load::traces(&args.traces, target.arch)?;
     let evaluator = prepared.evaluator();
-    let mut checked = Vec::new();
-    let mut kernel = None;
-    if args.engine == Engine::Kernel {
-        let events: Vec<_> = traces.iter().flat_map(|(_, t)| &t.events).collect();
-        kernel = Some(kernel_outcomes(&prepared, &events)?.into_iter());
-    }
-    for (name, trace) in &traces {
+    let mut kernel = match args.engine {
+        Engine::Kernel => Some(KernelEngine::new(&prepared)?),
+        _ => None,
+    };
+    let mut summary = Summary::default();
+    let json = matches!(args.format, Format::Json);
+    // Buffered: stdout flushes at every newline, a write per event.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let mut reader: Option<TraceReader> = None;
+    let mut events = Vec::new();
+    load::trace_chunks(&args.traces, |name, bytes, last| {
+        let r = reader.get_or_insert_with(|| TraceReader::new(target.arch));
+        let mut read = r.feed(bytes, &mut events);
+        if last && read.is_ok() {
+            read = r.finish(&mut events);
+        }
         if !args.quiet {
-            for w in &trace.warnings {
+            for w in r.take_warnings() {
                 eprintln!("syscage: warning: {name}: {w}");
             }
         }
-        checked.extend(trace.events.iter().map(|e| Checked {
-            outcome: match kernel.as_mut().and_then(Iterator::next) {
-                Some(o) => o,
-                None => evaluator.evaluate(e),
-            },
-            event: e.clone(),
-        }));
-    }
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            // Buffered: stdout flushes at every newline, a write per event.
-            let mut out = std::io::BufWriter::with_capacity(64 << 10, &mut out);
-            for c in &checked {
-                writeln!(out, "{}", report::to_json(c))?;
-            }
-            out.flush()?;
-        }
-        Format::Text => {
-            let arches: Vec<&str> = prepared
-                .policies()
-                .first()
-                .map(|p| p.arches.iter().map(|a| a.arch.name()).collect())
-                .unwrap_or_default();
-            let builders: Vec<Builder> = prepared.policies().iter().map(|p| p.builder).collect();
-            let engine = match (args.engine, kind) {
-                (Engine::Kernel, _) => "kernel engine",
-                (_, EngineKind::Reference) => "reference engine",
-                (_, EngineKind::Bpf) => "bpf engine",
+        read.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        for event in events.drain(..) {
+            let outcome = match kernel.as_mut() {
+                Some(k) => k.evaluate(&evaluator, &event)?,
+                None => evaluator.evaluate(&event),
             };
-            writeln!(
-                out,
-                "{}",
-                header(&sources, &arches, &target, &builders, engine)
-            )?;
-            write!(out, "{}", report::summary(&checked))?;
+            let c = Checked { event, outcome };
+            summary.add(&c);
+            if json {
+                serde_json::to_writer(&mut out, &report::to_json(&c))?;
+                out.write_all(b"\n")?;
+            }
         }
+        if last {
+            reader = None;
+        }
+        Ok(())
+    })?;
+    if let Some(k) = &kernel {
+        eprintln!("{}", k.note());
     }
-    Ok(if checked.iter().all(Checked::permitted) {
+    if !json {
+        let arches: Vec<&str> = prepared
+            .policies()
+            .first()
+            .map(|p| p.arches.iter().map(|a| a.arch.name()).collect())
+            .unwrap_or_default();
+        let builders: Vec<Builder> = prepared.policies().iter().map(|p| p.builder).collect();
+        let engine = match (args.engine, kind) {
+            (Engine::Kernel, _) => "kernel engine",
+            (_, EngineKind::Reference) => "reference engine",
+            (_, EngineKind::Bpf) => "bpf engine",
+        };
+        writeln!(
+            out,
+            "{}",
+            header(&sources, &arches, &target, &builders, engine)
+        )?;
+        write!(out, "{}", summary.render())?;
+    }
+    out.flush()?;
+    Ok(exit_code(summary.events() - summary.permitted()))
+}
+
+/// 0 when every event is allowed, 1 when any is not.
+fn exit_code(not_permitted: usize) -> ExitCode {
+    if not_permitted == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 /// The first line of the text report: what was checked, for which target, how. The
@@ -258,10 +261,10 @@ fn header(
     )
 }
 
-/// The `check` request for the simulator (see simulator/ABI.md) and its data buffer:
-/// the traces go into the buffer as they are (no JSON escaping, held once) and the
-/// request names their ranges.
-fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(Vec<u8>, Vec<u8>)> {
+/// The `check_begin` request for the simulator (see simulator/ABI.md): the profiles
+/// and raw programs (read here, within their limits), the target and the options; the
+/// traces follow in `check_feed` calls.
+fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Vec<u8>> {
     let mut profiles = Vec::new();
     for spec in &args.profile {
         profiles.push(if builtin::is_builtin(spec) {
@@ -283,7 +286,7 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(V
         bpf::Program::from_raw(&bytes).with_context(|| format!("{path}: not a raw BPF filter"))?;
         programs.push(json!({ "source": path, "bytes": bytes }));
     }
-    let mut head = json!({
+    let head = json!({
         "profiles": profiles,
         "bpf": programs,
         "target": {
@@ -296,49 +299,59 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<(V
         "events": matches!(args.format, Format::Json),
         "stats": args.stats,
     });
-    let mut data: Vec<u8> = Vec::new();
-    let mut traces = Vec::new();
-    for (source, text) in load::trace_texts(&args.traces)? {
-        let offset = data.len();
-        if data.is_empty() {
-            data = text.into_bytes(); // the common case, one trace: not copied
-        } else {
-            data.extend_from_slice(text.as_bytes());
-        }
-        traces.push(json!({
-            "source": source,
-            "data": { "offset": offset, "length": data.len() - offset },
-        }));
-    }
-    head["traces"] = json!(traces);
-    Ok((serde_json::to_vec(&head)?, data))
+    Ok(serde_json::to_vec(&head)?)
 }
 
-/// The response envelope (ABI.md) around a `check` result.
+/// The response envelope (ABI.md) around a result of type `T`.
 #[derive(Deserialize)]
-struct WasmEnvelope<'a> {
+struct WasmEnvelope<T> {
     ok: bool,
-    #[serde(borrow)]
-    result: Option<WasmCheck<'a>>,
+    result: Option<T>,
     error: Option<host::GuestError>,
 }
 
-/// What `check` answers (ABI.md), borrowing the events from the guest's memory.
+impl<T> WasmEnvelope<T> {
+    fn into_result(self) -> Result<T> {
+        match (self.ok, self.result, self.error) {
+            (true, Some(r), _) => Ok(r),
+            (true, None, _) => bail!("the simulator's answer has no result"),
+            (false, _, Some(e)) => bail!(host::SimError::Guest(e)),
+            (false, _, None) => bail!(host::SimError::Malformed(
+                "\"ok\": false without an \"error\"".into()
+            )),
+        }
+    }
+}
+
+/// What `check_begin` answers (ABI.md).
 #[derive(Deserialize)]
-struct WasmCheck<'a> {
+struct WasmBegin {
     engine: String,
     sources: Vec<String>,
     #[serde(default)]
     builders: Vec<String>,
     arches: Vec<String>,
     warnings: Vec<host::GuestError>,
+    #[serde(default)]
+    stats: Vec<WasmStats>,
+}
+
+/// What `check_feed` answers, borrowing the events from the guest's memory.
+#[derive(Deserialize)]
+struct WasmFeed<'a> {
+    trace_warnings: Vec<WasmWarning>,
+    #[serde(borrow, default)]
+    events: Vec<&'a RawValue>,
+}
+
+/// What `check_end` answers.
+#[derive(Deserialize)]
+struct WasmEnd<'a> {
     trace_warnings: Vec<WasmWarning>,
     counts: WasmCounts,
     summary: String,
-    #[serde(default)]
-    stats: Vec<WasmStats>,
     #[serde(borrow, default)]
-    events: Option<Vec<&'a RawValue>>,
+    events: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -387,76 +400,70 @@ impl WasmStats {
     }
 }
 
-/// `check --engine wasm`: the same answers, computed inside the sandbox.
-fn run_wasm(args: &Args) -> Result<ExitCode> {
-    let target = args.target.target()?;
-    let (request, data) = wasm_request(args, &target)?;
-    let sim = Simulator::new(Limits {
-        max_memory: args.max_memory,
-        fuel: args.fuel,
-    })?;
-    let answer = sim.call_raw_with_data("check", &request, &data, |bytes| -> Result<ExitCode> {
-        // One pass over the answer (with --format json, mostly events): the envelope
-        // and the result together.
-        let env: WasmEnvelope<'_> = serde_json::from_slice(bytes)
-            .map_err(|e| host::SimError::Malformed(format!("check answer: {e}")))?;
-        let r = match (env.ok, env.result, env.error) {
-            (true, Some(r), _) => r,
-            (true, None, _) => bail!("the simulator's answer has no result"),
-            (false, _, Some(e)) => bail!(host::SimError::Guest(e)),
-            (false, _, None) => bail!(host::SimError::Malformed(
-                "\"ok\": false without an \"error\"".into()
-            )),
-        };
-        print_wasm(args, &target, &r)?;
-        if r.counts.not_permitted > r.counts.events {
-            bail!(host::SimError::Malformed(
-                "more events denied than checked".into()
-            ));
-        }
-        Ok(if r.counts.not_permitted == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        })
-    });
-    drop((request, data));
-    answer?
+/// Parses an answer envelope borrowing from the guest's memory.
+fn envelope<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
+    let env: WasmEnvelope<T> = serde_json::from_slice(bytes)
+        .map_err(|e| host::SimError::Malformed(format!("{what} answer: {e}")))?;
+    env.into_result()
 }
 
-fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<'_>) -> Result<()> {
+/// `check --engine wasm`: the same answers, computed inside the sandbox, the traces
+/// streamed through it a chunk at a time.
+fn run_wasm(args: &Args) -> Result<ExitCode> {
+    let target = args.target.target()?;
+    let request = wasm_request(args, &target)?;
+    let sim = Simulator::new(Limits {
+        max_memory: args.max_memory,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+    })?;
+    let mut session = sim.session()?;
+    let begin: WasmBegin = session.call_raw("check_begin", &request, None, |b| {
+        envelope::<WasmBegin>(b, "check_begin")
+    })??;
+    drop(request);
     if !args.quiet {
-        for w in &r.warnings {
+        for w in &begin.warnings {
             eprintln!("syscage: warning: {}", w.message);
         }
     }
-    for s in &r.stats {
+    for s in &begin.stats {
         eprint!("{}", crate::cmd::render_stats(&s.to_stats()?));
     }
-    if !args.quiet {
-        for w in &r.trace_warnings {
-            eprintln!("syscage: warning: {}", w.message);
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let events = r
-                .events
-                .as_ref()
-                .context("the simulator's answer has no events")?;
-            // Buffered: a write per 64 KiB rather than per line.
-            let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let quiet = args.quiet;
+    // Events and warnings of one answer, as they come.
+    let emit =
+        |out: &mut dyn Write, warnings: &[WasmWarning], events: &[&RawValue]| -> Result<()> {
+            if !quiet {
+                for w in warnings {
+                    eprintln!("syscage: warning: {}", w.message);
+                }
+            }
             for e in events {
                 // Valid JSON (the parser checked it), as compact as the guest wrote it.
                 out.write_all(e.get().as_bytes())?;
                 out.write_all(b"\n")?;
             }
-            out.flush()?;
+            Ok(())
+        };
+    load::trace_chunks(&args.traces, |name, bytes, last| {
+        let request = serde_json::to_vec(&json!({ "source": name, "last": last }))?;
+        session.call_raw("check_feed", &request, Some(bytes), |b| -> Result<()> {
+            let feed: WasmFeed<'_> = envelope(b, "check_feed")?;
+            emit(&mut out, &feed.trace_warnings, &feed.events)
+        })?
+    })?;
+    let code = session.call_raw("check_end", b"{}", None, |b| -> Result<ExitCode> {
+        let end: WasmEnd<'_> = envelope(b, "check_end")?;
+        emit(&mut out, &end.trace_warnings, &end.events)?;
+        if end.counts.not_permitted > end.counts.events {
+            bail!(host::SimError::Malformed(
+                "more events denied than checked".into()
+            ));
         }
-        Format::Text => {
-            let arches: Vec<&str> = r.arches.iter().map(String::as_str).collect();
-            let builders: Vec<Builder> = r
+        if matches!(args.format, Format::Text) {
+            let arches: Vec<&str> = begin.arches.iter().map(String::as_str).collect();
+            let builders: Vec<Builder> = begin
                 .builders
                 .iter()
                 .map(|b| match b.as_str() {
@@ -464,7 +471,7 @@ fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<
                     _ => Builder::Runtime,
                 })
                 .collect();
-            let engine = if r.engine == "bpf" {
+            let engine = if begin.engine == "bpf" {
                 "wasm engine, bpf interpreter"
             } else {
                 "wasm engine"
@@ -472,12 +479,14 @@ fn print_wasm(args: &Args, target: &syscage_core::policy::Target, r: &WasmCheck<
             writeln!(
                 out,
                 "{}",
-                header(&r.sources, &arches, target, &builders, engine)
+                header(&begin.sources, &arches, &target, &builders, engine)
             )?;
-            write!(out, "{}", r.summary)?;
+            write!(out, "{}", end.summary)?;
         }
-    }
-    Ok(())
+        Ok(exit_code(end.counts.not_permitted))
+    })??;
+    out.flush()?;
+    Ok(code)
 }
 
 // --engine kernel and --pid (Linux only; the enforcer crate does the work).
@@ -496,17 +505,27 @@ fn live_layers(pid: Option<&str>) -> Result<Vec<Layer>> {
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn kernel_outcomes(
-    prepared: &Prepared,
-    events: &[&syscage_core::event::Event],
-) -> Result<Vec<syscage_core::eval::Outcome>> {
-    crate::cmd::kernel::evaluate(prepared, events)
-}
+use crate::cmd::kernel::KernelEngine;
+
+/// Where the kernel engine cannot run: refuses to start.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+struct KernelEngine;
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-fn kernel_outcomes(
-    _: &Prepared,
-    _: &[&syscage_core::event::Event],
-) -> Result<Vec<syscage_core::eval::Outcome>> {
-    anyhow::bail!("--engine kernel needs Linux on x86_64")
+impl KernelEngine {
+    fn new(_: &Prepared) -> Result<KernelEngine> {
+        anyhow::bail!("--engine kernel needs Linux on x86_64")
+    }
+
+    fn evaluate(
+        &mut self,
+        _: &syscage_core::engine::Evaluator<'_>,
+        _: &syscage_core::event::Event,
+    ) -> Result<syscage_core::eval::Outcome> {
+        anyhow::bail!("--engine kernel needs Linux on x86_64")
+    }
+
+    fn note(&self) -> String {
+        String::new()
+    }
 }

@@ -12,8 +12,8 @@
 
 pub mod decode;
 pub mod jsonl;
-pub mod stream;
 pub mod strace;
+pub mod stream;
 
 use std::fmt;
 

@@ -201,14 +201,21 @@ mod tests {
     use proptest::prelude::*;
 
     /// Events and warnings from reading `text` in the given chunk sizes.
-    fn read_chunked(text: &[u8], sizes: &[usize]) -> Result<(Vec<Event>, Vec<TraceWarning>), TraceError> {
+    fn read_chunked(
+        text: &[u8],
+        sizes: &[usize],
+    ) -> Result<(Vec<Event>, Vec<TraceWarning>), TraceError> {
         let mut r = TraceReader::new(Arch::X86_64);
         let mut events = Vec::new();
         let mut warnings = Vec::new();
         let mut at = 0;
         let mut k = 0;
         while at < text.len() {
-            let n = sizes.get(k % sizes.len().max(1)).copied().unwrap_or(1).max(1);
+            let n = sizes
+                .get(k % sizes.len().max(1))
+                .copied()
+                .unwrap_or(1)
+                .max(1);
             let end = (at + n).min(text.len());
             r.feed(&text[at..end], &mut events)?;
             warnings.extend(r.take_warnings());
@@ -334,7 +341,11 @@ mod tests {
         assert_eq!(out[0].args[0], Some(3));
         assert_eq!(out[0].args[2], None);
         let w = r.take_warnings();
-        assert!(w.iter().any(|w| matches!(w.kind, WarningKind::HeldTooLong { .. })), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| matches!(w.kind, WarningKind::HeldTooLong { .. })),
+            "{w:?}"
+        );
     }
 
     #[test]

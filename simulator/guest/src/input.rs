@@ -11,7 +11,7 @@ use syscage_core::bpf::{self, Program, ValidProgram};
 use syscage_core::builtin;
 use syscage_core::policy::{self, Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
-use syscage_core::trace::{self, Trace, TraceError};
+use syscage_core::trace::{self, TraceError};
 
 use crate::base64;
 use crate::error::ApiError;
@@ -367,32 +367,22 @@ fn raw_program(source: &str, bytes: &[u8]) -> Result<Program, ApiError> {
     })
 }
 
-/// Parses the trace `input`, consuming its text.
-pub fn trace(
+/// The bytes of the trace `input` (its text is taken, so a large trace is not held
+/// twice); the check reads them with the streaming reader.
+pub fn trace<'a>(
     input: &mut Input,
     at: &str,
-    default_arch: Arch,
-    data: Data<'_>,
-) -> Result<(String, Trace), ApiError> {
+    data: Data<'a>,
+) -> Result<(String, std::borrow::Cow<'a, [u8]>), ApiError> {
+    use std::borrow::Cow;
     let source = input.source_or("trace");
-    let fail = |e: TraceError| ApiError {
-        source: Some(source.clone()),
-        line: Some(e.line()),
-        column: match e {
-            TraceError::InvalidUtf8 { column, .. }
-            | TraceError::Json { column, .. }
-            | TraceError::Syntax { column, .. } => Some(column),
-            _ => None,
-        },
-        ..ApiError::new(format!("{source}: {e}"))
-    };
     if input.builtin.is_some() {
         return Err(ApiError::field(
             &format!("{at}/builtin"),
             "traces have no builtins: give \"text\", \"base64\", \"bytes\" or \"data\"",
         ));
     }
-    let parsed = match input.take_text() {
+    let bytes = match input.take_text() {
         Some(text) => {
             if input.base64.is_some() || input.bytes.is_some() || input.data.is_some() {
                 return Err(ApiError::field(
@@ -400,15 +390,37 @@ pub fn trace(
                     "give exactly one of \"text\", \"base64\", \"bytes\", \"data\"",
                 ));
             }
-            trace::parse(&text, default_arch)
+            Cow::Owned(text.into_bytes())
         }
-        None => match input.content(at, data)? {
-            Content::Bytes(bytes) => trace::parse_bytes(&bytes, default_arch),
-            Content::Data(bytes) => trace::parse_bytes(bytes, default_arch),
-            // Builtins were refused above and the text was taken: content() found
-            // neither, so only bytes remain.
-            Content::Builtin(_) | Content::Text(_) => Ok(Trace::default()),
-        },
+        None => {
+            let only_data = input.data.is_some() && input.base64.is_none() && input.bytes.is_none();
+            match input.data {
+                Some(range) if only_data => Cow::Borrowed(data_slice(data, range, at)?),
+                _ => match input.content(at, None)? {
+                    Content::Bytes(bytes) => Cow::Owned(bytes),
+                    // Builtins were refused above and the text was taken: content()
+                    // found neither; data was handled above.
+                    Content::Data(_) | Content::Builtin(_) | Content::Text(_) => {
+                        Cow::Owned(Vec::new())
+                    }
+                },
+            }
+        }
     };
-    Ok((source.clone(), parsed.map_err(fail)?))
+    Ok((source, bytes))
+}
+
+/// A trace error as the ABI's error object, naming the trace and line.
+pub fn trace_error(source: &str, e: &TraceError) -> ApiError {
+    ApiError {
+        source: Some(source.to_string()),
+        line: Some(e.line()),
+        column: match e {
+            TraceError::InvalidUtf8 { column, .. }
+            | TraceError::Json { column, .. }
+            | TraceError::Syntax { column, .. } => Some(*column),
+            _ => None,
+        },
+        ..ApiError::new(format!("{source}: {e}"))
+    }
 }

@@ -38,8 +38,21 @@ pub const ABI_VERSION: u32 = 1;
 
 /// The methods [`call`] knows, in the order ABI.md documents them.
 pub const METHODS: &[&str] = &[
-    "version", "check", "compile", "disasm", "resolve", "explain", "lint",
+    "version",
+    "check",
+    "check_begin",
+    "check_feed",
+    "check_end",
+    "compile",
+    "disasm",
+    "resolve",
+    "explain",
+    "lint",
 ];
+
+/// Extensions of ABI version 1 a host can test for (`version`'s `"extensions"`), each
+/// with its own version: `check_stream` is `check_begin`/`check_feed`/`check_end`.
+pub const EXTENSIONS: &[(&str, u32)] = &[("data", 1), ("check_stream", 1)];
 
 /// Runs `method` on the JSON `request` and returns the response envelope's bytes.
 pub fn call(method: &[u8], request: &[u8]) -> Vec<u8> {
@@ -79,9 +92,13 @@ fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Vec<u8>, Ap
             "abi": ABI_VERSION,
             "simulator": env!("CARGO_PKG_VERSION"),
             "methods": METHODS,
+            "extensions": EXTENSIONS.iter().map(|(n, v)| (n.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         }),
         // check writes its own (possibly large) result without building a Value tree.
         "check" => return methods::check::run(input::parse(request)?, data),
+        "check_begin" => return methods::check::begin_stream(input::parse(request)?, data),
+        "check_feed" => return methods::check::feed_stream(input::parse(request)?, data),
+        "check_end" => return methods::check::end_stream(),
         "compile" => methods::compile::run(&input::parse(request)?, data)?,
         "disasm" => methods::disasm::run(&input::parse(request)?, data)?,
         "resolve" => methods::resolve::resolve(&input::parse(request)?, data)?,

@@ -2,16 +2,23 @@
 //! `syscage check` does natively. Per-event results use the core's JSON report
 //! ([`syscage_core::report::to_json`]) and the summary its text report, so the native
 //! and sandboxed answers are comparable byte for byte.
+//!
+//! Two ways in: `check` takes the traces whole in one call; `check_begin`,
+//! `check_feed` and `check_end` take them in chunks of any size over several calls on
+//! one instance (ABI.md, "Streaming"), with the guest's memory bounded by the chunk
+//! and the report rather than the trace. Both run the same [`Stream`].
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use syscage_core::action::{self, Action};
+use syscage_core::action::Action;
+use syscage_core::arch::Arch;
 use syscage_core::bpf;
 use syscage_core::engine::{EngineKind, Layer, Prepared};
-use syscage_core::eval::Outcome;
-use syscage_core::report::{self, Checked};
+use syscage_core::event::Event;
+use syscage_core::report::{self, Checked, Summary};
+use syscage_core::trace::TraceReader;
 
 use crate::error::{diagnostic_json, ApiError};
 use crate::input::{self, Data, Input, TargetSpec};
@@ -44,7 +51,28 @@ fn yes() -> bool {
     true
 }
 
-pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+/// A check in progress: the prepared stack, the report so far and the trace being
+/// read.
+struct Stream {
+    prepared: Prepared,
+    default_arch: Arch,
+    /// Whether per-event results are returned.
+    events: bool,
+    summary: Summary,
+    /// The trace being read: its name and reader.
+    trace: Option<(String, TraceReader)>,
+    /// Scratch for the events a chunk completes.
+    scratch: Vec<Event>,
+}
+
+thread_local! {
+    /// The `check_begin` ... `check_end` stream of this instance (one at a time).
+    static STREAM: RefCell<Option<Stream>> = const { RefCell::new(None) };
+}
+
+/// Prepares the stack and the head of the result (everything but counts, summary and
+/// events).
+fn begin(req: &Request, data: Data<'_>) -> Result<(Stream, Map<String, Value>), ApiError> {
     let target = req.target.target()?;
     let kind = match req.engine.as_deref() {
         None | Some("reference") if req.bpf.is_empty() => EngineKind::Reference,
@@ -77,21 +105,6 @@ pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
     let prepared =
         Prepared::new(layers, kind, target.kernel).map_err(|e| ApiError::new(e.to_string()))?;
 
-    let evaluator = prepared.evaluator();
-    let mut trace_warnings = Vec::new();
-    let mut checked = Vec::new();
-    for (i, mut t) in req.traces.into_iter().enumerate() {
-        let (source, trace) = input::trace(&mut t, &format!("/traces/{i}"), target.arch, data)?;
-        drop(t);
-        trace_warnings.extend(trace.warnings.iter().map(
-            |w| json!({"source": source, "line": w.line, "message": format!("{source}: {w}")}),
-        ));
-        checked.extend(trace.events.into_iter().map(|event| Checked {
-            outcome: evaluator.evaluate(&event),
-            event,
-        }));
-    }
-
     let mut head = Map::new();
     head.insert(
         "engine".into(),
@@ -123,27 +136,181 @@ pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
         .collect();
     head.insert("builders".into(), json!(builders));
     head.insert("warnings".into(), Value::Array(warnings));
-    head.insert("trace_warnings".into(), Value::Array(trace_warnings));
-    head.insert("counts".into(), counts(&checked));
-    head.insert("summary".into(), json!(report::summary(&checked)));
     if req.stats && kind == EngineKind::Bpf {
         head.insert("stats".into(), stats(&prepared, target.arch));
     }
+    let stream = Stream {
+        prepared,
+        default_arch: target.arch,
+        events: req.events,
+        summary: Summary::default(),
+        trace: None,
+        scratch: Vec::new(),
+    };
+    Ok((stream, head))
+}
 
-    // The events go last, written one at a time (a large trace must not need a second
-    // tree of values).
+impl Stream {
+    /// Reads `chunk` of the trace `source` (`last`: the trace ends with it), checking
+    /// the events it completes: their JSON goes to `events_out` (comma-separated, as
+    /// array elements) when per-event results were asked for, warnings to `warnings`.
+    fn feed(
+        &mut self,
+        source: &str,
+        chunk: &[u8],
+        last: bool,
+        events_out: &mut Vec<u8>,
+        warnings: &mut Vec<Value>,
+    ) -> Result<(), ApiError> {
+        match &self.trace {
+            Some((open, _)) if open != source => {
+                return Err(ApiError::field(
+                    "/source",
+                    format!(
+                        "trace {open:?} is still open: its last chunk must say \"last\": true \
+                         before {source:?} starts"
+                    ),
+                ))
+            }
+            Some(_) => {}
+            None => self.trace = Some((source.to_string(), TraceReader::new(self.default_arch))),
+        }
+        let Some((_, reader)) = self.trace.as_mut() else {
+            return Ok(());
+        };
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut read = reader.feed(chunk, &mut scratch);
+        if last && read.is_ok() {
+            read = reader.finish(&mut scratch);
+        }
+        warnings.extend(reader.take_warnings().iter().map(
+            |w| json!({"source": source, "line": w.line, "message": format!("{source}: {w}")}),
+        ));
+        read.map_err(|e| input::trace_error(source, &e))?;
+        let evaluator = self.prepared.evaluator();
+        for event in scratch.drain(..) {
+            let c = Checked {
+                outcome: evaluator.evaluate(&event),
+                event,
+            };
+            self.summary.add(&c);
+            if self.events {
+                if !events_out.is_empty() {
+                    events_out.push(b',');
+                }
+                serde_json::to_writer(&mut *events_out, &report::to_json(&c))
+                    .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
+            }
+        }
+        self.scratch = scratch;
+        if last {
+            self.trace = None;
+        }
+        Ok(())
+    }
+}
+
+/// `check`: the whole request in one call.
+pub fn run(mut req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+    let (mut stream, mut head) = begin(&req, data)?;
+    let mut events = Vec::new();
+    let mut trace_warnings = Vec::new();
+    for (i, mut t) in std::mem::take(&mut req.traces).into_iter().enumerate() {
+        let (source, bytes) = input::trace(&mut t, &format!("/traces/{i}"), data)?;
+        drop(t);
+        stream.feed(&source, &bytes, true, &mut events, &mut trace_warnings)?;
+    }
+    head.insert("trace_warnings".into(), Value::Array(trace_warnings));
+    head.insert("counts".into(), counts(&stream.summary));
+    head.insert("summary".into(), json!(stream.summary.render()));
+    // The events go last, as raw bytes (a large trace must not need a tree of values).
     let mut out = serde_json::to_vec(&Value::Object(head))
         .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
     if req.events {
         out.pop(); // the closing brace
         out.extend_from_slice(b",\"events\":[");
-        for (i, c) in checked.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut out, &report::to_json(c))
-                .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
+        out.extend_from_slice(&events);
+        out.extend_from_slice(b"]}");
+    }
+    Ok(out)
+}
+
+/// `check_begin`: a `check` request without traces; the stack is prepared and kept for
+/// the `check_feed` calls that follow.
+pub fn begin_stream(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+    if !req.traces.is_empty() {
+        return Err(ApiError::field(
+            "/traces",
+            "check_begin takes no traces: send them with check_feed",
+        ));
+    }
+    let (stream, head) = begin(&req, data)?;
+    STREAM.with(|s| *s.borrow_mut() = Some(stream));
+    serde_json::to_vec(&Value::Object(head))
+        .map_err(|e| ApiError::new(format!("cannot encode: {e}")))
+}
+
+/// `check_feed`'s request: which trace the data buffer continues, and whether it ends
+/// there.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    /// The trace's name (messages and warnings use it).
+    pub source: String,
+    /// This chunk is the trace's last.
+    #[serde(default)]
+    pub last: bool,
+}
+
+/// `check_feed`: the next chunk of a trace (the call's whole data buffer).
+pub fn feed_stream(req: Feed, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+    let chunk = data.unwrap_or_default();
+    STREAM.with(|s| {
+        let mut s = s.borrow_mut();
+        let stream = s.as_mut().ok_or_else(|| {
+            ApiError::new("check_feed without check_begin: no check is in progress")
+        })?;
+        let mut events = Vec::new();
+        let mut warnings = Vec::new();
+        let fed = stream.feed(&req.source, chunk, req.last, &mut events, &mut warnings);
+        if let Err(e) = fed {
+            *s = None; // the check is over
+            return Err(e);
         }
+        let mut out = Vec::with_capacity(events.len() + 64);
+        out.extend_from_slice(b"{\"trace_warnings\":");
+        serde_json::to_writer(&mut out, &warnings)
+            .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
+        out.extend_from_slice(b",\"events\":[");
+        out.extend_from_slice(&events);
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    })
+}
+
+/// `check_end`: ends the open trace, if any, and answers the counts and summary.
+pub fn end_stream() -> Result<Vec<u8>, ApiError> {
+    let Some(mut stream) = STREAM.with(|s| s.borrow_mut().take()) else {
+        return Err(ApiError::new(
+            "check_end without check_begin: no check is in progress",
+        ));
+    };
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let open = stream.trace.as_ref().map(|(source, _)| source.clone());
+    if let Some(source) = open {
+        stream.feed(&source, &[], true, &mut events, &mut warnings)?;
+    }
+    let mut head = Map::new();
+    head.insert("trace_warnings".into(), Value::Array(warnings));
+    head.insert("counts".into(), counts(&stream.summary));
+    head.insert("summary".into(), json!(stream.summary.render()));
+    let mut out = serde_json::to_vec(&Value::Object(head))
+        .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
+    if stream.events {
+        out.pop();
+        out.extend_from_slice(b",\"events\":[");
+        out.extend_from_slice(&events);
         out.extend_from_slice(b"]}");
     }
     Ok(out)
@@ -151,26 +318,16 @@ pub fn run(req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
 
 /// `{"events", "permitted", "not_permitted", "uncertain", "actions": {NAME: n}}`, the
 /// actions strongest first, each event counted at its worst possible verdict.
-fn counts(checked: &[Checked]) -> Value {
-    let mut by: BTreeMap<(i32, &'static str), usize> = BTreeMap::new();
-    for c in checked {
-        let ret = c.outcome.worst().ret;
-        let name = Action::from_ret(ret).map_or("UNKNOWN", |a| a.kind.short_name());
-        *by.entry((action::precedence(ret), name)).or_default() += 1;
-    }
-    let permitted = checked.iter().filter(|c| c.permitted()).count();
-    let actions: Map<String, Value> = by
-        .iter()
-        .map(|((_, name), n)| (name.to_string(), json!(n)))
+fn counts(s: &Summary) -> Value {
+    let actions: Map<String, Value> = s
+        .actions()
+        .map(|(name, n)| (name.to_string(), json!(n)))
         .collect();
     json!({
-        "events": checked.len(),
-        "permitted": permitted,
-        "not_permitted": checked.len() - permitted,
-        "uncertain": checked
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Depends { .. }))
-            .count(),
+        "events": s.events(),
+        "permitted": s.permitted(),
+        "not_permitted": s.events() - s.permitted(),
+        "uncertain": s.uncertain(),
         "actions": actions,
     })
 }
