@@ -317,3 +317,35 @@ fn dump() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The command `enforce` runs gets SIGPIPE's default disposition (syscage, a Rust
+/// program, runs with it ignored, which execve would pass on): `yes` on a closed pipe
+/// dies by SIGPIPE, as it does without syscage, instead of failing with EPIPE.
+#[test]
+fn enforce_leaves_sigpipe_to_the_command() {
+    use std::os::unix::process::ExitStatusExt;
+    if !Command::new("sh")
+        .args(["-c", "command -v yes"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        skip("no `yes` command");
+        return;
+    }
+    let Some(mut child) = enforced_sleep() else {
+        return;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let o = syscage_with_stdout(
+        &["enforce", "-p", "runtime/default", "--", "yes"],
+        closed_pipe(),
+    );
+    assert_eq!(
+        o.status.signal(),
+        Some(13),
+        "{:?}: {}",
+        o.status,
+        text(&o.stderr)
+    );
+}
