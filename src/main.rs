@@ -49,7 +49,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     input::configure(input::Options {
         max_input: cli.max_input,
         allow_special: cli.allow_special_files,
@@ -78,6 +81,42 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints clap's error, help or version. Usage errors exit 2, except for `enforce`,
+/// which promises 125 for anything that fails before the command starts (so a caller
+/// can tell syscage's failure from the command's own status).
+fn usage(e: &clap::Error) -> ExitCode {
+    let printed = e.print();
+    if !e.use_stderr() {
+        // --help, --version: on standard output, where a write error is one like any other.
+        return match printed {
+            Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
+                eprintln!("syscage: error: cannot write to standard output: {io}");
+                ExitCode::from(2)
+            }
+            _ => ExitCode::SUCCESS,
+        };
+    }
+    let args: Vec<_> = std::env::args_os().collect();
+    if subcommand(&args).is_some_and(|s| s == "enforce") {
+        return ExitCode::from(125);
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// The subcommand `args` (the program name first) name: the first word that is neither
+/// a global option nor its value.
+fn subcommand(args: &[std::ffi::OsString]) -> Option<&std::ffi::OsStr> {
+    let mut words = args.iter().skip(1);
+    while let Some(w) = words.next() {
+        if w == "--max-input" {
+            words.next();
+        } else if !w.as_encoded_bytes().starts_with(b"-") {
+            return Some(w);
+        }
+    }
+    None
 }
 
 /// `syscage check ... | head` closes the pipe early: not an error worth reporting.

@@ -11,6 +11,7 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
+use nix::sys::signal::{signal, SigHandler, Signal};
 
 use crate::install::{self, Filter, InstallError, InstallOptions};
 
@@ -53,6 +54,13 @@ pub fn run(filters: &[Filter], opts: InstallOptions, argv: &[OsString]) -> ExecE
         }
     }
     let cmd = first.to_string_lossy().into_owned();
+    // A Rust program starts with SIGPIPE ignored, and an ignored signal stays ignored
+    // across execve: give the command the default, as std's `Command` does, so that
+    // `syscage enforce ... -- yes | head -1` ends `yes` by SIGPIPE as it would end
+    // without syscage. Before the filters, which may deny rt_sigaction. It cannot fail
+    // for SIGPIPE; if it did, the command would only see EPIPE instead.
+    // SAFETY: SIG_DFL runs no code in this process.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
     if let Err(e) = install::install(filters, opts) {
         return e.into();
     }

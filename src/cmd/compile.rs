@@ -1,6 +1,5 @@
 //! `syscage compile`: a profile to a classic-BPF seccomp filter.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -91,7 +90,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("cannot write {path}"))?
         }
-        None => std::io::stdout().lock().write_all(&bytes)?,
+        None => crate::cmd::print(&bytes)?,
     }
     if args.stats {
         let arches: Vec<_> = policy.arches.iter().map(|a| a.arch).collect();

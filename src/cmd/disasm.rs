@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let opts = DisasmOptions {
         arch_hint: args.arch,
     };
-    print!("{}", bpf::disasm::disasm(&prog, &opts));
+    crate::cmd::print(bpf::disasm::disasm(&prog, &opts))?;
     if args.stats {
         let valid = bpf::validate(&prog)
             .with_context(|| format!("{}: the kernel would reject this filter", args.file))?;

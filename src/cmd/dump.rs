@@ -1,6 +1,7 @@
 //! `syscage dump`: the filters installed on a live process, and the layers
 //! `syscage check --pid` evaluates.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -31,29 +32,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let pid = crate::cmd::status::parse_pid(&args.pid)?;
     let programs = dump::dump(pid)?;
     let opts = DisasmOptions::default();
-    for (i, p) in programs.iter().enumerate() {
-        let listing = bpf::disasm::disasm(p, &opts);
-        match &args.output {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-                let base = std::path::Path::new(dir).join(format!("filter-{i}"));
-                std::fs::write(base.with_extension("bpf"), p.to_raw())
-                    .with_context(|| format!("cannot write {}.bpf", base.display()))?;
-                std::fs::write(base.with_extension("txt"), listing)
-                    .with_context(|| format!("cannot write {}.txt", base.display()))?;
-                println!("{}.bpf: {} instructions", base.display(), p.len());
-            }
-            None => {
-                println!(
-                    "# filter {i} of {} ({} instructions)",
-                    programs.len(),
-                    p.len()
-                );
-                print!("{listing}");
+    crate::cmd::stdout(|out| {
+        for (i, p) in programs.iter().enumerate() {
+            let listing = bpf::disasm::disasm(p, &opts);
+            match &args.output {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+                    let base = std::path::Path::new(dir).join(format!("filter-{i}"));
+                    std::fs::write(base.with_extension("bpf"), p.to_raw())
+                        .with_context(|| format!("cannot write {}.bpf", base.display()))?;
+                    std::fs::write(base.with_extension("txt"), listing)
+                        .with_context(|| format!("cannot write {}.txt", base.display()))?;
+                    writeln!(out, "{}.bpf: {} instructions", base.display(), p.len())?;
+                }
+                None => {
+                    writeln!(
+                        out,
+                        "# filter {i} of {} ({} instructions)",
+                        programs.len(),
+                        p.len()
+                    )?;
+                    out.write_all(listing.as_bytes())?;
+                }
             }
         }
-    }
-    Ok(ExitCode::SUCCESS)
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// The live process's filters as layers, oldest first (for `check --pid`).

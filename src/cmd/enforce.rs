@@ -68,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     };
     if args.dry_run {
-        print!("{text}");
+        crate::cmd::print(text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let opts = InstallOptions {

@@ -1,5 +1,6 @@
 //! `syscage fuzz`: differential fuzzing of the engines on random profiles.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -302,29 +303,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if let Some(d) = c.disagreement {
             bar.finish_and_clear();
             let (profile, d) = minimize(text, rt, kernel, d, engines);
-            println!("DISAGREEMENT (seed {seed}, runtime {rt})");
-            println!("profile:\n{}", serde_json::to_string_pretty(&profile)?);
-            let arch = Arch::from_audit(d.event.arch, d.event.nr);
-            println!(
-                "event: {}",
-                json!({"arch": arch.map(|a| a.name()), "nr": d.event.nr,
-                       "syscall": arch.and_then(|a| syscalls::name_of(a, d.event.nr)),
-                       "args": d.event.args})
-            );
-            for (engine, v) in &d.verdicts {
-                println!("  {engine:<10} {v}");
-            }
-            return Ok(ExitCode::from(1));
+            return crate::cmd::stdout(|out| {
+                writeln!(out, "DISAGREEMENT (seed {seed}, runtime {rt})")?;
+                writeln!(out, "profile:\n{}", serde_json::to_string_pretty(&profile)?)?;
+                let arch = Arch::from_audit(d.event.arch, d.event.nr);
+                writeln!(
+                    out,
+                    "event: {}",
+                    json!({"arch": arch.map(|a| a.name()), "nr": d.event.nr,
+                           "syscall": arch.and_then(|a| syscalls::name_of(a, d.event.nr)),
+                           "args": d.event.args})
+                )?;
+                for (engine, v) in &d.verdicts {
+                    writeln!(out, "  {engine:<10} {v}")?;
+                }
+                Ok(ExitCode::from(1))
+            });
         }
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    crate::cmd::print(format!(
         "no disagreement: {} profiles ({skipped} refused by libseccomp's rules, skipped), \
          {compared} events, {observed} kernel-observed verdicts ({:.0}/s) in {secs:.1}s; \
-         seed {seed}",
+         seed {seed}\n",
         args.cases - skipped,
         observed as f64 / secs.max(1e-9)
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,8 +18,45 @@ pub mod serve;
 pub mod status;
 
 use std::fmt::Write as _;
+use std::io::{self, BufWriter, StdoutLock, Write};
 
 use syscage_core::bpf::stats::Stats;
+
+/// Standard output for a command's results: locked, buffered, and every write error
+/// names what failed ("cannot write to standard output: No space left on device"). The
+/// error keeps its kind, so `main` still tells a closed pipe (the reader is done: exit
+/// 0) from a real failure (exit 2). Get one through [`stdout`], which flushes it.
+pub struct Out(BufWriter<StdoutLock<'static>>);
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(cannot_write)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf).map_err(cannot_write)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(cannot_write)
+    }
+}
+
+fn cannot_write(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot write to standard output: {e}"))
+}
+
+/// Runs `f` with standard output, then flushes it, so that no write error is lost
+/// (a `BufWriter` dropped unflushed ignores its last error). `f`'s own error wins.
+pub fn stdout<T>(f: impl FnOnce(&mut Out) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut out = Out(BufWriter::with_capacity(64 << 10, io::stdout().lock()));
+    let value = f(&mut out)?;
+    out.flush()?;
+    Ok(value)
+}
+
+/// Writes `bytes` to standard output (see [`stdout`]).
+pub fn print(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    stdout(|out| Ok(out.write_all(bytes.as_ref())?))
+}
 
 /// `--stats` output.
 pub fn render_stats(s: &Stats) -> String {

@@ -1,5 +1,6 @@
 //! `syscage platform`: which seccomp profile a platform gives a workload, and why.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -156,28 +157,31 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
     if k.print_profile {
         return print_profile(&w.containers);
     }
-    println!(
-        "{}: {}{} admitted under SCC {} (seccompProfiles [{}{}]){}",
-        k.file,
-        w.kind,
-        w.name.map(|n| format!(" {n}")).unwrap_or_default(),
-        adm.scc.name,
-        adm.scc.allowed.join(" "),
-        if adm.scc.allow_any {
-            if adm.scc.allowed.is_empty() {
-                "*"
+    crate::cmd::stdout(|out| {
+        writeln!(
+            out,
+            "{}: {}{} admitted under SCC {} (seccompProfiles [{}{}]){}",
+            k.file,
+            w.kind,
+            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
+            adm.scc.name,
+            adm.scc.allowed.join(" "),
+            if adm.scc.allow_any {
+                if adm.scc.allowed.is_empty() {
+                    "*"
+                } else {
+                    " *"
+                }
             } else {
-                " *"
-            }
-        } else {
-            ""
-        },
-        adm.defaulted
-            .map(|d| format!("; pod profile defaulted to {d}"))
-            .unwrap_or_default(),
-    );
-    print(&w.containers);
-    Ok(ExitCode::SUCCESS)
+                ""
+            },
+            adm.defaulted
+                .map(|d| format!("; pod profile defaulted to {d}"))
+                .unwrap_or_default(),
+        )?;
+        print(out, &w.containers)?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn mesos(a: MesosArgs) -> Result<ExitCode> {
@@ -192,14 +196,17 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
     if a.print_profile {
         return print_profile(&rs);
     }
-    println!(
-        "{}: Marathon app (profile directory {}; agent default {})",
-        a.file,
-        opts.profiles_dir,
-        opts.default_profile.as_deref().unwrap_or("none")
-    );
-    print(&rs);
-    Ok(ExitCode::SUCCESS)
+    crate::cmd::stdout(|out| {
+        writeln!(
+            out,
+            "{}: Marathon app (profile directory {}; agent default {})",
+            a.file,
+            opts.profiles_dir,
+            opts.default_profile.as_deref().unwrap_or("none")
+        )?;
+        print(out, &rs)?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn kube_options(a: &KubeArgs) -> kubernetes::Options {
@@ -225,25 +232,28 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
     if a.print_profile {
         return print_profile(&w.containers);
     }
-    println!(
-        "{}: {}{} (seccomp root {}; kubelet {}; annotations {})",
-        a.file,
-        w.kind,
-        w.name.map(|n| format!(" {n}")).unwrap_or_default(),
-        opts.seccomp_root,
-        if opts.seccomp_default {
-            "with --seccomp-default"
-        } else {
-            "without --seccomp-default"
-        },
-        if opts.legacy_annotations {
-            "read (kubelet 1.19-1.26)"
-        } else {
-            "ignored (kubelet 1.27+)"
-        },
-    );
-    print(&w.containers);
-    Ok(ExitCode::SUCCESS)
+    crate::cmd::stdout(|out| {
+        writeln!(
+            out,
+            "{}: {}{} (seccomp root {}; kubelet {}; annotations {})",
+            a.file,
+            w.kind,
+            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
+            opts.seccomp_root,
+            if opts.seccomp_default {
+                "with --seccomp-default"
+            } else {
+                "without --seccomp-default"
+            },
+            if opts.legacy_annotations {
+                "read (kubelet 1.19-1.26)"
+            } else {
+                "ignored (kubelet 1.27+)"
+            },
+        )?;
+        print(out, &w.containers)?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Every Localhost profile must exist and be a profile syscage (and runc) accepts.
@@ -270,7 +280,7 @@ fn check_files(rs: &[Resolution], consequence: &str) -> Result<()> {
 fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
     match rs {
         [r] => {
-            println!("{}", r.applied.profile_spec());
+            crate::cmd::print(format!("{}\n", r.applied.profile_spec()))?;
             Ok(ExitCode::SUCCESS)
         }
         _ => bail!(
@@ -283,29 +293,32 @@ fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
     }
 }
 
-fn print(rs: &[Resolution]) {
+fn print(out: &mut impl Write, rs: &[Resolution]) -> io::Result<()> {
     for r in rs {
         let what = match &r.applied {
             Applied::Localhost { path } => format!("{path} (Localhost)"),
             a => a.to_string(),
         };
-        println!("{} {}: {what}", r.role, r.container);
+        writeln!(out, "{} {}: {what}", r.role, r.container)?;
         match &r.location {
-            Some(l) => println!(
+            Some(l) => writeln!(
+                out,
                 "  decided by {} ({}:{}:{})",
                 r.decided_by, l.source, l.line, l.column
-            ),
-            None => println!("  decided by {}", r.decided_by),
+            )?,
+            None => writeln!(out, "  decided by {}", r.decided_by)?,
         }
-        println!("  {}", r.reason);
+        writeln!(out, "  {}", r.reason)?;
         for n in &r.notes {
-            println!("  note: {n}");
+            writeln!(out, "  note: {n}")?;
         }
         if r.applied != Applied::Unconfined {
-            println!(
+            writeln!(
+                out,
                 "  check: syscage check --profile {} TRACE",
                 r.applied.profile_spec()
-            );
+            )?;
         }
     }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `syscage status`: the seccomp state of live processes.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -17,23 +18,26 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    for p in &args.pids {
-        let pid = parse_pid(p)?;
-        let s = status::read(pid)?;
-        let filters = match s.filters {
-            Some(n) => format!("{n} filter{}", if n == 1 { "" } else { "s" }),
-            None => "filter count unknown (kernel before 5.9)".into(),
-        };
-        println!(
-            "{} ({}): seccomp {}, {}, no_new_privs {}",
-            s.pid,
-            s.name,
-            s.mode,
-            filters,
-            if s.no_new_privs { "on" } else { "off" }
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    crate::cmd::stdout(|out| {
+        for p in &args.pids {
+            let pid = parse_pid(p)?;
+            let s = status::read(pid)?;
+            let filters = match s.filters {
+                Some(n) => format!("{n} filter{}", if n == 1 { "" } else { "s" }),
+                None => "filter count unknown (kernel before 5.9)".into(),
+            };
+            writeln!(
+                out,
+                "{} ({}): seccomp {}, {}, no_new_privs {}",
+                s.pid,
+                s.name,
+                s.mode,
+                filters,
+                if s.no_new_privs { "on" } else { "off" }
+            )?;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 pub fn parse_pid(p: &str) -> Result<i32> {

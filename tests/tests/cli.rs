@@ -416,3 +416,56 @@ fn seccompiler_files_pick_a_filter_by_name() {
         );
     }
 }
+
+/// `enforce` promises 125 for anything that fails before the command starts, usage
+/// errors included; the other commands' usage errors stay 2, and help and version 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn enforce_usage_errors_exit_125() {
+    for args in [
+        &["enforce", "--", "true"][..],
+        &["enforce", "-p", "runtime/default"],
+        &[
+            "enforce",
+            "--no-such-flag",
+            "-p",
+            "runtime/default",
+            "--",
+            "true",
+        ],
+        &[
+            "enforce",
+            "-p",
+            "runtime/default",
+            "--arch",
+            "nosuch",
+            "--",
+            "true",
+        ],
+        &["--max-input", "1M", "enforce", "--", "true"],
+        &["--allow-special-files", "enforce"],
+    ] {
+        let o = syscage(args, None);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {o:?}");
+        assert!(text(&o.stderr).contains("error:"), "{args:?}: {o:?}");
+        assert!(o.stdout.is_empty(), "{args:?}: {o:?}");
+    }
+    for args in [
+        &["check", "--no-such-flag"][..],
+        &["compile"],
+        &["no-such-command"],
+        &["--max-input", "1M", "status"],
+    ] {
+        let o = syscage(args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {o:?}");
+    }
+    for args in [
+        &["enforce", "--help"][..],
+        &["enforce", "--version"],
+        &["--help"],
+    ] {
+        let o = syscage(args, None);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        assert!(!o.stdout.is_empty(), "{args:?}: {o:?}");
+    }
+}
