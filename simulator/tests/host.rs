@@ -118,16 +118,17 @@ fn broken_guests_are_errors() {
     // A trap.
     let e = run(&module(1, &[0x00]), l).unwrap_err();
     assert!(matches!(e, SimError::Trap(_)), "{e}");
-    // An endless loop: stopped by fuel.
+    // An endless loop: stopped by the deadline, within it plus the ticker's slack.
+    let timeout = std::time::Duration::from_millis(300);
+    let started = std::time::Instant::now();
     let e = run(
         &module(1, &[0x03, 0x40, 0x0c, 0x00, 0x0b, 0x00]),
-        Limits {
-            fuel: 1_000_000,
-            ..l
-        },
+        Limits { timeout, ..l },
     )
     .unwrap_err();
-    assert!(matches!(e, SimError::OutOfFuel { fuel: 1_000_000 }), "{e}");
+    assert!(matches!(e, SimError::Timeout { timeout: t } if t == timeout), "{e}");
+    let took = started.elapsed();
+    assert!(took >= timeout && took < timeout * 10, "{took:?}");
     // A response outside memory.
     let e = run(&module(1, &returns(0x7fff_0000 << 32 | 16)), l).unwrap_err();
     assert!(matches!(e, SimError::Malformed(_)), "{e}");
@@ -161,17 +162,21 @@ fn the_guest_answers_and_the_limits_hold() {
         (Some("p.json"), Some(2)),
         "{g:?}"
     );
-    // Not enough fuel, not enough memory.
-    let small = |fuel, max_memory| {
-        Simulator::new(Limits { fuel, max_memory })
+    // Not enough time, not enough memory.
+    // (A trace of 400,000 events takes far longer than one tick of the deadline.)
+    let long = "{\"syscall\":\"read\",\"args\":[0]}\n".repeat(400_000);
+    let small = |timeout, max_memory| {
+        Simulator::new(Limits { timeout, max_memory })
             .unwrap()
             .call(
                 "check",
-                &json!({"profiles": [{"builtin": "runtime/default"}], "traces": []}),
+                &json!({"profiles": [{"builtin": "runtime/default"}], "traces": [{"text": long}]}),
             )
             .unwrap_err()
     };
-    assert!(matches!(small(10_000, 1 << 30), SimError::OutOfFuel { .. }));
+    let instant = std::time::Duration::from_nanos(1);
+    let e = small(instant, 1 << 30);
+    assert!(matches!(e, SimError::Timeout { .. }), "{e}");
     // A trace in the data buffer: raw bytes, no JSON string.
     let trace = b"{\"syscall\":\"read\",\"args\":[0]}\n{\"syscall\":\"unshare\",\"args\":[0]}\n";
     let request = json!({
@@ -198,7 +203,7 @@ fn the_guest_answers_and_the_limits_hold() {
         .unwrap_err();
     assert!(e.to_string().contains("syscage_call_with_data"), "{e}");
     assert!(matches!(
-        small(1 << 40, 1 << 20),
+        small(Limits::DEFAULT_TIMEOUT, 1 << 20),
         SimError::OutOfMemory { .. }
     ));
 }
