@@ -39,11 +39,20 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+const cspErrors = [];
+let page = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(url);
+  // Content-Security-Policy violations: Chromium reports them on the console (the
+  // worker's too), and the page's as securitypolicyviolation events.
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+  await page.addInitScript(() => document.addEventListener("securitypolicyviolation",
+    (e) => (window.__csp = window.__csp || []).push(`${e.violatedDirective} blocked ${e.blockedURI}`)));
+  const first = await page.goto(url);
+  const csp = first.headers()["content-security-policy"] || "";
+  check("the page is served with its Content-Security-Policy", /script-src 'self' 'wasm-unsafe-eval'/.test(csp) && /frame-ancestors 'none'/.test(csp), csp);
   await page.waitForFunction(() => /events checked/.test(document.getElementById("status").textContent), null, { timeout: 60000 });
   check("page loads and checks the default example", true);
 
@@ -150,8 +159,12 @@ try {
   await page.screenshot({ path: join(shots, "playground-narrow.png"), fullPage: true });
   check("screenshots saved", true);
   check("no uncaught errors in the page", errors.length === 0, errors.join("; "));
+  const violations = cspErrors.concat(await page.evaluate(() => window.__csp || []));
+  check("no Content-Security-Policy violations", violations.length === 0, violations.join("; "));
 } catch (e) {
   check("the test ran to the end", false, e.stack || String(e));
+  if (cspErrors.length) console.log(`Content-Security-Policy violations: ${cspErrors.join("; ")}`);
+  if (page) console.log(`the page's status: ${await page.textContent("#status").catch(() => "?")}`);
 } finally {
   await browser.close();
   server.kill();
