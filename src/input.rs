@@ -110,7 +110,10 @@ enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Missing(e) => write!(f, "{e}"),
+            Refusal::Missing(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                f.write_str("does not exist")
+            }
+            Refusal::Missing(e) => write!(f, "cannot be read: {e}"),
             Refusal::Directory => f.write_str("is a directory"),
             Refusal::Special(what) => write!(
                 f,

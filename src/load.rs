@@ -119,7 +119,7 @@ pub fn profile_text(spec: &str) -> Result<(String, String)> {
         .unwrap_or(spec);
     if !input::exists(path) && path != "-" {
         bail!(
-            "cannot read profile {path:?}: no such file, nor a builtin ({})",
+            "cannot read profile {path:?} (not a file, nor a builtin: {})",
             builtin::NAMES.join(", ")
         );
     }

@@ -126,7 +126,10 @@ fn broken_guests_are_errors() {
         Limits { timeout, ..l },
     )
     .unwrap_err();
-    assert!(matches!(e, SimError::Timeout { timeout: t } if t == timeout), "{e}");
+    assert!(
+        matches!(e, SimError::Timeout { timeout: t } if t == timeout),
+        "{e}"
+    );
     let took = started.elapsed();
     assert!(took >= timeout && took < timeout * 10, "{took:?}");
     // A response outside memory.
@@ -166,13 +169,16 @@ fn the_guest_answers_and_the_limits_hold() {
     // (A trace of 400,000 events takes far longer than one tick of the deadline.)
     let long = "{\"syscall\":\"read\",\"args\":[0]}\n".repeat(400_000);
     let small = |timeout, max_memory| {
-        Simulator::new(Limits { timeout, max_memory })
-            .unwrap()
-            .call(
-                "check",
-                &json!({"profiles": [{"builtin": "runtime/default"}], "traces": [{"text": long}]}),
-            )
-            .unwrap_err()
+        Simulator::new(Limits {
+            timeout,
+            max_memory,
+        })
+        .unwrap()
+        .call(
+            "check",
+            &json!({"profiles": [{"builtin": "runtime/default"}], "traces": [{"text": long}]}),
+        )
+        .unwrap_err()
     };
     let instant = std::time::Duration::from_nanos(1);
     let e = small(instant, 1 << 30);

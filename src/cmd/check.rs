@@ -190,7 +190,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let c = Checked { event, outcome };
             summary.add(&c);
             if json {
-                serde_json::to_writer(&mut out, &report::to_json(&c))?;
+                // As an io::Error, so a closed pipe is recognised as the end.
+                serde_json::to_writer(&mut out, &report::to_json(&c))
+                    .map_err(std::io::Error::from)?;
                 out.write_all(b"\n")?;
             }
         }

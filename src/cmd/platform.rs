@@ -262,7 +262,7 @@ fn check_files(rs: &[Resolution], consequence: &str) -> Result<()> {
         if let Applied::Localhost { path } = &r.applied {
             if let Some(why) = crate::input::refusal(path) {
                 bail!(
-                    "{} {}: profile {path}: {why} ({}): {consequence}",
+                    "{} {}: profile {path} {why} ({}): {consequence}",
                     r.role,
                     r.container,
                     r.location
