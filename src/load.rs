@@ -174,6 +174,17 @@ pub fn trace_chunks(
     Ok(())
 }
 
+/// Checks, before any expensive work, that every trace can be opened (see
+/// [`input::open`]): a FIFO or a missing file is reported at once.
+pub fn check_traces(paths: &[String]) -> Result<()> {
+    for path in paths.iter().filter(|p| *p != "-") {
+        if let Some(why) = input::refusal(path) {
+            bail!("cannot read trace {path:?}: {why}");
+        }
+    }
+    Ok(())
+}
+
 /// Reads until `buf` is full or the input ends; the number of bytes read.
 fn fill(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;

@@ -42,8 +42,13 @@ function withData(request) {
 }
 
 function call(method, request) {
-  const m = enc.encode(method);
   const [req, data] = withData(request);
+  return callWith(method, req, data);
+}
+
+/** One call: `request` (an object) and an optional data buffer (bytes). */
+function callWith(method, req, data) {
+  const m = enc.encode(method);
   // BigInt arguments go back as hex strings, which the simulator reads exactly.
   const r = enc.encode(JSON.stringify(req, (k, v) => (typeof v === "bigint" ? "0x" + v.toString(16) : v)));
   const mp = put(m);
@@ -73,10 +78,53 @@ function call(method, request) {
   );
 }
 
+/** How much of a trace crosses in one check_feed call. */
+const CHUNK = 1 << 20;
+
+/** `check` through check_begin / check_feed / check_end (ABI.md, extension
+ *  check_stream): the trace crosses a megabyte at a time, so the guest's memory stays
+ *  what one chunk and the report need. Answers exactly what `check` answers. */
+function checkStreamed(request) {
+  const { traces = [], ...head } = request;
+  const begun = callWith("check_begin", head, null);
+  if (!begun.ok) return begun;
+  const result = begun.result;
+  const events = [];
+  const warnings = [];
+  const take = (r) => {
+    if (r.events) for (const e of r.events) events.push(e);
+    for (const w of r.trace_warnings || []) warnings.push(w);
+  };
+  for (const t of traces) {
+    const bytes = typeof t.text === "string" ? enc.encode(t.text) : new Uint8Array(0);
+    let at = 0;
+    do {
+      const chunk = bytes.subarray(at, at + CHUNK);
+      at += chunk.length;
+      const fed = callWith("check_feed", { source: t.source || "trace", last: at >= bytes.length }, chunk);
+      if (!fed.ok) return fed;
+      take(fed.result);
+    } while (at < bytes.length);
+  }
+  const end = callWith("check_end", {}, null);
+  if (!end.ok) return end;
+  take(end.result);
+  result.trace_warnings = warnings;
+  result.counts = end.result.counts;
+  result.summary = end.result.summary;
+  if (request.events !== false) result.events = events;
+  return { ok: true, result };
+}
+
+/** Whether the module has the streamed check (its `version` lists the extension). */
+let streams = false;
+
 ready
   .then(({ instance }) => {
     exports = instance.exports;
     if (exports.syscage_abi_version() !== 1) throw new Error("unsupported simulator ABI " + exports.syscage_abi_version());
+    const v = call("version", {});
+    streams = Boolean(exports.syscage_call_with_data && v.ok && v.result.extensions && v.result.extensions.check_stream >= 1);
     postMessage({ id: 0, ok: true, result: { abi: exports.syscage_abi_version() } });
   })
   .catch((e) => postMessage({ id: 0, ok: false, error: { message: "cannot load syscage.wasm: " + e } }));
@@ -119,7 +167,10 @@ onmessage = async ({ data }) => {
     return;
   }
   try {
-    const response = call(data.method, data.request);
+    const response =
+      data.method === "check" && streams && (data.request.traces || []).every((t) => typeof t.text === "string")
+        ? checkStreamed(data.request)
+        : call(data.method, data.request);
     if (data.method === "check" && response.ok) {
       // Keep the events here and send the page only what it renders.
       lastEvents = response.result.events || [];

@@ -137,6 +137,11 @@ pub enum SimError {
         limit >> 20
     )]
     OutOfMemory { limit: u64 },
+    #[error(
+        "the simulator needs more memory than this process can get (an address-space limit \
+         such as `ulimit -v`?); the input is too large for it"
+    )]
+    HostOutOfMemory,
     #[error("the simulator trapped (a bug in syscage, please report it): {0}")]
     Trap(String),
     #[error("the simulator's answer is malformed: {0}")]
@@ -150,6 +155,8 @@ pub enum SimError {
 struct Limiter {
     max_memory: usize,
     refused: bool,
+    /// The limit allowed a growth the host could not provide.
+    host_failed: bool,
 }
 
 impl ResourceLimiter for Limiter {
@@ -167,7 +174,7 @@ impl ResourceLimiter for Limiter {
     /// The host could not provide memory the limit allowed (an address-space limit):
     /// as much a refusal as the limit's own.
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.refused = true;
+        self.host_failed = true;
         Ok(())
     }
 
@@ -339,6 +346,7 @@ impl Simulator {
             Limiter {
                 max_memory,
                 refused: false,
+                host_failed: false,
             },
         );
         store.limiter(|l| l);
@@ -422,6 +430,7 @@ impl Simulator {
             _ if store.data().refused => SimError::OutOfMemory {
                 limit: self.limits.max_memory,
             },
+            _ if store.data().host_failed => SimError::HostOutOfMemory,
             Some(t) => SimError::Trap(t.to_string()),
             None => SimError::Trap(format!("{e:#}")),
         }

@@ -122,6 +122,7 @@ enum Format {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    load::check_traces(&args.traces)?;
     // A live process's filters are read natively (ptrace) and run by the bpf engine.
     if args.engine == Engine::Wasm && args.pid.is_none() {
         return run_wasm(&args);
