@@ -3,9 +3,9 @@
 //! whole of what `syscage check` asks of an engine — parse the trace, evaluate every
 //! event against `runtime/default` (x86_64, kernel 6.18, runc), summarize. Throughput
 //! is in events, so criterion prints verdicts per second for both; the ratio is the
-//! issue's target (wasm within 1.5x of native).
+//! issue's target.
 //!
-//! The wasm side is the embedded guest in wasmtime with fuel metering and the default
+//! The wasm side is the embedded guest in wasmtime with its epoch deadline and the default
 //! limits, a fresh instance per call as the CLI does, the trace passed as raw bytes
 //! (`syscage_call_with_data`); the module is compiled once, outside the measurement.
 //!

@@ -64,7 +64,8 @@ pub struct Event {
     pub args: [Option<u64>; 6],
     pub instruction_pointer: u64,
     pub pid: Option<u32>,
-    /// The name the trace used, when it used one (it may not be in syscage's tables).
+    /// The name the trace used, when it used one that the table does not give back for
+    /// `sys` (an alias, or a name not in syscage's tables); `None` otherwise.
     pub name: Option<String>,
     /// 1-based line in the trace this event came from.
     pub line: usize,

@@ -160,7 +160,11 @@ pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, 
         args,
         instruction_pointer,
         pid,
-        name: raw.syscall.map(|s| s.into_owned()),
+        // Kept only where the table would not give the name back (see `Event::name`).
+        name: raw
+            .syscall
+            .filter(|s| sys.name() != Some(s.as_ref()))
+            .map(|s| s.into_owned()),
         line,
     })
 }
@@ -243,7 +247,8 @@ mod tests {
             }
         );
         assert_eq!(e.args, [Some(1), Some(2), Some(3), None, None, None]);
-        assert_eq!(e.name.as_deref(), Some("openat"));
+        assert_eq!(e.syscall_name(), "openat");
+        assert_eq!(e.name, None); // the table's own name is not repeated
         let e = one(r#"{"nr":257}"#).unwrap();
         assert_eq!(e.sys.nr, 257);
         assert_eq!(e.name, None);

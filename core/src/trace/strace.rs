@@ -374,12 +374,15 @@ impl Parser {
             Some(sys) => {
                 let mut args = [None; 6];
                 self.fill_args_for(name, &mut args, args_text, &split, line, sys.arch);
+                // The trace's spelling is kept only where the table would not give it
+                // back (an alias, `syscall_0x...`): no allocation per event.
+                let name = (sys.name() != Some(name)).then(|| name.to_string());
                 self.queue.push_back(Event {
                     sys,
                     args,
                     instruction_pointer: pre.ip,
                     pid: pre.pid,
-                    name: Some(name.to_string()),
+                    name,
                     line,
                 });
                 Some(self.base + self.queue.len() - 1)
@@ -944,7 +947,7 @@ mod tests {
         );
         assert_eq!(e.pid, None);
         assert_eq!(e.line, 1);
-        assert_eq!(e.name.as_deref(), Some("openat"));
+        assert_eq!(e.syscall_name(), "openat");
     }
 
     #[test]
