@@ -337,3 +337,120 @@ fn seccompiler_profiles_take_a_filter_name() {
     assert_eq!(e["ok"], json!(false), "{e}");
     assert_eq!(e["error"]["pointer"], "/profiles/0/filter", "{e}");
 }
+
+/// `check_begin` / `check_feed` / `check_end` with the data buffer cut into chunks.
+fn streamed(head: &Value, traces: &[(&str, &[u8])], sizes: &[usize]) -> Value {
+    let begun = ok("check_begin", head);
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let mut take = |r: &Value| {
+        events.extend(r["events"].as_array().cloned().unwrap_or_default());
+        warnings.extend(r["trace_warnings"].as_array().cloned().unwrap_or_default());
+    };
+    let mut k = 0;
+    for (source, bytes) in traces {
+        let mut at = 0;
+        loop {
+            let n = sizes[k % sizes.len()].max(1);
+            k += 1;
+            let end = (at + n).min(bytes.len());
+            let last = end == bytes.len();
+            let req = json!({"source": source, "last": last});
+            let out =
+                crate::call_with_data(b"check_feed", req.to_string().as_bytes(), &bytes[at..end]);
+            let r: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(r["ok"], json!(true), "{r}");
+            take(&r["result"]);
+            at = end;
+            if last {
+                break;
+            }
+        }
+    }
+    let end = ok("check_end", &json!({}));
+    take(&end);
+    let mut r = begun;
+    r["events"] = Value::Array(events);
+    r["trace_warnings"] = Value::Array(warnings);
+    r["counts"] = end["counts"].clone();
+    r["summary"] = end["summary"].clone();
+    r
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+    /// The streamed check answers exactly what `check` answers, whatever the chunks.
+    #[test]
+    fn streamed_check_equals_check(sizes in proptest::collection::vec(1usize..5000, 1..8)) {
+        let strace = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/curl-version.strace")).unwrap();
+        let jsonl = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/denied.jsonl")).unwrap();
+        // A cut-off last call, too.
+        let cut = b"1  getpid() = 1\n1  clone(child_stack=NULL, flags=CLONE_NEWUSER".to_vec();
+        let head = json!({"profiles": [{"builtin": "runtime/default"}], "target": {"arch": "x86_64", "kernel": "6.18"}});
+        let whole = ok("check", &json!({
+            "profiles": [{"builtin": "runtime/default"}],
+            "target": {"arch": "x86_64", "kernel": "6.18"},
+            "traces": [
+                {"source": "curl.strace", "text": String::from_utf8(strace.clone()).unwrap()},
+                {"source": "denied.jsonl", "text": String::from_utf8(jsonl.clone()).unwrap()},
+                {"source": "cut.strace", "text": String::from_utf8(cut.clone()).unwrap()},
+            ],
+        }));
+        let chunked = streamed(&head, &[("curl.strace", &strace), ("denied.jsonl", &jsonl), ("cut.strace", &cut)], &sizes);
+        proptest::prop_assert_eq!(&whole, &chunked);
+    }
+}
+
+#[test]
+fn streaming_errors_name_the_trace_and_end_the_check() {
+    ok(
+        "check_begin",
+        &json!({"profiles": [{"builtin": "runtime/default"}]}),
+    );
+    let out = crate::call_with_data(
+        b"check_feed",
+        br#"{"source": "a.strace"}"#,
+        b"1  getpid() = 1\n1  get",
+    );
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["ok"], json!(true), "{r}");
+    // Another trace before the first said "last".
+    let out = crate::call_with_data(b"check_feed", br#"{"source": "b.strace"}"#, b"");
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still open"),
+        "{r}"
+    );
+    // The check is over.
+    let e = err("check_end", &json!({}));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("no check is in progress"),
+        "{e}"
+    );
+    // A syntax error names the trace and line.
+    ok(
+        "check_begin",
+        &json!({"profiles": [{"builtin": "runtime/default"}]}),
+    );
+    let out = crate::call_with_data(
+        b"check_feed",
+        br#"{"source": "c.strace", "last": true}"#,
+        b"1  getpid() = 1\nhello world\n",
+    );
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["error"]["source"], "c.strace", "{r}");
+    assert_eq!(r["error"]["line"], 2, "{r}");
+    // check_begin takes no traces.
+    let e = err(
+        "check_begin",
+        &json!({"profiles": [{"builtin": "runtime/default"}], "traces": [{"text": ""}]}),
+    );
+    assert!(e["message"].as_str().unwrap().contains("check_feed"), "{e}");
+}
