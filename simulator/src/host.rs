@@ -1,15 +1,16 @@
 //! Running the guest: a fresh instance per call (or per [`Session`] of calls), with a
 //! deadline (wasmtime's epoch interruption: a ticker thread advances the engine's
-//! epoch, and the guest traps when its deadline passes) and a ceiling on its linear
-//! memory, so no profile or trace can make the host spin or swell. Everything that can
+//! epoch, and the guest traps when its deadline passes; or, [`Deadline::Caller`], the
+//! caller's own watchdog) and a ceiling on its linear memory, so no profile or trace can make the host spin or swell. Everything that can
 //! go wrong on the guest's side — exhaustion, a trap, an answer that is not the ABI's —
 //! is a [`SimError`]; the host never panics on it.
 //!
-//! Why epochs rather than fuel: fuel metering counts every instruction in the guest's
-//! hot loops and cost about a quarter of the wasm engine's time (BENCHMARKS.md); an
-//! epoch check is a load and a compare at function entries and loop heads. Fuel's one
-//! advantage, a budget that is the same on every machine, is not worth that for a
-//! bound that only has to stop runaway inputs.
+//! Why not fuel: fuel metering counts instructions in the guest's hot loops, and its
+//! one advantage, a budget that is the same on every machine, is not worth its cost
+//! for a bound that only has to stop runaway inputs. An epoch check is a load and a
+//! compare at function entries and loop heads — still about a third of the time of
+//! the strace parser's byte loops (BENCHMARKS.md) — so a one-shot process that can end
+//! itself at the deadline (`syscage check`) takes [`Deadline::Caller`] and no checks.
 //!
 //! Address space: wasmtime normally reserves 4 GiB (plus guard pages) of virtual memory
 //! per instance, so that the compiled code needs no bounds checks. Under an
@@ -40,6 +41,21 @@ pub struct Limits {
     pub max_memory: u64,
     /// How long the guest may run, in total, for one call or session.
     pub timeout: Duration,
+    /// Who enforces `timeout`.
+    pub deadline: Deadline,
+}
+
+/// How the guest is stopped at its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deadline {
+    /// wasmtime's epoch interruption: the compiled code checks the engine's epoch at
+    /// every function entry and loop head, and the call ends in [`SimError::Timeout`].
+    /// The safe choice for a long-lived host; those checks cost about a third of the
+    /// time of the strace parser's byte loops (BENCHMARKS.md).
+    Epoch,
+    /// No checks in the guest's code: the caller enforces `timeout` itself (the
+    /// `syscage check` process runs a watchdog that ends the process at the deadline).
+    Caller,
 }
 
 impl Limits {
@@ -55,6 +71,7 @@ impl Default for Limits {
         Limits {
             max_memory: Limits::DEFAULT_MAX_MEMORY,
             timeout: Limits::DEFAULT_TIMEOUT,
+            deadline: Deadline::Epoch,
         }
     }
 }
@@ -194,7 +211,7 @@ pub struct Simulator {
     module: Module,
     limits: Limits,
     from_cache: bool,
-    _ticker: Ticker,
+    _ticker: Option<Ticker>,
 }
 
 /// The thread that advances the engine's epoch every [`TICK`]; stopped on drop.
@@ -270,7 +287,8 @@ impl Simulator {
         reservation: Reservation,
     ) -> Result<Simulator, SimError> {
         let mut config = Config::new();
-        config.epoch_interruption(true);
+        let epochs = limits.deadline == Deadline::Epoch;
+        config.epoch_interruption(epochs);
         if reservation == Reservation::Compact {
             config.memory_reservation(0);
             config.memory_guard_size(0);
@@ -283,7 +301,7 @@ impl Simulator {
         let engine = Engine::new(&config).map_err(|e| SimError::Load(format!("{e:#}")))?;
         let (module, from_cache) = cache::load(&engine, wasm, cache_dir.as_deref())
             .map_err(|e| SimError::Load(format!("{e:#}")))?;
-        let ticker = Ticker::start(&engine);
+        let ticker = epochs.then(|| Ticker::start(&engine));
         Ok(Simulator {
             engine,
             module,
@@ -350,8 +368,10 @@ impl Simulator {
             },
         );
         store.limiter(|l| l);
-        let ticks = self.limits.timeout.as_millis() / TICK.as_millis();
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        if self.limits.deadline == Deadline::Epoch {
+            let ticks = self.limits.timeout.as_millis() / TICK.as_millis();
+            store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        }
         let instance =
             Instance::new(&mut store, &self.module, &[]).map_err(|e| self.classify(&store, e))?;
         let exports = self.exports(&mut store, &instance)?;

@@ -13,7 +13,7 @@
 pub mod cache;
 pub mod host;
 
-pub use host::{GuestError, Limits, Reservation, Session, SimError, Simulator};
+pub use host::{Deadline, GuestError, Limits, Reservation, Session, SimError, Simulator};
 
 /// The guest module, as built for `wasm32-unknown-unknown`.
 pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/syscage-simulator.wasm"));

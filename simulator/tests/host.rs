@@ -172,6 +172,7 @@ fn the_guest_answers_and_the_limits_hold() {
         Simulator::new(Limits {
             timeout,
             max_memory,
+            ..Limits::default()
         })
         .unwrap()
         .call(

@@ -17,7 +17,7 @@ use syscage_core::engine::{EngineKind, Layer, Prepared};
 use syscage_core::policy::Builder;
 use syscage_core::report::{self, Checked, Summary};
 use syscage_core::trace::TraceReader;
-use syscage_simulator::{host, Limits, Simulator};
+use syscage_simulator::{host, Deadline, Limits, Simulator};
 
 use crate::load::{self, TargetArgs};
 
@@ -410,14 +410,38 @@ fn envelope<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
     env.into_result()
 }
 
+/// Ends this process at the deadline with the sandbox's timeout error (exit 2): what
+/// would be written after it is not. Only `check --engine wasm` starts it.
+fn watchdog(timeout: std::time::Duration) {
+    let started = std::time::Instant::now();
+    let spawned = std::thread::Builder::new()
+        .name("syscage-deadline".into())
+        .spawn(move || loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                eprintln!("syscage: error: {}", host::SimError::Timeout { timeout });
+                std::process::exit(2);
+            }
+            std::thread::park_timeout(left);
+        });
+    if let Err(e) = spawned {
+        eprintln!("syscage: warning: no watchdog for --timeout: {e}");
+    }
+}
+
 /// `check --engine wasm`: the same answers, computed inside the sandbox, the traces
 /// streamed through it a chunk at a time.
 fn run_wasm(args: &Args) -> Result<ExitCode> {
     let target = args.target.target()?;
     let request = wasm_request(args, &target)?;
+    // The deadline is this process's: a watchdog ends it, and the guest's code runs
+    // without epoch checks (a third faster; simulator::host explains).
+    let timeout = std::time::Duration::from_secs_f64(args.timeout);
+    watchdog(timeout);
     let sim = Simulator::new(Limits {
         max_memory: args.max_memory,
-        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        timeout,
+        deadline: Deadline::Caller,
     })?;
     let mut session = sim.session()?;
     let begin: WasmBegin = session.call_raw("check_begin", &request, None, |b| {
