@@ -8,7 +8,6 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use serde::Deserialize;
 use serde_json::json;
-use serde_json::value::RawValue;
 use syscage_core::action::Action;
 use syscage_core::arch::Arch;
 use syscage_core::bpf::{self, stats};
@@ -171,6 +170,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let mut reader: Option<TraceReader> = None;
     let mut events = Vec::new();
+    let mut line = Vec::with_capacity(512);
     load::trace_chunks(&args.traces, |name, bytes, last| {
         let r = reader.get_or_insert_with(|| TraceReader::new(target.arch));
         let mut read = r.feed(bytes, &mut events);
@@ -191,10 +191,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let c = Checked { event, outcome };
             summary.add(&c);
             if json {
-                // As an io::Error, so a closed pipe is recognised as the end.
-                serde_json::to_writer(&mut out, &report::to_json(&c))
-                    .map_err(std::io::Error::from)?;
-                out.write_all(b"\n")?;
+                line.clear();
+                report::write_json(&mut line, &c);
+                line.push(b'\n');
+                out.write_all(&line)?;
             }
         }
         if last {
@@ -339,22 +339,23 @@ struct WasmBegin {
     stats: Vec<WasmStats>,
 }
 
-/// What `check_feed` answers, borrowing the events from the guest's memory.
+/// What `check_feed` answers; the events follow the envelope as JSON Lines (the
+/// request says `"lines": true`).
 #[derive(Deserialize)]
-struct WasmFeed<'a> {
+struct WasmFeed {
     trace_warnings: Vec<WasmWarning>,
-    #[serde(borrow, default)]
-    events: Vec<&'a RawValue>,
+    #[serde(default)]
+    lines: usize,
 }
 
 /// What `check_end` answers.
 #[derive(Deserialize)]
-struct WasmEnd<'a> {
+struct WasmEnd {
     trace_warnings: Vec<WasmWarning>,
+    #[serde(default)]
+    lines: usize,
     counts: WasmCounts,
     summary: String,
-    #[serde(borrow, default)]
-    events: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -410,6 +411,27 @@ fn envelope<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
     env.into_result()
 }
 
+/// An answer envelope followed by a newline and raw bytes (`"lines": true`, ABI.md):
+/// the result, and the bytes after the envelope.
+fn envelope_with_trailer<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &str,
+) -> Result<(T, &'a [u8])> {
+    let malformed = |m: String| host::SimError::Malformed(format!("{what} answer: {m}"));
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<WasmEnvelope<T>>();
+    let env = values
+        .next()
+        .ok_or_else(|| malformed("empty".into()))?
+        .map_err(|e| malformed(e.to_string()))?;
+    let end = values.byte_offset();
+    let trailer = match bytes.get(end..) {
+        Some([b'\n', rest @ ..]) => rest,
+        Some([]) | None => &[],
+        Some(_) => return Err(malformed("no newline after the envelope".into()).into()),
+    };
+    Ok((env.into_result()?, trailer))
+}
+
 /// Ends this process at the deadline with the sandbox's timeout error (exit 2): what
 /// would be written after it is not. Only `check --engine wasm` starts it.
 fn watchdog(timeout: std::time::Duration) {
@@ -458,31 +480,41 @@ fn run_wasm(args: &Args) -> Result<ExitCode> {
     }
     let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let quiet = args.quiet;
-    // Events and warnings of one answer, as they come.
-    let emit =
-        |out: &mut dyn Write, warnings: &[WasmWarning], events: &[&RawValue]| -> Result<()> {
-            if !quiet {
-                for w in warnings {
-                    eprintln!("syscage: warning: {}", w.message);
-                }
+    let lines = matches!(args.format, Format::Json);
+    // Warnings and events of one answer, as they come: the events are JSON Lines
+    // already (the guest wrote them so), copied as they are.
+    let emit = |out: &mut dyn Write,
+                warnings: &[WasmWarning],
+                lines: usize,
+                events: &[u8]|
+     -> Result<()> {
+        // What the guest wrote is printed as it is: whole lines, as many as it says
+        // (none, or at least that many bytes).
+        if !(events.is_empty() || events.ends_with(b"\n")) || (lines == 0) != events.is_empty() {
+            bail!(host::SimError::Malformed(format!(
+                "{} bytes of events where the answer says {lines} lines",
+                events.len()
+            )));
+        }
+        if !quiet {
+            for w in warnings {
+                eprintln!("syscage: warning: {}", w.message);
             }
-            for e in events {
-                // Valid JSON (the parser checked it), as compact as the guest wrote it.
-                out.write_all(e.get().as_bytes())?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        };
+        }
+        out.write_all(events)?;
+        Ok(())
+    };
     load::trace_chunks(&args.traces, |name, bytes, last| {
-        let request = serde_json::to_vec(&json!({ "source": name, "last": last }))?;
+        let request = serde_json::to_vec(&json!({ "source": name, "last": last, "lines": lines }))?;
         session.call_raw("check_feed", &request, Some(bytes), |b| -> Result<()> {
-            let feed: WasmFeed<'_> = envelope(b, "check_feed")?;
-            emit(&mut out, &feed.trace_warnings, &feed.events)
+            let (feed, events) = envelope_with_trailer::<WasmFeed>(b, "check_feed")?;
+            emit(&mut out, &feed.trace_warnings, feed.lines, events)
         })?
     })?;
-    let code = session.call_raw("check_end", b"{}", None, |b| -> Result<ExitCode> {
-        let end: WasmEnd<'_> = envelope(b, "check_end")?;
-        emit(&mut out, &end.trace_warnings, &end.events)?;
+    let end_request = serde_json::to_vec(&json!({ "lines": lines }))?;
+    let code = session.call_raw("check_end", &end_request, None, |b| -> Result<ExitCode> {
+        let (end, events) = envelope_with_trailer::<WasmEnd>(b, "check_end")?;
+        emit(&mut out, &end.trace_warnings, end.lines, events)?;
         if end.counts.not_permitted > end.counts.events {
             bail!(host::SimError::Malformed(
                 "more events denied than checked".into()

@@ -66,13 +66,17 @@ pub fn call_with_data(method: &[u8], request: &[u8], data: &[u8]) -> Vec<u8> {
     respond(dispatch(method, request, Some(data)))
 }
 
-fn respond(result: Result<Vec<u8>, ApiError>) -> Vec<u8> {
+fn respond(result: Result<Answer, ApiError>) -> Vec<u8> {
     let response = match result {
-        Ok(result) => {
-            let mut out = Vec::with_capacity(64);
+        Ok(Answer { result, trailer }) => {
+            let mut out = Vec::with_capacity(64 + result.len() + trailer.len());
             out.extend_from_slice(b"{\"ok\":true,\"result\":");
             out.extend_from_slice(&result);
             out.push(b'}');
+            if !trailer.is_empty() {
+                out.push(b'\n');
+                out.extend_from_slice(&trailer);
+            }
             return out;
         }
         Err(e) => json!({"ok": false, "error": e.to_json()}),
@@ -82,8 +86,25 @@ fn respond(result: Result<Vec<u8>, ApiError>) -> Vec<u8> {
     })
 }
 
-/// The method's result as serialized JSON.
-fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+/// A method's answer: its result as serialized JSON, and raw bytes that follow the
+/// envelope after a newline (only `check_feed`/`check_end` with `"lines": true` have
+/// them: ABI.md).
+pub struct Answer {
+    pub result: Vec<u8>,
+    pub trailer: Vec<u8>,
+}
+
+impl From<Vec<u8>> for Answer {
+    fn from(result: Vec<u8>) -> Answer {
+        Answer {
+            result,
+            trailer: Vec::new(),
+        }
+    }
+}
+
+/// The method's answer.
+fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Answer, ApiError> {
     let method = std::str::from_utf8(method)
         .map_err(|_| ApiError::new("the method name is not valid UTF-8"))?;
     let request = input::request_text(request)?;
@@ -95,10 +116,12 @@ fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Vec<u8>, Ap
             "extensions": EXTENSIONS.iter().map(|(n, v)| (n.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         }),
         // check writes its own (possibly large) result without building a Value tree.
-        "check" => return methods::check::run(input::parse(request)?, data),
-        "check_begin" => return methods::check::begin_stream(input::parse(request)?, data),
+        "check" => return methods::check::run(input::parse(request)?, data).map(Answer::from),
+        "check_begin" => {
+            return methods::check::begin_stream(input::parse(request)?, data).map(Answer::from)
+        }
         "check_feed" => return methods::check::feed_stream(input::parse(request)?, data),
-        "check_end" => return methods::check::end_stream(),
+        "check_end" => return methods::check::end_stream(input::parse(request)?),
         "compile" => methods::compile::run(&input::parse(request)?, data)?,
         "disasm" => methods::disasm::run(&input::parse(request)?, data)?,
         "resolve" => methods::resolve::resolve(&input::parse(request)?, data)?,
@@ -111,7 +134,9 @@ fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Vec<u8>, Ap
             )))
         }
     };
-    serde_json::to_vec(&result).map_err(|e| ApiError::new(format!("cannot encode: {e}")))
+    serde_json::to_vec(&result)
+        .map(Answer::from)
+        .map_err(|e| ApiError::new(format!("cannot encode: {e}")))
 }
 
 #[cfg(test)]

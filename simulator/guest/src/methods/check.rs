@@ -22,6 +22,7 @@ use syscage_core::trace::TraceReader;
 
 use crate::error::{diagnostic_json, ApiError};
 use crate::input::{self, Data, Input, TargetSpec};
+use crate::Answer;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,13 +153,15 @@ fn begin(req: &Request, data: Data<'_>) -> Result<(Stream, Map<String, Value>), 
 
 impl Stream {
     /// Reads `chunk` of the trace `source` (`last`: the trace ends with it), checking
-    /// the events it completes: their JSON goes to `events_out` (comma-separated, as
-    /// array elements) when per-event results were asked for, warnings to `warnings`.
+    /// the events it completes: their JSON goes to `events_out` when per-event results
+    /// were asked for — comma-separated (array elements), or one a line with `lines` —
+    /// and warnings to `warnings`.
     fn feed(
         &mut self,
         source: &str,
         chunk: &[u8],
         last: bool,
+        lines: bool,
         events_out: &mut Vec<u8>,
         warnings: &mut Vec<Value>,
     ) -> Result<(), ApiError> {
@@ -188,6 +191,9 @@ impl Stream {
         ));
         read.map_err(|e| input::trace_error(source, &e))?;
         let evaluator = self.prepared.evaluator();
+        if self.events {
+            events_out.reserve(scratch.len() * 256);
+        }
         for event in scratch.drain(..) {
             let c = Checked {
                 outcome: evaluator.evaluate(&event),
@@ -195,11 +201,13 @@ impl Stream {
             };
             self.summary.add(&c);
             if self.events {
-                if !events_out.is_empty() {
+                if !lines && !events_out.is_empty() {
                     events_out.push(b',');
                 }
-                serde_json::to_writer(&mut *events_out, &report::to_json(&c))
-                    .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
+                report::write_json(events_out, &c);
+                if lines {
+                    events_out.push(b'\n');
+                }
             }
         }
         self.scratch = scratch;
@@ -218,7 +226,14 @@ pub fn run(mut req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
     for (i, mut t) in std::mem::take(&mut req.traces).into_iter().enumerate() {
         let (source, bytes) = input::trace(&mut t, &format!("/traces/{i}"), data)?;
         drop(t);
-        stream.feed(&source, &bytes, true, &mut events, &mut trace_warnings)?;
+        stream.feed(
+            &source,
+            &bytes,
+            true,
+            false,
+            &mut events,
+            &mut trace_warnings,
+        )?;
     }
     head.insert("trace_warnings".into(), Value::Array(trace_warnings));
     head.insert("counts".into(), counts(&stream.summary));
@@ -260,10 +275,50 @@ pub struct Feed {
     /// This chunk is the trace's last.
     #[serde(default)]
     pub last: bool,
+    /// Events as JSON Lines after the envelope rather than in `events` (ABI.md).
+    #[serde(default)]
+    pub lines: bool,
+}
+
+/// `check_end`'s request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct End {
+    /// As in [`Feed`].
+    #[serde(default)]
+    pub lines: bool,
+}
+
+/// The result object of `check_feed` and `check_end`: `head`'s fields, the warnings,
+/// and the events in the form asked for.
+fn answer(
+    mut head: Map<String, Value>,
+    warnings: Vec<Value>,
+    (events, count): (Vec<u8>, usize),
+    with_events: bool,
+    lines: bool,
+) -> Result<Answer, ApiError> {
+    let encode = |e: serde_json::Error| ApiError::new(format!("cannot encode: {e}"));
+    head.insert("trace_warnings".into(), Value::Array(warnings));
+    if lines {
+        head.insert("lines".into(), json!(count));
+        return Ok(Answer {
+            result: serde_json::to_vec(&Value::Object(head)).map_err(encode)?,
+            trailer: events,
+        });
+    }
+    let mut out = serde_json::to_vec(&Value::Object(head)).map_err(encode)?;
+    if with_events {
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"events\":[");
+        out.extend_from_slice(&events);
+        out.extend_from_slice(b"]}");
+    }
+    Ok(Answer::from(out))
 }
 
 /// `check_feed`: the next chunk of a trace (the call's whole data buffer).
-pub fn feed_stream(req: Feed, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
+pub fn feed_stream(req: Feed, data: Data<'_>) -> Result<Answer, ApiError> {
     let chunk = data.unwrap_or_default();
     STREAM.with(|s| {
         let mut s = s.borrow_mut();
@@ -272,24 +327,26 @@ pub fn feed_stream(req: Feed, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
         })?;
         let mut events = Vec::new();
         let mut warnings = Vec::new();
-        let fed = stream.feed(&req.source, chunk, req.last, &mut events, &mut warnings);
+        let before = stream.summary.events();
+        let fed = stream.feed(
+            &req.source,
+            chunk,
+            req.last,
+            req.lines,
+            &mut events,
+            &mut warnings,
+        );
         if let Err(e) = fed {
             *s = None; // the check is over
             return Err(e);
         }
-        let mut out = Vec::with_capacity(events.len() + 64);
-        out.extend_from_slice(b"{\"trace_warnings\":");
-        serde_json::to_writer(&mut out, &warnings)
-            .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
-        out.extend_from_slice(b",\"events\":[");
-        out.extend_from_slice(&events);
-        out.extend_from_slice(b"]}");
-        Ok(out)
+        let count = stream.summary.events() - before;
+        answer(Map::new(), warnings, (events, count), true, req.lines)
     })
 }
 
 /// `check_end`: ends the open trace, if any, and answers the counts and summary.
-pub fn end_stream() -> Result<Vec<u8>, ApiError> {
+pub fn end_stream(req: End) -> Result<Answer, ApiError> {
     let Some(mut stream) = STREAM.with(|s| s.borrow_mut().take()) else {
         return Err(ApiError::new(
             "check_end without check_begin: no check is in progress",
@@ -298,22 +355,15 @@ pub fn end_stream() -> Result<Vec<u8>, ApiError> {
     let mut events = Vec::new();
     let mut warnings = Vec::new();
     let open = stream.trace.as_ref().map(|(source, _)| source.clone());
+    let before = stream.summary.events();
     if let Some(source) = open {
-        stream.feed(&source, &[], true, &mut events, &mut warnings)?;
+        stream.feed(&source, &[], true, req.lines, &mut events, &mut warnings)?;
     }
+    let count = stream.summary.events() - before;
     let mut head = Map::new();
-    head.insert("trace_warnings".into(), Value::Array(warnings));
     head.insert("counts".into(), counts(&stream.summary));
     head.insert("summary".into(), json!(stream.summary.render()));
-    let mut out = serde_json::to_vec(&Value::Object(head))
-        .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
-    if stream.events {
-        out.pop();
-        out.extend_from_slice(b",\"events\":[");
-        out.extend_from_slice(&events);
-        out.extend_from_slice(b"]}");
-    }
-    Ok(out)
+    answer(head, warnings, (events, count), stream.events, req.lines)
 }
 
 /// `{"events", "permitted", "not_permitted", "uncertain", "actions": {NAME: n}}`, the
