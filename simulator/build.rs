@@ -7,9 +7,8 @@
 //! the lock the outer one holds, and repeated builds (build, test, clippy) share its
 //! artifacts.
 //!
-//! Tuned for speed under wasmtime's fuel metering, which costs most at calls (the
-//! fuel counter is stored before each call and reloaded after it) and at loop heads:
-//! the `guest` profile is opt-level 3 with LTO, LLVM inlines more than by default
+//! Tuned for speed (under fuel metering, which the host no longer uses; the choices
+//! below were measured then and not re-measured since): the `guest` profile is opt-level 3 with LTO, LLVM inlines more than by default
 //! ([`GUEST_RUSTFLAGS`]), and where binaryen's `wasm-opt` is on the PATH it optimizes
 //! the module again (`-O3`; set `SYSCAGE_WASM_OPT=0` to skip; it is optional).
 //! Measured with callgrind on a 5.4 MB strace trace (BENCHMARKS.md): 35% fewer
