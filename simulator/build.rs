@@ -9,8 +9,9 @@
 //!
 //! Tuned for speed (under fuel metering, which the host no longer uses; the choices
 //! below were measured then and not re-measured since): the `guest` profile is
-//! opt-level 3 with LTO, LLVM inlines more than by default ([`GUEST_RUSTFLAGS`]), and where binaryen's `wasm-opt` is on the PATH it optimizes
-//! the module again (`-O3`; set `SYSCAGE_WASM_OPT=0` to skip; it is optional).
+//! opt-level 3 with LTO, LLVM inlines more than by default ([`GUEST_RUSTFLAGS`]), and
+//! where binaryen's `wasm-opt` is on the PATH it optimizes the module again (`-O3`; set
+//! `SYSCAGE_WASM_OPT=0` to skip; it is optional).
 //! Measured with callgrind on a 5.4 MB strace trace (BENCHMARKS.md): 35% fewer
 //! instructions than opt-level "s" with `wasm-opt -Oz`, for a module of 1.0 MB instead
 //! of 0.6 MB. Letting binaryen inline further (functions with loops, larger ones) saved
