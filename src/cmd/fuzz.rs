@@ -163,7 +163,11 @@ fn resolve(text: &Value, rt: Runtime, kernel: KernelVersion) -> Option<Policy> {
     match policy::resolve(&p, &t) {
         Ok(p) => Some(p),
         // What libseccomp refuses or hangs on never reaches a kernel: nothing to compare.
-        Err(ResolveError::Conflict { .. } | ResolveError::LibseccompHang { .. }) => None,
+        Err(
+            ResolveError::Conflict { .. }
+            | ResolveError::LibseccompHang { .. }
+            | ResolveError::TooLong { .. },
+        ) => None,
         Err(ResolveError::Invalid(_)) => None,
     }
 }

@@ -76,6 +76,16 @@ fn per_arch_trees(
                 .entry(nr)
                 .or_insert_with(|| (name, Tree::new(arch.is_64bit())));
             let added = t.add(act, &conds);
+            if let Err(tree::AddError::TooLong { nodes }) = added {
+                return Err(ResolveError::TooLong {
+                    profile: profile.source.clone(),
+                    pointer: r.pointer.clone(),
+                    name: syscalls::name_of(arch, nr)
+                        .map_or_else(|| r.name.clone(), str::to_string),
+                    arch,
+                    nodes,
+                });
+            }
             if added == Err(tree::AddError::Hang) {
                 return Err(ResolveError::LibseccompHang {
                     profile: profile.source.clone(),

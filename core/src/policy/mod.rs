@@ -374,6 +374,21 @@ pub enum ResolveError {
         name: String,
         arch: Arch,
     },
+    /// The rules for one syscall make more tests than a filter may have instructions.
+    #[error(
+        "{profile}: {pointer}: with this rule, {name} on {arch} needs {nodes} tests in \
+         libseccomp's rule tree, and libseccomp emits at least one BPF instruction per \
+         test: the filter would be longer than the kernel's 4096 instructions, so the \
+         runtime could not install it; merge the rules for {name} (e.g. one MASKED_EQ or \
+         range test instead of many values)"
+    )]
+    TooLong {
+        profile: String,
+        pointer: String,
+        name: String,
+        arch: Arch,
+        nodes: usize,
+    },
 }
 
 /// What the runtime hands libseccomp for `profile` on `target`: the filter's

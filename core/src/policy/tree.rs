@@ -104,6 +104,12 @@ pub enum AddError {
     /// the real library, e.g. two same-action rules `a0 <= 0xffffffff && a1 < 0` and
     /// `a0 <= 0xffffffff && a1 != 0`). syscage stops after a step budget.
     Hang,
+    /// The tree holds more tests than a filter may have instructions: libseccomp's code
+    /// generator emits at least one instruction per node, so the filter would exceed the
+    /// kernel's 4,096 and could not be installed. Said as soon as the tree passes the
+    /// mark, before the rest of the rules are merged (which costs libseccomp, and this
+    /// port, time quadratic in the number of tests on one level).
+    TooLong { nodes: usize },
 }
 
 use AddError::Conflict;
@@ -160,7 +166,13 @@ pub struct Tree {
     steps: Cell<usize>,
     depth: Cell<usize>,
     hung: Cell<bool>,
+    /// Nodes released (reference count down to 0): `nodes.len() - released` are live.
+    released: usize,
 }
+
+/// More live nodes than this make a filter longer than the kernel accepts
+/// ([`AddError::TooLong`]).
+pub const MAX_NODES: usize = crate::bpf::MAX_INSNS;
 
 const MAX_DEPTH: usize = 1_000;
 
@@ -186,7 +198,13 @@ impl Tree {
             steps: Cell::new(0),
             depth: Cell::new(0),
             hung: Cell::new(false),
+            released: 0,
         }
+    }
+
+    /// Nodes in the database (merged rules; what the code generator turns into tests).
+    pub fn live_nodes(&self) -> usize {
+        self.nodes.len() - self.released
     }
 
     /// Counts one step of the current `add`; `false` once the budget is spent.
@@ -370,6 +388,7 @@ impl Tree {
             cnt += self.tree_put(&mut Slot::Val(nxt_t));
             cnt += self.tree_put(&mut Slot::Val(nxt_f));
             cnt += 1;
+            self.released += 1;
         }
         cnt
     }
@@ -983,7 +1002,12 @@ impl Tree {
         if self.hung.get() {
             return Err(AddError::Hang);
         }
-        result
+        result?;
+        let nodes = self.live_nodes();
+        if nodes > MAX_NODES {
+            return Err(AddError::TooLong { nodes });
+        }
+        Ok(())
     }
 
     fn add_rule(&mut self, action: Act, conds: &[ArgCmp]) -> Result<(), AddError> {

@@ -86,6 +86,9 @@ impl From<ResolveError> for ApiError {
             }
             | ResolveError::LibseccompHang {
                 profile, pointer, ..
+            }
+            | ResolveError::TooLong {
+                profile, pointer, ..
             } => ApiError {
                 source: Some(profile.clone()),
                 pointer: Some(pointer.clone()),

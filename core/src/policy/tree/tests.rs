@@ -295,3 +295,40 @@ fn split_rules_then_a_wider_rule_finish() {
     assert_eq!(rcs, vec![OK, OK, OK, OK]);
     assert_eq!(t.eval(&[0, 1, 0, 0, 0, 0]).map(|a| a.ret), Some(1));
 }
+
+/// A tree with more tests than a filter may have instructions is refused as soon as it
+/// passes the mark; rules that merge into existing nodes do not count twice, and
+/// released nodes are not counted at all.
+#[test]
+fn more_tests_than_a_filter_can_hold_is_said_at_once() {
+    // 64-bit: each `a0 == i` is a high-word and a low-word node; the high words merge.
+    let mut t = Tree::new(true);
+    let mut refused_at = None;
+    for i in 0..100_000u64 {
+        match t.add(act(0x7fff_0000), &[c(0, Eq, i)]) {
+            Ok(()) => {}
+            Err(AddError::TooLong { nodes }) => {
+                assert_eq!(nodes, MAX_NODES + 1);
+                refused_at = Some(i);
+                break;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // One shared high-word node, then a low-word node per value: rules 0..=4094 make
+    // 4,096 nodes, rule 4095 the 4,097th.
+    assert_eq!(refused_at, Some(MAX_NODES as u64 - 1));
+    // The same rule 100,000 times is one chain.
+    let mut t = Tree::new(true);
+    for _ in 0..100_000 {
+        t.add(act(0x7fff_0000), &[c(0, Eq, 7)]).unwrap();
+    }
+    assert_eq!(t.live_nodes(), 2);
+    // An unconditional rule replaces the tree: its nodes are released.
+    let mut t = Tree::new(true);
+    for i in 0..1000 {
+        t.add(act(0x7fff_0000), &[c(0, Eq, i)]).unwrap();
+    }
+    t.add(act(0x7fff_0000), &[]).unwrap();
+    assert_eq!(t.live_nodes(), 0);
+}
