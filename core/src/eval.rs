@@ -254,26 +254,49 @@ impl<'p> Evaluator<'p> {
 
 /// The first action reached in tree order (libseccomp's `_gen_bpf_chain` semantics):
 /// a node's outcome leads on to the next sibling, to an action, or into a sub-level,
-/// falling off which continues with the next sibling.
+/// falling off which continues with the next sibling; [`Branch::Fail`] abandons the
+/// current top-level node for the next one.
 #[inline]
 fn first_match<'a>(level: &'a [Node], args: &[u64; 6]) -> Option<(Action, &'a Origin)> {
     for n in level {
-        let b = if n.test(args) {
-            &n.on_true
-        } else {
-            &n.on_false
-        };
-        match b {
-            Branch::Next => {}
-            Branch::Decide(a, o) => return Some((*a, o)),
-            Branch::Sub(sub) => {
-                if let Some(hit) = first_match(sub, args) {
-                    return Some(hit);
-                }
-            }
+        match walk(n, args) {
+            Walked::Hit(a, o) => return Some((a, o)),
+            Walked::Off | Walked::Failed => {}
         }
     }
     None
+}
+
+/// How a walk from one node ends.
+enum Walked<'a> {
+    Hit(Action, &'a Origin),
+    /// Fell off (on to the node's next sibling).
+    Off,
+    /// [`Branch::Fail`]: on to the next top-level node.
+    Failed,
+}
+
+#[inline]
+fn walk<'a>(n: &'a Node, args: &[u64; 6]) -> Walked<'a> {
+    let b = if n.test(args) {
+        &n.on_true
+    } else {
+        &n.on_false
+    };
+    match b {
+        Branch::Next => Walked::Off,
+        Branch::Fail => Walked::Failed,
+        Branch::Decide(a, o) => Walked::Hit(*a, o),
+        Branch::Sub(sub) => {
+            for m in sub {
+                match walk(m, args) {
+                    Walked::Off => {}
+                    other => return other,
+                }
+            }
+            Walked::Off
+        }
+    }
 }
 
 type End<'a> = Option<(Action, &'a Origin)>;
@@ -292,14 +315,15 @@ fn possible_matches<'a>(level: &'a [Node], event: &Event, on: &mut Vec<u8>) -> V
             level: &'a [Node],
             i: usize,
             on: &mut Vec<u8>,
-            out: &mut Vec<End<'a>>,
+            out: &mut Vec<Ended<'a>>,
+            top: bool,
         ) {
             if self.budget == 0 {
                 return;
             }
             self.budget -= 1;
             let Some(n) = level.get(i) else {
-                out.push(None);
+                out.push(Ended::Off);
                 return;
             };
             let branches: Vec<&Branch> = match self.event.args[n.arg as usize] {
@@ -319,15 +343,19 @@ fn possible_matches<'a>(level: &'a [Node], event: &Event, on: &mut Vec<u8>) -> V
             };
             for b in branches {
                 match b {
-                    Branch::Next => self.go(level, i + 1, on, out),
-                    Branch::Decide(a, o) => out.push(Some((*a, o))),
+                    Branch::Next => self.go(level, i + 1, on, out, top),
+                    Branch::Fail if top => self.go(level, i + 1, on, out, top),
+                    Branch::Fail => out.push(Ended::Failed),
+                    Branch::Decide(a, o) => out.push(Ended::Hit(*a, o)),
                     Branch::Sub(sub) => {
                         let mut inner = Vec::new();
-                        self.go(sub, 0, on, &mut inner);
+                        self.go(sub, 0, on, &mut inner, false);
                         for end in inner {
                             match end {
-                                Some(hit) => out.push(Some(hit)),
-                                None => self.go(level, i + 1, on, out),
+                                Ended::Hit(a, o) => out.push(Ended::Hit(a, o)),
+                                Ended::Off => self.go(level, i + 1, on, out, top),
+                                Ended::Failed if top => self.go(level, i + 1, on, out, top),
+                                Ended::Failed => out.push(Ended::Failed),
                             }
                         }
                     }
@@ -335,13 +363,27 @@ fn possible_matches<'a>(level: &'a [Node], event: &Event, on: &mut Vec<u8>) -> V
             }
         }
     }
-    let mut out = Vec::new();
+    /// How a walk can end: an action, falling off, or failing the top-level node.
+    #[derive(PartialEq)]
+    enum Ended<'a> {
+        Hit(Action, &'a Origin),
+        Off,
+        Failed,
+    }
+    let mut ended = Vec::new();
     // Trees are small; the budget only guards against pathological ones.
     Walk {
         event,
         budget: 100_000,
     }
-    .go(level, 0, on, &mut out);
+    .go(level, 0, on, &mut ended, true);
+    let mut out: Vec<End<'a>> = ended
+        .into_iter()
+        .map(|e| match e {
+            Ended::Hit(a, o) => Some((a, o)),
+            Ended::Off | Ended::Failed => None,
+        })
+        .collect();
     out.dedup();
     out
 }

@@ -120,10 +120,13 @@ fn seccompiler_cond() -> impl Strategy<Value = String> {
         })
 }
 
-fn seccompiler_rule() -> impl Strategy<Value = String> {
+fn seccompiler_rule(max_conds: usize) -> impl Strategy<Value = String> {
     (
         0..NAMES.len(),
-        proptest::option::weighted(0.7, proptest::collection::vec(seccompiler_cond(), 1..=4)),
+        proptest::option::weighted(
+            0.7,
+            proptest::collection::vec(seccompiler_cond(), 1..=max_conds),
+        ),
     )
         .prop_map(|(n, args)| match args {
             None => format!(r#"{{"syscall": "{}"}}"#, NAMES[n]),
@@ -139,11 +142,16 @@ fn seccompiler_rule() -> impl Strategy<Value = String> {
 /// as text. `match_action` and `mismatch_action` may be equal: seccompiler refuses
 /// that, and so must syscage.
 pub fn seccompiler_file() -> impl Strategy<Value = String> {
-    let filter = || {
+    seccompiler_file_sized(10, 4)
+}
+
+/// [`seccompiler_file`] with up to `max_rules` rules of up to `max_conds` conditions.
+pub fn seccompiler_file_sized(max_rules: usize, max_conds: usize) -> impl Strategy<Value = String> {
+    let filter = move || {
         (
             seccompiler_action(),
             seccompiler_action(),
-            proptest::collection::vec(seccompiler_rule(), 0..=10),
+            proptest::collection::vec(seccompiler_rule(max_conds), 0..=max_rules),
         )
             .prop_map(|(mismatch, matched, rules)| {
                 format!(

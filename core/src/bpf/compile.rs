@@ -99,7 +99,7 @@ enum Leaf {
 fn same_code(a: &[Node], b: &[Node]) -> bool {
     fn same_branch(a: &Branch, b: &Branch) -> bool {
         match (a, b) {
-            (Branch::Next, Branch::Next) => true,
+            (Branch::Next, Branch::Next) | (Branch::Fail, Branch::Fail) => true,
             (Branch::Decide(x, _), Branch::Decide(y, _)) => x.to_ret() == y.to_ret(),
             (Branch::Sub(x), Branch::Sub(y)) => same_code(x, y),
             _ => false,
@@ -683,7 +683,7 @@ impl<'p> Builder<'p> {
                             self.op(Op::Bind(l));
                         }
                         let exit = self.ret(*fallback);
-                        self.level(group.tree(i), exit, None);
+                        self.level(group.tree(i), exit, None, None);
                         // Reached only if the tree can fall off its end (the assembler
                         // drops it otherwise).
                         self.op(Op::Ja(exit));
@@ -698,11 +698,20 @@ impl<'p> Builder<'p> {
     /// word unless it already does, tests it, and goes on to the next sibling, an
     /// action, or a sub-level; falling off the level continues at `exit`. `known` is
     /// what A is known to hold on entry. Tests whose outcome that knowledge (or a zero
-    /// mask) already decides emit nothing.
-    fn level(&mut self, nodes: &[Node], exit: Label, mut known: Option<Known>) {
+    /// mask) already decides emit nothing. `fail` is where [`Branch::Fail`] goes: the
+    /// next node of the top level (`None` on the top level itself, where it is each
+    /// node's own next).
+    fn level(
+        &mut self,
+        nodes: &[Node],
+        exit: Label,
+        mut known: Option<Known>,
+        fail: Option<Label>,
+    ) {
         for (i, n) in nodes.iter().enumerate() {
             let last = i + 1 == nodes.len();
             let next = if last { exit } else { self.label() };
+            let fail_to = fail.unwrap_or(next);
             let code = match n.op {
                 WordOp::Eq | WordOp::MaskedEq => BPF_JEQ,
                 WordOp::Gt => BPF_JGT,
@@ -723,13 +732,20 @@ impl<'p> Builder<'p> {
                 // No code: go where the outcome leads; A is untouched.
                 match if taken { &n.on_true } else { &n.on_false } {
                     Branch::Next => {}
+                    Branch::Fail => {
+                        self.op(Op::Ja(fail_to));
+                        if fail.is_some() {
+                            return; // the rest of the level is unreachable
+                        }
+                        known = None;
+                    }
                     Branch::Decide(a, _) => {
                         let l = self.ret(a.to_ret());
                         self.op(Op::Ja(l));
                         return; // the rest of the level is unreachable
                     }
                     Branch::Sub(level) => {
-                        self.level(level, next, known);
+                        self.level(level, next, known, Some(fail_to));
                         known = None;
                     }
                 }
@@ -766,6 +782,13 @@ impl<'p> Builder<'p> {
                         at_next = Some(after);
                         next
                     }
+                    // On the top level, failing is going on to the next node.
+                    Branch::Fail if fail.is_none() => {
+                        next_paths += 1;
+                        at_next = Some(after);
+                        next
+                    }
+                    Branch::Fail => fail_to,
                     Branch::Decide(a, _) => self.ret(a.to_ret()),
                     Branch::Sub(level) => {
                         let l = self.label();
@@ -778,7 +801,7 @@ impl<'p> Builder<'p> {
             self.jump(code, n.datum, t, f);
             for (l, level, after) in &subs {
                 self.op(Op::Bind(*l));
-                self.level(level, next, Some(*after));
+                self.level(level, next, Some(*after), Some(fail_to));
             }
             if next_paths == 0 && subs.is_empty() {
                 return; // both outcomes decide: the rest of the level is unreachable

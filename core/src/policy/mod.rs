@@ -207,6 +207,11 @@ pub enum Branch {
     Decide(Action, Origin),
     /// Into a deeper level.
     Sub(Vec<Node>),
+    /// The top-level entry this node belongs to fails: on to the next node of the
+    /// syscall's top level, whatever the depth. libseccomp's trees never have it;
+    /// seccompiler's rules use it so that a condition with two ways to hold (a 64-bit
+    /// `ne`, `lt`, ...) is tested once instead of repeating the rest of the rule.
+    Fail,
 }
 
 /// How a syscall is decided.

@@ -16,10 +16,12 @@
 //!   (the high word is never loaded); `qword` compares the high word, then the low word.
 //!
 //! First match over ordered rules is encoded in the policy's decision tree: each rule is
-//! one chain of nested levels hanging off the top level, a failed condition falls off
-//! its level (on to the next rule), a 64-bit comparison becomes a high-word test and,
-//! where the high words are equal, a low-word test. Comparisons with two ways to hold
-//! (`ne`, `lt`, `le`, `gt`, `ge` on a `qword`) repeat the rest of the rule under each.
+//! one top-level node whose sub-level tests the conditions in turn — one that holds
+//! goes on to the next, one that does not fails the rule ([`Branch::Fail`]: on to the
+//! next rule) — and ends in the rule's action. A 64-bit comparison becomes a high-word
+//! test and, where the high words are equal, a low-word test; comparisons with two ways
+//! to hold (`ne`, `lt`, `le`, `gt`, `ge` on a `qword`) reach the next condition by
+//! either, so every condition is tested once and the tree is linear in the rule.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +38,9 @@ use crate::syscalls;
 /// The architectures seccompiler 0.5 generates filters for (`TargetArch`).
 pub const ARCHES: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
-/// The most tree nodes one filter may expand to (guards against rules with many
-/// two-way 64-bit conditions, which double the rest of the rule each).
+/// The most tree nodes one filter may have (never reached by a filter seccompiler
+/// accepts: its program is shorter than 4,096 instructions, and each node costs at
+/// least one).
 pub const MAX_NODES: u64 = 1 << 18;
 
 /// The kernel's (and seccompiler's) limit on a program's length.
@@ -179,19 +182,18 @@ pub fn resolve(profile: &SeccompilerProfile, target: &Target) -> Result<Policy, 
             let mut top = Vec::new();
             for r in conditional {
                 let conds = r.args.as_deref().expect("conditional");
-                let size = chain_size(conds);
+                // Linear in the conditions; seccompiler's own length limit (checked
+                // above) keeps this far below the budget.
+                let size = rule_size(conds);
                 if size > budget {
                     return Err(ResolveError::Invalid(Diagnostic {
                         location: r.syscall_at.clone(),
-                        message: format!(
-                            "syscage cannot represent this rule: its two-way 64-bit conditions \
-                             (qword ne/lt/le/gt/ge) expand to more than {MAX_NODES} tests"
-                        ),
+                        message: format!("this filter's rules make more than {MAX_NODES} tests"),
                     }));
                 }
                 budget -= size;
                 let leaf = Branch::Decide(match_action, origin(r));
-                top.extend(chain(conds, leaf));
+                top.push(rule(conds, leaf));
             }
             Decision::Tree(top)
         };
@@ -259,26 +261,21 @@ fn group(f: &Filter, arch: Arch) -> Result<BTreeMap<u32, Vec<&Rule>>, ResolveErr
     Ok(groups)
 }
 
-/// How many ways a condition can hold (each repeats the rest of the rule) and how many
-/// nodes its own tests take.
-fn shape(c: &Condition) -> (u64, u64) {
+/// How many nodes [`rule`] builds for a condition.
+fn condition_nodes(c: &Condition) -> u64 {
     let lo = c.val as u32;
     match (c.width, c.op) {
-        (Width::Dword, _) => (1, 1),
-        (Width::Qword, Op::Eq | Op::MaskedEq(_)) => (1, 2),
-        (Width::Qword, Op::Ne) => (2, 2),
-        (Width::Qword, Op::Gt | Op::Le) if lo == u32::MAX => (1, 1),
-        (Width::Qword, Op::Ge | Op::Lt) if lo == 0 => (1, 1),
-        (Width::Qword, _) => (2, 3),
+        (Width::Dword, _) => 1,
+        (Width::Qword, Op::Gt | Op::Le) if lo == u32::MAX => 1,
+        (Width::Qword, Op::Ge | Op::Lt) if lo == 0 => 1,
+        (Width::Qword, Op::Eq | Op::MaskedEq(_) | Op::Ne) => 2,
+        (Width::Qword, _) => 3,
     }
 }
 
-/// The number of nodes [`chain`] builds for `conds`.
-fn chain_size(conds: &[Condition]) -> u64 {
-    conds.iter().rev().fold(0u64, |rest, c| {
-        let (ways, own) = shape(c);
-        own.saturating_add(ways.saturating_mul(rest))
-    })
+/// The number of nodes [`rule`] builds for `conds`: linear in their number.
+fn rule_size(conds: &[Condition]) -> u64 {
+    2 + conds.iter().map(condition_nodes).sum::<u64>()
 }
 
 fn node(arg: u8, hi: bool, op: WordOp, mask: u32, datum: u32, t: Branch, f: Branch) -> Node {
@@ -293,37 +290,40 @@ fn node(arg: u8, hi: bool, op: WordOp, mask: u32, datum: u32, t: Branch, f: Bran
     }
 }
 
-/// The nodes that test `conds` (all must hold) and then lead to `leaf`; any failing
-/// test falls off the returned level.
-fn chain(conds: &[Condition], leaf: Branch) -> Vec<Node> {
-    let Some((c, rest)) = conds.split_first() else {
-        unreachable!("a rule with args has at least one condition");
-    };
-    let then = if rest.is_empty() {
-        leaf
-    } else {
-        Branch::Sub(chain(rest, leaf))
-    };
-    vec![condition(c, then)]
+/// A test that always holds (a zero mask): it emits no code.
+fn always(then: Branch, otherwise: Branch) -> Node {
+    node(0, false, WordOp::MaskedEq, 0, 0, then, otherwise)
 }
 
-/// One condition as a node whose success leads to `then` and whose failure falls off.
-fn condition(c: &Condition, then: Branch) -> Node {
-    use Branch::{Next, Sub};
+/// One rule as one top-level node: an always-true node whose sub-level tests each
+/// condition in turn — a condition that holds goes on to the next ([`Branch::Next`]),
+/// one that does not abandons the rule for the next top-level node ([`Branch::Fail`]) —
+/// and ends in a node that decides `leaf`. Each condition is tested once, so the rule
+/// is linear in its conditions, as the program seccompiler generates.
+fn rule(conds: &[Condition], leaf: Branch) -> Node {
+    let mut level: Vec<Node> = conds.iter().map(condition).collect();
+    level.push(always(leaf, Branch::Fail));
+    always(Branch::Sub(level), Branch::Next)
+}
+
+/// One condition as a node that goes on (`Next`) when it holds and fails the rule
+/// (`Fail`) when it does not.
+fn condition(c: &Condition) -> Node {
+    use Branch::{Fail, Next, Sub};
     use WordOp::{Eq, Ge, Gt, MaskedEq};
     const ALL: u32 = u32::MAX;
     let a = c.index;
     let (h, l) = ((c.val >> 32) as u32, c.val as u32);
     match (c.width, c.op) {
-        (Width::Dword, Op::Eq) => node(a, false, Eq, ALL, l, then, Next),
-        (Width::Dword, Op::Ne) => node(a, false, Eq, ALL, l, Next, then),
-        (Width::Dword, Op::Gt) => node(a, false, Gt, ALL, l, then, Next),
-        (Width::Dword, Op::Ge) => node(a, false, Ge, ALL, l, then, Next),
-        (Width::Dword, Op::Lt) => node(a, false, Ge, ALL, l, Next, then),
-        (Width::Dword, Op::Le) => node(a, false, Gt, ALL, l, Next, then),
+        (Width::Dword, Op::Eq) => node(a, false, Eq, ALL, l, Next, Fail),
+        (Width::Dword, Op::Ne) => node(a, false, Eq, ALL, l, Fail, Next),
+        (Width::Dword, Op::Gt) => node(a, false, Gt, ALL, l, Next, Fail),
+        (Width::Dword, Op::Ge) => node(a, false, Ge, ALL, l, Next, Fail),
+        (Width::Dword, Op::Lt) => node(a, false, Ge, ALL, l, Fail, Next),
+        (Width::Dword, Op::Le) => node(a, false, Gt, ALL, l, Fail, Next),
         (Width::Dword, Op::MaskedEq(m)) => {
             let m = m as u32;
-            node(a, false, MaskedEq, m, l & m, then, Next)
+            node(a, false, MaskedEq, m, l & m, Next, Fail)
         }
         (Width::Qword, Op::Eq) => node(
             a,
@@ -331,8 +331,8 @@ fn condition(c: &Condition, then: Branch) -> Node {
             Eq,
             ALL,
             h,
-            Sub(vec![node(a, false, Eq, ALL, l, then, Next)]),
-            Next,
+            Sub(vec![node(a, false, Eq, ALL, l, Next, Fail)]),
+            Fail,
         ),
         (Width::Qword, Op::MaskedEq(m)) => {
             let (mh, ml) = ((m >> 32) as u32, m as u32);
@@ -342,8 +342,8 @@ fn condition(c: &Condition, then: Branch) -> Node {
                 MaskedEq,
                 mh,
                 h & mh,
-                Sub(vec![node(a, false, MaskedEq, ml, l & ml, then, Next)]),
-                Next,
+                Sub(vec![node(a, false, MaskedEq, ml, l & ml, Next, Fail)]),
+                Fail,
             )
         }
         // hi != H, or hi == H and lo != L.
@@ -353,12 +353,12 @@ fn condition(c: &Condition, then: Branch) -> Node {
             Eq,
             ALL,
             h,
-            Sub(vec![node(a, false, Eq, ALL, l, Next, then.clone())]),
-            then,
+            Sub(vec![node(a, false, Eq, ALL, l, Fail, Next)]),
+            Next,
         ),
         // hi > H, or hi == H and lo > L (lo >= L for ge).
-        (Width::Qword, Op::Gt) if l == ALL => node(a, true, Gt, ALL, h, then, Next),
-        (Width::Qword, Op::Ge) if l == 0 => node(a, true, Ge, ALL, h, then, Next),
+        (Width::Qword, Op::Gt) if l == ALL => node(a, true, Gt, ALL, h, Next, Fail),
+        (Width::Qword, Op::Ge) if l == 0 => node(a, true, Ge, ALL, h, Next, Fail),
         (Width::Qword, op @ (Op::Gt | Op::Ge)) => {
             let low = if op == Op::Gt { Gt } else { Ge };
             node(
@@ -367,21 +367,21 @@ fn condition(c: &Condition, then: Branch) -> Node {
                 Gt,
                 ALL,
                 h,
-                then.clone(),
+                Next,
                 Sub(vec![node(
                     a,
                     true,
                     Eq,
                     ALL,
                     h,
-                    Sub(vec![node(a, false, low, ALL, l, then, Next)]),
-                    Next,
+                    Sub(vec![node(a, false, low, ALL, l, Next, Fail)]),
+                    Fail,
                 )]),
             )
         }
         // hi < H, or hi == H and lo < L (lo <= L for le).
-        (Width::Qword, Op::Lt) if l == 0 => node(a, true, Ge, ALL, h, Next, then),
-        (Width::Qword, Op::Le) if l == ALL => node(a, true, Gt, ALL, h, Next, then),
+        (Width::Qword, Op::Lt) if l == 0 => node(a, true, Ge, ALL, h, Fail, Next),
+        (Width::Qword, Op::Le) if l == ALL => node(a, true, Gt, ALL, h, Fail, Next),
         (Width::Qword, op @ (Op::Lt | Op::Le)) => {
             // lo < L is !(lo >= L); lo <= L is !(lo > L).
             let low = if op == Op::Lt { Ge } else { Gt };
@@ -397,10 +397,10 @@ fn condition(c: &Condition, then: Branch) -> Node {
                     Eq,
                     ALL,
                     h,
-                    Sub(vec![node(a, false, low, ALL, l, Next, then.clone())]),
-                    Next,
+                    Sub(vec![node(a, false, low, ALL, l, Fail, Next)]),
+                    Fail,
                 )]),
-                then,
+                Next,
             )
         }
     }

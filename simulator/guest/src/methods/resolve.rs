@@ -52,6 +52,7 @@ fn node_json(n: &Node) -> Value {
 fn branch_json(b: &Branch) -> Value {
     match b {
         Branch::Next => json!("next"),
+        Branch::Fail => json!("fail"),
         Branch::Decide(a, origin) => decided_json(*a, origin),
         Branch::Sub(level) => Value::Array(level.iter().map(node_json).collect()),
     }
@@ -108,6 +109,9 @@ fn explain_level(level: &[Node], depth: usize, out: &mut String) {
             match b {
                 Branch::Next => {
                     let _ = writeln!(out, "{head} next");
+                }
+                Branch::Fail => {
+                    let _ = writeln!(out, "{head} fail (on to the next top-level test)");
                 }
                 Branch::Decide(a, origin) => {
                     let _ = writeln!(
