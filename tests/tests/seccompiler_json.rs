@@ -333,4 +333,25 @@ fn twenty_qword_ne_conditions_compile_small() {
         let n = compile(&policy).unwrap().len();
         assert!(n < 200, "{arch}: {n} instructions");
     }
+    // And in the kernel: seccompiler's program and syscage's, installed, answer alike.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    if syscage_tests::kernel_oracle_usable() {
+        use syscage_enforcer::oracle::KernelOracle;
+        let policy = syscage_policy(&text, "main", Arch::X86_64).unwrap();
+        let theirs = seccompiler_programs(&text, TargetArch::x86_64).unwrap()["main"]
+            .program()
+            .clone();
+        let mine = compile(&policy).unwrap();
+        let mut k_theirs = KernelOracle::new(&[theirs]).unwrap();
+        let mut k_mine = KernelOracle::new(&[mine]).unwrap();
+        let evs = events(&policy, Arch::X86_64);
+        for d in &evs {
+            assert_eq!(
+                k_mine.observe(d).unwrap(),
+                k_theirs.observe(d).unwrap(),
+                "{d:x?}"
+            );
+        }
+        assert!(evs.len() > 100, "{}", evs.len());
+    }
 }
