@@ -559,10 +559,15 @@ impl<'p> Builder<'p> {
 
     /// A point control does not fall through: flush the pool if it is getting far.
     fn barrier(&mut self) {
-        let oldest = self.pool.values().map(|(_, at)| *at).min();
-        if oldest.is_some_and(|at| self.emitted - at >= FLUSH_AT) {
+        if self.pool_is_far() {
             self.flush();
         }
+    }
+
+    /// Whether the oldest pending reference to a pooled return is [`FLUSH_AT`] back.
+    fn pool_is_far(&self) -> bool {
+        let oldest = self.pool.values().map(|(_, at)| *at).min();
+        oldest.is_some_and(|at| self.emitted - at >= FLUSH_AT)
     }
 
     /// The whole program.
@@ -682,11 +687,13 @@ impl<'p> Builder<'p> {
                         if let Some(Body::Inline(Some(l))) = body {
                             self.op(Op::Bind(l));
                         }
-                        let exit = self.ret(*fallback);
+                        // Not a pooled return: a long level may place the pool in
+                        // an island half-way, and a label must stay ahead of every
+                        // jump to it.
+                        let exit = self.label();
                         self.level(group.tree(i), exit, None, None);
-                        // Reached only if the tree can fall off its end (the assembler
-                        // drops it otherwise).
-                        self.op(Op::Ja(exit));
+                        self.op(Op::Bind(exit));
+                        self.ret_k(*fallback);
                     }
                 }
             }
@@ -807,6 +814,13 @@ impl<'p> Builder<'p> {
                 return; // both outcomes decide: the rest of the level is unreachable
             }
             if !last {
+                // A long level has no point control cannot fall through: where the
+                // pooled returns are getting far, place them here behind a jump over
+                // them (an island), rather than a trampoline for every test.
+                if self.pool_is_far() {
+                    self.op(Op::Ja(next));
+                    self.flush();
+                }
                 self.op(Op::Bind(next));
             }
             // Only this node's own test jumps to the next sibling unless a sub-level

@@ -176,8 +176,9 @@ fn far_jumps_get_trampolines() {
 
 #[test]
 fn too_long_is_a_clear_error() {
-    let rules: Vec<String> = (0..3000)
-        .map(|i| format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{{"index": 1, "value": {i}, "op": "SCMP_CMP_EQ"}}]}}"#))
+    // Two syscalls of 3,000 values: each tree fits (3,001 tests), the program does not.
+    let rules: Vec<String> = (0..6000)
+        .map(|i| format!(r#"{{"names": ["{}"], "action": "SCMP_ACT_ERRNO", "args": [{{"index": 1, "value": {}, "op": "SCMP_CMP_EQ"}}]}}"#, if i % 2 == 0 { "ioctl" } else { "fcntl" }, i / 2))
         .collect();
     let text = format!(
         r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#,
@@ -187,7 +188,9 @@ fn too_long_is_a_clear_error() {
     let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     let e = compile(&policy).unwrap_err().to_string();
     assert!(
-        e.contains("big.json") && e.contains("at most 4096") && e.contains("3001 argument tests"),
+        e.contains("big.json")
+            && e.contains("at most 4096")
+            && e.contains("6002 argument tests over 2 syscalls"),
         "{e}"
     );
 }
@@ -260,4 +263,46 @@ fn many_ranges_are_split_at_the_weighted_median_first() {
         }
     }
     assert_cacheable(&policy).unwrap();
+}
+
+/// A long level (1,500 values on one syscall, three actions, on a 64-bit argument and
+/// on i386's 32-bit one): the pooled returns go into islands along the level, so the
+/// program stays about one instruction a value (libseccomp's size) and every value and
+/// its neighbours get the reference's verdict.
+#[test]
+fn long_levels_use_return_islands_and_agree() {
+    let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_ERRNO"];
+    let rules: Vec<String> = (0..1500)
+        .map(|i| {
+            format!(
+                r#"{{"names": ["ioctl"], "action": "{}", "args": [{{"index": 1, "value": {}, "op": "SCMP_CMP_EQ"}}]}}"#,
+                actions[i % 3],
+                i * 3
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86"], "syscalls": [{}]}}"#,
+        rules.join(",")
+    );
+    let p = parse("long.json", &text, Runtime::Crun).unwrap();
+    let policy = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
+    let pr = pair(&policy);
+    let len = pr.program.program().len();
+    // Two arches of ~1,500 tests each (x86_64 adds a high-word test).
+    assert!(len < 2 * 1500 + 200, "{len} instructions");
+    for arch in [Arch::X86_64, Arch::X86] {
+        let nr = crate::syscalls::number_of(arch, "ioctl").unwrap().nr;
+        for v in 0..4600u64 {
+            for hi in [0u64, 1 << 32] {
+                let data = SeccompData {
+                    nr,
+                    arch: arch.audit_arch(),
+                    args: [0, v | hi, 0, 0, 0, 0],
+                    ..Default::default()
+                };
+                agree(&pr, &data).unwrap();
+            }
+        }
+    }
 }
