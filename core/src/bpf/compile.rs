@@ -1184,9 +1184,10 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
                 _ => n += 1,
             }
         }
-        // Find the first conditional jump that is too far and give it a trampoline.
+        // Every conditional jump that is too far gets a trampoline, all in one pass
+        // (then positions are recomputed: a trampoline can push another jump too far).
         let mut at = 0u32;
-        let mut fix = None;
+        let mut fixes = Vec::new();
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Op::Bind(_) => continue,
@@ -1194,19 +1195,17 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
                     for (which, l) in [(0, t), (1, f)] {
                         if let Some(l) = l {
                             if pos[l] - at - 1 > 255 {
-                                fix = Some((i, which, *l));
+                                fixes.push((i, which, *l));
+                                break; // one trampoline per jump per pass
                             }
                         }
-                    }
-                    if fix.is_some() {
-                        break;
                     }
                 }
                 _ => {}
             }
             at += 1;
         }
-        let Some((i, which, far)) = fix else {
+        if fixes.is_empty() {
             let mut out = Vec::with_capacity(n as usize);
             let mut at = 0u32;
             for op in &ops {
@@ -1229,26 +1228,34 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
                 }
             }
             return out;
-        };
-        // Insert `JA far` right after the jump; its other branch then skips over it.
-        let (tramp, after) = (fresh(), fresh());
-        let Op::Cond(code, k, t, f) = ops[i] else {
-            unreachable!("fix points at a conditional jump")
-        };
-        let (t, f) = if which == 0 {
-            (Some(tramp), Some(f.unwrap_or(after)))
-        } else {
-            (Some(t.unwrap_or(after)), Some(tramp))
-        };
-        ops.splice(
-            i..=i,
-            [
+        }
+        // Insert `JA far` right after each such jump (into a new list); its
+        // other branch then skips over it.
+        let mut fixed = Vec::with_capacity(ops.len() + 4 * fixes.len());
+        let mut fixes = fixes.into_iter().peekable();
+        for (i, op) in ops.into_iter().enumerate() {
+            let Some(&(_, which, far)) = fixes.peek().filter(|f| f.0 == i) else {
+                fixed.push(op);
+                continue;
+            };
+            fixes.next();
+            let (tramp, after) = (fresh(), fresh());
+            let Op::Cond(code, k, t, f) = op else {
+                unreachable!("fixes point at conditional jumps")
+            };
+            let (t, f) = if which == 0 {
+                (Some(tramp), Some(f.unwrap_or(after)))
+            } else {
+                (Some(t.unwrap_or(after)), Some(tramp))
+            };
+            fixed.extend([
                 Op::Cond(code, k, t, f),
                 Op::Bind(tramp),
                 Op::Ja(far),
                 Op::Bind(after),
-            ],
-        );
+            ]);
+        }
+        ops = fixed;
     }
 }
 
