@@ -123,18 +123,18 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// Checks, without opening it, that `path` may be read.
-fn admissible(path: &str) -> std::result::Result<(), Refusal> {
+/// Checks, without opening it, that `path` may be read; its metadata if so.
+fn admissible(path: &str) -> std::result::Result<std::fs::Metadata, Refusal> {
     let meta = std::fs::metadata(path).map_err(Refusal::Missing)?;
     let ty = meta.file_type();
     if ty.is_file() {
-        return Ok(());
+        return Ok(meta);
     }
     if ty.is_dir() {
         return Err(Refusal::Directory);
     }
     if options().allow_special {
-        return Ok(());
+        return Ok(meta);
     }
     Err(Refusal::Special(special_kind(&ty)))
 }
@@ -167,27 +167,34 @@ pub fn refusal(path: &str) -> Option<String> {
 
 /// Opens `path` for streaming (`-` is standard input).
 pub fn open(path: &str, kind: Kind) -> Result<Box<dyn Read + Send>> {
+    Ok(open_with_metadata(path, kind)?.0)
+}
+
+/// [`open`], and the file's metadata (`None` for standard input).
+fn open_with_metadata(
+    path: &str,
+    kind: Kind,
+) -> Result<(Box<dyn Read + Send>, Option<std::fs::Metadata>)> {
     if path == "-" {
-        return Ok(Box::new(std::io::stdin()));
+        return Ok((Box::new(std::io::stdin()), None));
     }
-    admissible(path).map_err(|r| anyhow::anyhow!("cannot read {} {path:?}: {r}", kind.noun()))?;
+    let meta = admissible(path)
+        .map_err(|r| anyhow::anyhow!("cannot read {} {path:?}: {r}", kind.noun()))?;
     let f = std::fs::File::open(path)
         .with_context(|| format!("cannot read {} {path:?}", kind.noun()))?;
-    Ok(Box::new(f))
+    Ok((Box::new(f), Some(meta)))
 }
 
 /// Reads `path` whole (`-` is standard input), up to the limit for `kind`.
 pub fn read(path: &str, kind: Kind) -> Result<Vec<u8>> {
     let limit = limit(kind);
-    let mut reader = open(path, kind)?;
+    let (mut reader, meta) = open_with_metadata(path, kind)?;
     let mut bytes = Vec::new();
-    if path != "-" {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.is_file() && meta.len() > limit {
-                bail!(too_big(path, kind, limit, Some(meta.len())));
-            }
-            bytes.reserve(meta.len().min(limit) as usize);
+    if let Some(meta) = meta.filter(|m| m.is_file()) {
+        if meta.len() > limit {
+            bail!(too_big(path, kind, limit, Some(meta.len())));
         }
+        bytes.reserve(meta.len().min(limit) as usize);
     }
     reader
         .by_ref()
@@ -206,21 +213,15 @@ pub fn read_text(path: &str, kind: Kind) -> Result<String> {
     let bytes = read(path, kind)?;
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let (line, column) = line_col(good);
+        // Valid up to there by construction.
+        let good = std::str::from_utf8(good).unwrap_or_default();
+        let (line, column) = syscage_core::profile::line_col(good, good.len());
         anyhow::anyhow!(
             "{}:{line}:{column}: the {} is not valid UTF-8",
             display_name(path),
             kind.noun()
         )
     })
-}
-
-/// The line and column (1-based) just after `good`, which is valid UTF-8.
-fn line_col(good: &[u8]) -> (usize, usize) {
-    let line = 1 + good.iter().filter(|b| **b == b'\n').count();
-    let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let column = 1 + std::str::from_utf8(&good[start..]).map_or(0, |s| s.chars().count());
-    (line, column)
 }
 
 /// `-` is shown as `<stdin>`.
@@ -321,8 +322,13 @@ mod tests {
 
     #[test]
     fn utf8_positions_count_characters() {
-        assert_eq!(line_col(b""), (1, 1));
-        assert_eq!(line_col("ab\ncé".as_bytes()), (2, 3));
+        let p = std::env::temp_dir().join(format!("syscage-input-{}.txt", std::process::id()));
+        std::fs::write(&p, b"ab\nc\xc3\xa9\xff").unwrap();
+        let e = read_text(p.to_str().unwrap(), Kind::Listing)
+            .unwrap_err()
+            .to_string();
+        let _ = std::fs::remove_file(&p);
+        assert!(e.ends_with(":2:3: the listing is not valid UTF-8"), "{e}");
     }
 
     #[test]

@@ -288,11 +288,24 @@ fn bpf_outcome(
     if unknown.is_empty() {
         return Outcome::Known(first);
     }
+    probe(programs, kernel, candidates, &base, first, &unknown)
+}
+
+/// Runs the stack on `base` with each of `unknown` set to each candidate in turn (the
+/// others as in `base`, whose verdict is `first`): every verdict seen.
+fn probe(
+    programs: &[ValidProgram],
+    kernel: KernelVersion,
+    candidates: &[u64],
+    base: &SeccompData,
+    first: Verdict,
+    unknown: &[usize],
+) -> Outcome {
     let mut possible = vec![first];
     let mut on = Vec::new();
-    for &i in &unknown {
+    for &i in unknown {
         for &c in candidates {
-            let mut d = base;
+            let mut d = *base;
             d.args[i] = c;
             let v = run_stack(programs, kernel, &d);
             if !possible.contains(&v) {
@@ -324,28 +337,16 @@ mod tests {
         event: &Event,
     ) -> Outcome {
         let base = event.data_with(0);
-        let candidates = probe_values(programs);
-        let mut possible = vec![run_stack(programs, kernel, &base)];
-        let mut on = Vec::new();
-        for i in event.unknown_args() {
-            for &c in &candidates {
-                let mut d = base;
-                d.args[i] = c;
-                let v = run_stack(programs, kernel, &d);
-                if !possible.contains(&v) {
-                    possible.push(v);
-                    on.push(i as u8);
-                }
-            }
-        }
-        if possible.len() == 1 {
-            Outcome::Known(possible.swap_remove(0))
-        } else {
-            possible.sort();
-            on.sort_unstable();
-            on.dedup();
-            Outcome::Depends { possible, on }
-        }
+        let unknown: Vec<usize> = event.unknown_args().collect();
+        let first = run_stack(programs, kernel, &base);
+        probe(
+            programs,
+            kernel,
+            &probe_values(programs),
+            &base,
+            first,
+            &unknown,
+        )
     }
 
     /// Skipping the arguments the stack does not load, and remembering outcomes, change

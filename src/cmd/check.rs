@@ -305,27 +305,6 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
     Ok(serde_json::to_vec(&head)?)
 }
 
-/// The response envelope (ABI.md) around a result of type `T`.
-#[derive(Deserialize)]
-struct WasmEnvelope<T> {
-    ok: bool,
-    result: Option<T>,
-    error: Option<host::GuestError>,
-}
-
-impl<T> WasmEnvelope<T> {
-    fn into_result(self) -> Result<T> {
-        match (self.ok, self.result, self.error) {
-            (true, Some(r), _) => Ok(r),
-            (true, None, _) => bail!("the simulator's answer has no result"),
-            (false, _, Some(e)) => bail!(host::SimError::Guest(e)),
-            (false, _, None) => bail!(host::SimError::Malformed(
-                "\"ok\": false without an \"error\"".into()
-            )),
-        }
-    }
-}
-
 /// What `check_begin` answers (ABI.md).
 #[derive(Deserialize)]
 struct WasmBegin {
@@ -404,21 +383,28 @@ impl WasmStats {
     }
 }
 
-/// Parses an answer envelope borrowing from the guest's memory.
-fn envelope<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
-    let env: WasmEnvelope<T> = serde_json::from_slice(bytes)
-        .map_err(|e| host::SimError::Malformed(format!("{what} answer: {e}")))?;
-    env.into_result()
+/// The result of an answer envelope (the host's [`host::Envelope`]) as `T`.
+fn result<T: serde::de::DeserializeOwned>(env: host::Envelope<'_>, what: &str) -> Result<T> {
+    let raw = env
+        .into_result()?
+        .ok_or_else(|| host::SimError::Malformed(format!("the {what} answer has no result")))?;
+    Ok(serde_json::from_str(raw.get())
+        .map_err(|e| host::SimError::Malformed(format!("{what} answer: {e}")))?)
+}
+
+/// Parses an answer envelope in the guest's memory.
+fn envelope<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    result(host::parse_envelope(bytes)?, what)
 }
 
 /// An answer envelope followed by a newline and raw bytes (`"lines": true`, ABI.md):
 /// the result, and the bytes after the envelope.
-fn envelope_with_trailer<'a, T: Deserialize<'a>>(
+fn envelope_with_trailer<'a, T: serde::de::DeserializeOwned>(
     bytes: &'a [u8],
     what: &str,
 ) -> Result<(T, &'a [u8])> {
     let malformed = |m: String| host::SimError::Malformed(format!("{what} answer: {m}"));
-    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<WasmEnvelope<T>>();
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<host::Envelope<'a>>();
     let env = values
         .next()
         .ok_or_else(|| malformed("empty".into()))?
@@ -429,7 +415,7 @@ fn envelope_with_trailer<'a, T: Deserialize<'a>>(
         Some([]) | None => &[],
         Some(_) => return Err(malformed("no newline after the envelope".into()).into()),
     };
-    Ok((env.into_result()?, trailer))
+    Ok((result(env, what)?, trailer))
 }
 
 /// Ends this process at the deadline with the sandbox's timeout error (exit 2): what

@@ -130,14 +130,11 @@ impl StraceReader {
 
     /// Moves the events that are complete, in line order, to `out`.
     pub fn drain(&mut self, out: &mut Vec<Event>) {
-        while let Some(front) = self.p.queue.front() {
-            if self.p.held.contains(&self.p.base) {
+        while !self.p.held.contains(&self.p.base) {
+            let Some(e) = self.p.queue.pop_front() else {
                 break;
-            }
-            let _ = front;
-            if let Some(e) = self.p.queue.pop_front() {
-                out.push(e);
-            }
+            };
+            out.push(e);
             self.p.base += 1;
         }
     }

@@ -108,7 +108,7 @@ impl TraceReader {
             let w = r.take_warnings();
             self.add_warnings(w);
         }
-        if self.warned > self.warnings_kept_total() {
+        if self.warned > MAX_WARNINGS {
             let count = self.warned - MAX_WARNINGS;
             self.warnings.push(TraceWarning {
                 line: self.lines,
@@ -121,10 +121,6 @@ impl TraceReader {
     /// The warnings so far (each returned once).
     pub fn take_warnings(&mut self) -> Vec<TraceWarning> {
         std::mem::take(&mut self.warnings)
-    }
-
-    fn warnings_kept_total(&self) -> usize {
-        self.warned.min(MAX_WARNINGS)
     }
 
     fn add_warnings(&mut self, ws: Vec<TraceWarning>) {

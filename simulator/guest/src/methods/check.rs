@@ -220,7 +220,7 @@ impl Stream {
 
 /// `check`: the whole request in one call.
 pub fn run(mut req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
-    let (mut stream, mut head) = begin(&req, data)?;
+    let (mut stream, head) = begin(&req, data)?;
     let mut events = Vec::new();
     let mut trace_warnings = Vec::new();
     for (i, mut t) in std::mem::take(&mut req.traces).into_iter().enumerate() {
@@ -235,19 +235,16 @@ pub fn run(mut req: Request, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
             &mut trace_warnings,
         )?;
     }
-    head.insert("trace_warnings".into(), Value::Array(trace_warnings));
-    head.insert("counts".into(), counts(&stream.summary));
-    head.insert("summary".into(), json!(stream.summary.render()));
-    // The events go last, as raw bytes (a large trace must not need a tree of values).
-    let mut out = serde_json::to_vec(&Value::Object(head))
-        .map_err(|e| ApiError::new(format!("cannot encode: {e}")))?;
-    if req.events {
-        out.pop(); // the closing brace
-        out.extend_from_slice(b",\"events\":[");
-        out.extend_from_slice(&events);
-        out.extend_from_slice(b"]}");
-    }
-    Ok(out)
+    let all = (events, stream.summary.events());
+    answer(
+        head,
+        trace_warnings,
+        all,
+        Some(&stream.summary),
+        req.events,
+        false,
+    )
+    .map(|a| a.result)
 }
 
 /// `check_begin`: a `check` request without traces; the stack is prepared and kept for
@@ -289,17 +286,24 @@ pub struct End {
     pub lines: bool,
 }
 
-/// The result object of `check_feed` and `check_end`: `head`'s fields, the warnings,
-/// and the events in the form asked for.
+/// The result object of `check`, `check_feed` and `check_end`: `head`'s fields, the
+/// warnings, the counts and summary once the check is over, and the events (the
+/// bytes [`Stream::feed`] wrote, `count` of them) in the form asked for — last, as raw
+/// bytes: a large trace must not need a tree of values.
 fn answer(
     mut head: Map<String, Value>,
     warnings: Vec<Value>,
     (events, count): (Vec<u8>, usize),
+    over: Option<&Summary>,
     with_events: bool,
     lines: bool,
 ) -> Result<Answer, ApiError> {
     let encode = |e: serde_json::Error| ApiError::new(format!("cannot encode: {e}"));
     head.insert("trace_warnings".into(), Value::Array(warnings));
+    if let Some(summary) = over {
+        head.insert("counts".into(), counts(summary));
+        head.insert("summary".into(), json!(summary.render()));
+    }
     if lines {
         head.insert("lines".into(), json!(count));
         return Ok(Answer {
@@ -341,7 +345,7 @@ pub fn feed_stream(req: Feed, data: Data<'_>) -> Result<Answer, ApiError> {
             return Err(e);
         }
         let count = stream.summary.events() - before;
-        answer(Map::new(), warnings, (events, count), true, req.lines)
+        answer(Map::new(), warnings, (events, count), None, true, req.lines)
     })
 }
 
@@ -360,10 +364,15 @@ pub fn end_stream(req: End) -> Result<Answer, ApiError> {
         stream.feed(&source, &[], true, req.lines, &mut events, &mut warnings)?;
     }
     let count = stream.summary.events() - before;
-    let mut head = Map::new();
-    head.insert("counts".into(), counts(&stream.summary));
-    head.insert("summary".into(), json!(stream.summary.render()));
-    answer(head, warnings, (events, count), stream.events, req.lines)
+    let with_events = stream.events;
+    answer(
+        Map::new(),
+        warnings,
+        (events, count),
+        Some(&stream.summary),
+        with_events,
+        req.lines,
+    )
 }
 
 /// `{"events", "permitted", "not_permitted", "uncertain", "actions": {NAME: n}}`, the
