@@ -2,7 +2,7 @@
 //! conditions (the two-way comparison that used to expand the rest of the rule), and
 //! n rules of one such condition each; for each, seccompiler 0.5's program length and
 //! compile time (`compile_from_json`) beside syscage's (parse, resolve, compile), in one
-//! run. Times are the best of 5.
+//! run, with where syscage's time goes. Times are the best of 5.
 //!
 //! Run: `cargo run --release -p syscage-benches --bin sweep` (BENCHMARKS.md).
 
@@ -68,6 +68,27 @@ fn row(what: &str, text: &str) {
         let policy = policy::resolve_any(&p, &target).map_err(|e| e.to_string())?;
         compile(&policy).map(|p| p.len()).map_err(|e| e.to_string())
     });
+    // Where syscage's time goes, when it compiles: parse (JSON, checks, locations),
+    // resolve (the policy), compile (the program).
+    let phases = match parse_any("sweep.json", text, Runtime::Runc, Some("main")) {
+        Ok(p) => {
+            let (_, tp) = best(|| parse_any("sweep.json", text, Runtime::Runc, Some("main")));
+            match policy::resolve_any(&p, &target) {
+                Ok(pol) => {
+                    let (_, tr) = best(|| policy::resolve_any(&p, &target));
+                    let (_, tc) = best(|| compile(&pol));
+                    format!(
+                        "{:.2} / {:.2} / {:.2} ms",
+                        tp.as_secs_f64() * 1e3,
+                        tr.as_secs_f64() * 1e3,
+                        tc.as_secs_f64() * 1e3
+                    )
+                }
+                Err(_) => "-".into(),
+            }
+        }
+        Err(_) => "-".into(),
+    };
     let show = |r: &Result<usize, String>| match r {
         Ok(n) => n.to_string(),
         Err(e) => format!("refused ({})", e.chars().take(40).collect::<String>()),
@@ -77,17 +98,21 @@ fn row(what: &str, text: &str) {
         _ => "-".into(),
     };
     println!(
-        "| {what} | {} | {:.2} ms | {} | {:.2} ms | {ratio} |",
+        "| {what} | {} | {:.2} ms | {} | {:.2} ms | {ratio} | {:.1}x | {phases} |",
         show(&theirs),
         t_time.as_secs_f64() * 1e3,
         show(&ours),
-        o_time.as_secs_f64() * 1e3
+        o_time.as_secs_f64() * 1e3,
+        o_time.as_secs_f64() / t_time.as_secs_f64()
     );
 }
 
 fn main() {
-    println!("| x86_64 | seccompiler: instructions | time | syscage: instructions | time | length ratio |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| x86_64 | seccompiler: instructions | time | syscage: instructions | time | length \
+         ratio | time ratio | syscage parse / resolve / compile |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for n in [1usize, 2, 4, 8, 16, 17, 20, 32, 64, 256, 800] {
         let conds: Vec<u64> = (0..n as u64).map(|i| (i << 32) + 7).collect();
         row(&format!("one rule, {n} qword ne"), &file(&[conds]));

@@ -39,7 +39,7 @@
 //! (`seccomp_is_const_allow`), so every argument-free ALLOW is cached. Output is
 //! deterministic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::action::{Action, ENOSYS};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
@@ -76,8 +76,43 @@ const OFF_ARCH: u32 = 4;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Label(u32);
 
+/// A value per label. Labels are numbered densely from 0, so a vector indexed by the
+/// number does what a map would, without its lookups (the passes below ask per jump).
+struct LabelMap<T>(Vec<Option<T>>);
+
+impl<T: Copy> LabelMap<T> {
+    /// A map with room for every label `ops` mentions.
+    fn for_ops(ops: &[Op]) -> LabelMap<T> {
+        let max = ops
+            .iter()
+            .flat_map(|op| match *op {
+                Op::Bind(l) | Op::Ja(l) => [Some(l), None],
+                Op::Cond(_, _, t, f) => [t, f],
+                Op::Stmt(..) => [None, None],
+            })
+            .flatten()
+            .map(|l| l.0 as usize + 1)
+            .max()
+            .unwrap_or(0);
+        LabelMap(vec![None; max])
+    }
+
+    fn get(&self, l: Label) -> Option<T> {
+        self.0.get(l.0 as usize).copied().flatten()
+    }
+
+    fn insert(&mut self, l: Label, v: T) {
+        self.0[l.0 as usize] = Some(v);
+    }
+
+    /// The value of a label that is bound (every jump target is).
+    fn at(&self, l: Label) -> T {
+        self.get(l).expect("jump targets are bound")
+    }
+}
+
 /// An instruction whose jump targets are still symbolic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Op {
     Stmt(u16, u32),
     /// Conditional jump: code, k, then-label, else-label. `None` = the next instruction.
@@ -1012,7 +1047,7 @@ fn merge_blocks(mut ops: Vec<Op>) -> Vec<Op> {
     loop {
         // Position (instruction index) of every op, and of the first jump to each label.
         let mut pos = Vec::with_capacity(ops.len());
-        let mut first_ref: BTreeMap<Label, u32> = BTreeMap::new();
+        let mut first_ref: LabelMap<u32> = LabelMap::for_ops(&ops);
         let mut n = 0u32;
         for op in &ops {
             pos.push(n);
@@ -1023,12 +1058,16 @@ fn merge_blocks(mut ops: Vec<Op>) -> Vec<Op> {
                 Op::Stmt(..) => [None, None],
             };
             for l in targets.into_iter().flatten() {
-                first_ref.entry(l).or_insert(n);
+                if first_ref.get(l).is_none() {
+                    first_ref.insert(l, n);
+                }
             }
             n += 1;
         }
         // Blocks: labels at `start..body`, instructions `body..=end`.
-        let mut blocks: BTreeMap<&[Op], Vec<(usize, usize, usize)>> = BTreeMap::new();
+        // (A hash map: the outcome does not depend on the order groups are visited in,
+        // as each group decides from `pos` and `first_ref` alone.)
+        let mut blocks: HashMap<&[Op], Vec<(usize, usize, usize)>> = HashMap::new();
         let mut i = 0;
         while i < ops.len() {
             if !matches!(ops[i], Op::Bind(_)) {
@@ -1059,7 +1098,8 @@ fn merge_blocks(mut ops: Vec<Op>) -> Vec<Op> {
                     .push((start, body, end));
             }
         }
-        let mut rename: BTreeMap<Label, Label> = BTreeMap::new();
+        let mut rename: LabelMap<Label> = LabelMap::for_ops(&ops);
+        let mut renamed = false;
         let mut drop = vec![false; ops.len()];
         for copies in blocks.values() {
             let Some(&(keep, _, _)) = copies.last() else {
@@ -1076,20 +1116,21 @@ fn merge_blocks(mut ops: Vec<Op>) -> Vec<Op> {
                         _ => unreachable!("labels"),
                     })
                     .collect();
-                let earliest = labels.iter().filter_map(|l| first_ref.get(l)).min();
-                if earliest.is_some_and(|&r| pos[keep] - r > REACH) {
+                let earliest = labels.iter().filter_map(|&l| first_ref.get(l)).min();
+                if earliest.is_some_and(|r| pos[keep] - r > REACH) {
                     continue;
                 }
                 for l in labels {
                     rename.insert(l, canonical);
                 }
+                renamed = true;
                 drop[start..=end].iter_mut().for_each(|d| *d = true);
             }
         }
-        if rename.is_empty() {
+        if !renamed {
             return ops;
         }
-        let r = |l: Label| rename.get(&l).copied().unwrap_or(l);
+        let r = |l: Label| rename.get(l).unwrap_or(l);
         ops = ops
             .iter()
             .zip(&drop)
@@ -1105,7 +1146,7 @@ fn merge_blocks(mut ops: Vec<Op>) -> Vec<Op> {
 
 /// Drops the instructions no path reaches.
 fn reachable(ops: Vec<Op>) -> Vec<Op> {
-    let mut at = BTreeMap::new();
+    let mut at = LabelMap::for_ops(&ops);
     for (i, op) in ops.iter().enumerate() {
         if let Op::Bind(l) = op {
             at.insert(*l, i);
@@ -1119,12 +1160,12 @@ fn reachable(ops: Vec<Op>) -> Vec<Op> {
             match ops[i] {
                 Op::Stmt(code, _) if code & 0x07 == BPF_RET => break,
                 Op::Ja(l) => {
-                    i = at[&l];
+                    i = at.at(l);
                     continue;
                 }
                 Op::Cond(_, _, t, f) => {
                     for l in [t, f].into_iter().flatten() {
-                        todo.push(at[&l]);
+                        todo.push(at.at(l));
                     }
                     if t.is_some() && f.is_some() {
                         break;
@@ -1174,7 +1215,7 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
         }
         ops = cleaned;
         // Positions of instructions and labels.
-        let mut pos = BTreeMap::new();
+        let mut pos = LabelMap::for_ops(&ops);
         let mut n = 0u32;
         for op in &ops {
             match op {
@@ -1194,7 +1235,7 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
                 Op::Cond(_, _, t, f) => {
                     for (which, l) in [(0, t), (1, f)] {
                         if let Some(l) = l {
-                            if pos[l] - at - 1 > 255 {
+                            if pos.at(*l) - at - 1 > 255 {
                                 fixes.push((i, which, *l));
                                 break; // one trampoline per jump per pass
                             }
@@ -1209,11 +1250,11 @@ fn assemble(mut ops: Vec<Op>, mut next_label: u32) -> Vec<Insn> {
             let mut out = Vec::with_capacity(n as usize);
             let mut at = 0u32;
             for op in &ops {
-                let rel = |l: &Option<Label>| l.map_or(0, |l| (pos[&l] - at - 1) as u8);
+                let rel = |l: &Option<Label>| l.map_or(0, |l| (pos.at(l) - at - 1) as u8);
                 match op {
                     Op::Bind(_) => continue,
                     Op::Stmt(code, k) => out.push(Insn::stmt(*code, *k)),
-                    Op::Ja(l) => out.push(Insn::stmt(BPF_JMP | BPF_JA, pos[l] - at - 1)),
+                    Op::Ja(l) => out.push(Insn::stmt(BPF_JMP | BPF_JA, pos.at(*l) - at - 1)),
                     Op::Cond(code, k, t, f) => out.push(Insn::jump(*code, *k, rel(t), rel(f))),
                 }
                 at += 1;

@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::profile::Location;
+use crate::profile::{Location, Locator};
 
 /// The seccomp profile a platform applies to one container.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,8 +102,8 @@ impl PlatformError {
 /// A parsed JSON document that remembers its text, to turn pointers into places.
 pub(crate) struct Doc<'a> {
     pub source: &'a str,
-    pub text: &'a str,
     pub root: Value,
+    locator: Locator<'a>,
 }
 
 impl<'a> Doc<'a> {
@@ -117,12 +117,16 @@ impl<'a> Doc<'a> {
             },
             message: strip_position(&e.to_string()),
         })?;
-        Ok(Doc { source, text, root })
+        Ok(Doc {
+            source,
+            root,
+            locator: Locator::new(text),
+        })
     }
 
     /// The place of `pointer`, or of its nearest existing parent (a missing member).
     pub fn location(&self, pointer: &str) -> Location {
-        Location::find(self.source, self.text, pointer)
+        self.locator.location(self.source, pointer)
     }
 
     pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> PlatformError {

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::action::ActionKind;
 use crate::arch::Arch;
 
-pub use locate::{line_col, offset_of};
+pub use locate::{line_col, offset_of, Locator};
 
 /// Which dialect a profile is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,23 +239,7 @@ impl Location {
     /// value's first byte if it exists, else its nearest existing parent's (a missing
     /// member is reported where it should have been).
     pub fn find(source: &str, text: &str, pointer: &str) -> Location {
-        let mut p = pointer;
-        let offset = loop {
-            if let Some(o) = offset_of(text, p) {
-                break o;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => break 0,
-            }
-        };
-        let (line, column) = line_col(text, offset);
-        Location {
-            source: source.to_string(),
-            line,
-            column,
-            pointer: pointer.to_string(),
-        }
+        Locator::new(text).location(source, pointer)
     }
 }
 
@@ -343,7 +327,7 @@ pub const KNOWN_FLAGS: &[&str] = &[
 /// `source` names the input in messages (a path, or `builtin:...`). `runtime` selects
 /// whose rejections apply.
 pub fn parse(source: &str, text: &str, runtime: Runtime) -> Result<Profile, ProfileError> {
-    let cx = Cx { source, text };
+    let cx = Cx::new(source, text);
     let root = cx.json()?;
     let obj = root
         .as_object()
@@ -385,7 +369,7 @@ pub fn parse_any(
     runtime: Runtime,
     filter: Option<&str>,
 ) -> Result<AnyProfile, ProfileError> {
-    let cx = Cx { source, text };
+    let cx = Cx::new(source, text);
     let root = cx.json()?;
     let obj = root
         .as_object()
@@ -476,11 +460,20 @@ fn strip_position(msg: &str) -> String {
 struct Cx<'a> {
     source: &'a str,
     text: &'a str,
+    locator: Locator<'a>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    fn new(source: &'a str, text: &'a str) -> Cx<'a> {
+        Cx {
+            source,
+            text,
+            locator: Locator::new(text),
+        }
+    }
+
     fn location(&self, pointer: &str) -> Location {
-        Location::find(self.source, self.text, pointer)
+        self.locator.location(self.source, pointer)
     }
 
     fn diag(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {

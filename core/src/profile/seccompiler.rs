@@ -239,7 +239,7 @@ pub fn parse(
     root: &Map<String, Value>,
     choice: Option<&str>,
 ) -> Result<SeccompilerProfile, ProfileError> {
-    let cx = Cx { source, text };
+    let cx = Cx::new(source, text);
     check_duplicates(source, text)?;
     let mut filters = Vec::new();
     let mut warnings = Vec::new();
@@ -671,7 +671,7 @@ fn check_duplicates(source: &str, text: &str) -> Result<(), ProfileError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let r = DeserializeSeed::deserialize(
         NoDup {
-            pointer: String::new(),
+            at: Seg::Root,
             found: &found,
         },
         &mut de,
@@ -699,19 +699,37 @@ fn check_duplicates(source: &str, text: &str) -> Result<(), ProfileError> {
     }
 }
 
-struct NoDup<'f> {
-    pointer: String,
+/// Where a value is: its parent and the step to it. The JSON pointer is written out only
+/// for the duplicate found, not for every value passed.
+enum Seg<'p> {
+    Root,
+    Index(&'p Seg<'p>, usize),
+    Key(&'p Seg<'p>, &'p str),
+}
+
+impl Seg<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            Seg::Root => String::new(),
+            Seg::Index(up, i) => format!("{}/{i}", up.pointer()),
+            Seg::Key(up, k) => format!("{}/{}", up.pointer(), escape(k)),
+        }
+    }
+}
+
+struct NoDup<'p, 'f> {
+    at: Seg<'p>,
     found: &'f RefCell<Option<String>>,
 }
 
-impl<'de> DeserializeSeed<'de> for NoDup<'_> {
+impl<'de> DeserializeSeed<'de> for NoDup<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for NoDup<'_> {
+impl<'de> Visitor<'de> for NoDup<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -738,7 +756,7 @@ impl<'de> Visitor<'de> for NoDup<'_> {
         let mut i = 0usize;
         while seq
             .next_element_seed(NoDup {
-                pointer: format!("{}/{i}", self.pointer),
+                at: Seg::Index(&self.at, i),
                 found: self.found,
             })?
             .is_some()
@@ -750,15 +768,15 @@ impl<'de> Visitor<'de> for NoDup<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = BTreeSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            let pointer = format!("{}/{}", self.pointer, escape(&key));
-            if !seen.insert(key) {
-                *self.found.borrow_mut() = Some(pointer);
+            if seen.contains(&key) {
+                *self.found.borrow_mut() = Some(Seg::Key(&self.at, &key).pointer());
                 return Err(de::Error::custom("duplicate key"));
             }
             map.next_value_seed(NoDup {
-                pointer,
+                at: Seg::Key(&self.at, &key),
                 found: self.found,
             })?;
+            seen.insert(key);
         }
         Ok(())
     }
