@@ -15,6 +15,10 @@ use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::event::{Event, SeccompData};
 use crate::policy::{ArchPolicy, Branch, Decision, Node, Origin, Policy};
 
+mod runs;
+
+use runs::Runs;
+
 /// One filter's (or a stack's) answer for one event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Verdict {
@@ -88,6 +92,8 @@ struct ArchTable<'p> {
 pub struct Evaluator<'p> {
     policy: &'p Policy,
     tables: Vec<ArchTable<'p>>,
+    /// The equality runs of long levels, looked up instead of walked.
+    runs: Runs,
 }
 
 /// Where `nr` sits in its architecture's table (x32 numbers without the x32 bit).
@@ -138,7 +144,11 @@ impl<'p> Evaluator<'p> {
                 }
             })
             .collect();
-        Evaluator { policy, tables }
+        Evaluator {
+            policy,
+            tables,
+            runs: Runs::new(policy),
+        }
     }
 
     pub fn policy(&self) -> &'p Policy {
@@ -182,7 +192,7 @@ impl<'p> Evaluator<'p> {
         {
             Slot::Rules(s) => match &t.part.syscalls[s as usize].decision {
                 Decision::Always(action, origin) => (action.to_ret(), origin),
-                Decision::Tree(level) => match first_match(level, &data.args) {
+                Decision::Tree(level) => match first_match(level, &data.args, &self.runs) {
                     Some((action, origin)) => (action.to_ret(), origin),
                     None => self.fallback(t, data.nr),
                 },
@@ -255,16 +265,17 @@ impl<'p> Evaluator<'p> {
 /// The first action reached in tree order (libseccomp's `_gen_bpf_chain` semantics):
 /// a node's outcome leads on to the next sibling, to an action, or into a sub-level,
 /// falling off which continues with the next sibling; [`Branch::Fail`] abandons the
-/// current top-level node for the next one.
+/// current top-level node for the next one. Equality runs ([`runs`]) are looked up.
 #[inline]
-fn first_match<'a>(level: &'a [Node], args: &[u64; 6]) -> Option<(Action, &'a Origin)> {
-    for n in level {
-        match walk(n, args) {
-            Walked::Hit(a, o) => return Some((a, o)),
-            Walked::Off | Walked::Failed => {}
-        }
+fn first_match<'a>(
+    level: &'a [Node],
+    args: &[u64; 6],
+    runs: &Runs,
+) -> Option<(Action, &'a Origin)> {
+    match walk_level(level, args, runs, true) {
+        Walked::Hit(a, o) => Some((a, o)),
+        Walked::Off | Walked::Failed => None,
     }
-    None
 }
 
 /// How a walk from one node ends.
@@ -276,8 +287,36 @@ enum Walked<'a> {
     Failed,
 }
 
+/// Walks the siblings of `level` in order until one decides. At the top level a
+/// [`Walked::Failed`] node is passed like one that fell off; below, it ends the level.
 #[inline]
-fn walk<'a>(n: &'a Node, args: &[u64; 6]) -> Walked<'a> {
+fn walk_level<'a>(level: &'a [Node], args: &[u64; 6], runs: &Runs, top: bool) -> Walked<'a> {
+    let mut here = runs.of(level).iter().peekable();
+    let mut i = 0;
+    while i < level.len() {
+        // The node to walk: in a run, the one its value selects (the others pass on).
+        let (n, next) = match here.next_if(|r| r.start == i) {
+            Some(run) => match run.pick(level, args) {
+                Some(j) => (j, run.end),
+                None => {
+                    i = run.end;
+                    continue;
+                }
+            },
+            None => (i, i + 1),
+        };
+        match walk(&level[n], args, runs) {
+            Walked::Off => {}
+            Walked::Failed if top => {}
+            other => return other,
+        }
+        i = next;
+    }
+    Walked::Off
+}
+
+#[inline]
+fn walk<'a>(n: &'a Node, args: &[u64; 6], runs: &Runs) -> Walked<'a> {
     let b = if n.test(args) {
         &n.on_true
     } else {
@@ -287,15 +326,7 @@ fn walk<'a>(n: &'a Node, args: &[u64; 6]) -> Walked<'a> {
         Branch::Next => Walked::Off,
         Branch::Fail => Walked::Failed,
         Branch::Decide(a, o) => Walked::Hit(*a, o),
-        Branch::Sub(sub) => {
-            for m in sub {
-                match walk(m, args) {
-                    Walked::Off => {}
-                    other => return other,
-                }
-            }
-            Walked::Off
-        }
+        Branch::Sub(sub) => walk_level(sub, args, runs, false),
     }
 }
 
