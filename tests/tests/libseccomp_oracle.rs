@@ -171,6 +171,13 @@ fn compare(
 /// Syscalls libseccomp 2.5.4 knows (its table stops at Linux 5.17): the generator's
 /// names all are.
 fn check_random(text: &str, args: [u64; 6]) -> Result<(), TestCaseError> {
+    check_random_with(text, args, false)
+}
+
+/// [`check_random`], and with `compile`: wherever libseccomp's program fits the kernel's
+/// 4,096 instructions, syscage's compiler must also produce one that fits, and it must
+/// give the reference's verdicts on the same events.
+fn check_random_with(text: &str, args: [u64; 6], compile: bool) -> Result<(), TestCaseError> {
     let profile = parse("random.json", text, Runtime::Crun).unwrap();
     let mut target = Target::new(Arch::X86_64, K);
     target.runtime = Runtime::Crun; // no ENOSYS stub: libseccomp's program alone
@@ -189,10 +196,8 @@ fn check_random(text: &str, args: [u64; 6]) -> Result<(), TestCaseError> {
         Err(ResolveError::LibseccompHang { .. }) => Duration::from_secs(3),
         _ => Duration::from_secs(20),
     };
-    match (
-        export_within(&oracle_input(&arches, default, &rules), limit),
-        resolved,
-    ) {
+    let exported = export_within(&oracle_input(&arches, default, &rules), limit);
+    match (exported, resolved) {
         (Export::Timeout, Err(ResolveError::LibseccompHang { .. })) => Ok(()),
         (Export::Timeout, resolved) => Err(TestCaseError::fail(format!(
             "libseccomp hangs but syscage resolved the profile ({resolved:?}):\n{text}"
@@ -218,9 +223,26 @@ fn check_random(text: &str, args: [u64; 6]) -> Result<(), TestCaseError> {
             if policy.unconfined {
                 return Ok(());
             }
-            compare(&policy, &prog, &sample_events(&[&policy], args))
-                .map(|_| ())
-                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))
+            let events = sample_events(&[&policy], args);
+            compare(&policy, &prog, &events)
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            if compile && prog.len() <= bpf::MAX_INSNS {
+                let ours = bpf::compile::compile(&policy).map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "libseccomp's program has {} instructions, syscage refuses: {e}\n{text}",
+                        prog.len()
+                    ))
+                })?;
+                let valid = bpf::validate(&ours)
+                    .map_err(|e| TestCaseError::fail(format!("ours does not validate: {e}")))?;
+                let reference = Evaluator::new(&policy);
+                for d in &events {
+                    let want = reference.decide(d).0;
+                    let got = bpf::run(&valid, d).ret;
+                    prop_assert_eq!(got, want, "{:?}\n{}", d, text);
+                }
+            }
+            Ok(())
         }
     }
 }
@@ -253,6 +275,26 @@ proptest! {
     ) {
         if libseccomp_usable() {
             check_random(&text, args)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Large rules (issue "Any rule set"): up to 40 rules of up to 64 conditions each
+    /// (runc splits a rule whose conditions repeat an argument into one rule per
+    /// condition). No cross products: wherever libseccomp's program fits the kernel,
+    /// syscage's does, and reference, syscage's program and libseccomp's agree.
+    #[test]
+    fn large_random_profiles_compile_where_libseccomp_does(
+        // Two actions, so that rules for one syscall rarely conflict (EEXIST): the
+        // point here is size, the other test covers the mix of actions.
+        text in gen::profile(gen::Shape { actions: &["SCMP_ACT_ALLOW", "SCMP_ACT_KILL_PROCESS"], arches: &["SCMP_ARCH_X86", "SCMP_ARCH_X32"], max_rules: 40, max_conds: 64 }),
+        args in proptest::array::uniform6(gen::value()),
+    ) {
+        if libseccomp_usable() {
+            check_random_with(&text, args, true)?;
         }
     }
 }
