@@ -10,11 +10,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// x86_64 numbers whose entry in `syscall_64.tbl` is `64` only: x32 calls these through
-/// its own numbers (512..) or not at all.
+/// its own numbers (512..) or not at all. Checked against Linux 6.18's table: the last
+/// are 335 `uretprobe`, 336 `uprobe` and 453 `map_shadow_stack`.
 const X86_64_ONLY: &[u32] = &[
     13, 15, 16, 19, 20, 45, 46, 47, 54, 55, 59, 101, 127, 128, 129, 131, 134, 156, 174, 177, 178,
     180, 205, 206, 209, 211, 214, 215, 222, 236, 244, 246, 247, 273, 274, 278, 279, 295, 296, 297,
-    299, 307, 310, 311, 322, 327, 328, 335, 336,
+    299, 307, 310, 311, 322, 327, 328, 335, 336, 453,
 ];
 
 /// The x32-only entries of `syscall_64.tbl`.

@@ -10,6 +10,7 @@ use syscage_core::arch::Arch;
 use syscage_core::builtin;
 use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
+use syscage_core::runtime::{Release, RuntimeRelease};
 
 use crate::input::{self, Kind};
 
@@ -28,9 +29,13 @@ pub struct TargetArgs {
     /// Default: the running kernel.
     #[arg(long, value_name = "VERSION")]
     pub kernel: Option<KernelVersion>,
-    /// Which runtime installs the profile: runc adds its ENOSYS stub, crun does not.
-    #[arg(long, default_value = "runc", value_name = "RUNTIME")]
-    pub runtime: Runtime,
+    /// Which runtime installs the profile, optionally at a release: runc, crun,
+    /// runc@1.1.5, crun@1.8. runc adds its ENOSYS stub, crun does not; what changed
+    /// between releases is modelled (runc before 1.1.15 builds the stub only for the
+    /// architectures the profile lists, runc 1.1 refuses `flags`). Without a release,
+    /// the one installed here (`runc --version` on PATH), else the newest modelled.
+    #[arg(long, default_value = "runc", value_name = "RUNTIME[@RELEASE]")]
+    pub runtime: RuntimeRelease,
 }
 
 impl TargetArgs {
@@ -40,7 +45,11 @@ impl TargetArgs {
             None => running_kernel()?,
         };
         let mut t = Target::new(self.arch.unwrap_or_else(Arch::host), kernel);
-        t.runtime = self.runtime;
+        t.runtime = self.runtime.runtime;
+        t.release = self
+            .runtime
+            .release
+            .or_else(|| installed_release(self.runtime.runtime));
         if let Some(caps) = &self.caps {
             t.caps = parse_caps(caps)?;
         }
@@ -73,6 +82,23 @@ fn parse_caps(list: &str) -> Result<BTreeSet<String>> {
             Ok(c)
         })
         .collect()
+}
+
+/// The release of `runtime` installed on this host: the first line of `runc --version`
+/// ("runc version 1.1.5+ds1") or `crun --version` ("crun version 1.8.1"); `None` when
+/// it is not on PATH or says something else. Only the native target's host has one:
+/// the wasm build and the browser have no runtime to ask.
+fn installed_release(runtime: Runtime) -> Option<Release> {
+    let out = std::process::Command::new(runtime.to_string())
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next()?;
+    let version = first.strip_prefix(&format!("{runtime} version "))?;
+    version.parse().ok()
 }
 
 /// The running kernel's version, from `/proc/sys/kernel/osrelease`.

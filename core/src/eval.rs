@@ -184,6 +184,9 @@ impl<'p> Evaluator<'p> {
         let Some(t) = self.table(data.arch, data.nr) else {
             return (self.policy.bad_arch.to_ret(), &BAD_ARCH);
         };
+        if let Some(before) = self.before_rules(t, data.nr) {
+            return before;
+        }
         match t
             .slots
             .get(slot_index(t.arch, data.nr))
@@ -194,23 +197,45 @@ impl<'p> Evaluator<'p> {
                 Decision::Always(action, origin) => (action.to_ret(), origin),
                 Decision::Tree(level) => match first_match(level, &data.args, &self.runs) {
                     Some((action, origin)) => (action.to_ret(), origin),
-                    None => self.fallback(t, data.nr),
+                    None => self.fallback(),
                 },
             },
-            Slot::Default => self.fallback(t, data.nr),
+            Slot::Default => self.fallback(),
             Slot::Bypass => (Action::ALLOW.to_ret(), &BYPASS),
         }
     }
 
+    /// What decides `nr` before its rules are looked at: runc's ENOSYS stub, which runs
+    /// in front of libseccomp's filter (`patchbpf.enosysPatchFilter` prepends it), and
+    /// libseccomp's own x86_64 number check.
     #[inline]
-    fn fallback(&self, t: &ArchTable<'p>, nr: u32) -> (u32, &Origin) {
-        // runc's stub tests x86_64 numbers only without the x32 bit (nr -1 reaches
-        // libseccomp's default through the x86_64 checks).
+    fn before_rules(&self, t: &ArchTable<'p>, nr: u32) -> Option<(u32, &Origin)> {
+        // The stub's x86_64 section skips numbers with the x32 bit (`JSET 1<<30`), its
+        // x32 section those without; a table is only chosen for its own kind of number,
+        // except nr -1 on x86_64 (below).
         let stub_applies = !(t.arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0);
-        match t.part.enosys_above {
-            Some(max) if nr > max && stub_applies => (Action::errno(ENOSYS).to_ret(), &ENOSYS_STUB),
-            _ => (self.policy.default.to_ret(), &self.policy.default_origin),
+        if let Some(max) = t.part.enosys_above {
+            if nr > max && stub_applies {
+                return Some((Action::errno(ENOSYS).to_ret(), &ENOSYS_STUB));
+            }
         }
+        // libseccomp's x86_64 filter without x32 sends every number from 0x40000000 up
+        // to the bad-arch action (`JGE 0x40000000`), except -1, not just those with the
+        // x32 bit: 0x80000000 too (src/gen_bpf.c, `_gen_bpf_arch`).
+        if t.arch == Arch::X86_64
+            && nr >= X32_SYSCALL_BIT
+            && nr != u32::MAX
+            && !self.tables.iter().any(|o| o.arch == Arch::X32)
+        {
+            return Some((self.policy.bad_arch.to_ret(), &BAD_ARCH));
+        }
+        None
+    }
+
+    /// The default action: what no rule decided.
+    #[inline]
+    fn fallback(&self) -> (u32, &Origin) {
+        (self.policy.default.to_ret(), &self.policy.default_origin)
     }
 
     /// The verdict for fully known data.
@@ -241,9 +266,12 @@ impl<'p> Evaluator<'p> {
         let Some((t, level)) = tree.filter(|_| !self.policy.unconfined) else {
             return Outcome::Known(self.verdict(&data));
         };
+        if self.before_rules(t, data.nr).is_some() {
+            return Outcome::Known(self.verdict(&data));
+        }
         let mut on = Vec::new();
         let mut possible: Vec<Verdict> = Vec::new();
-        let (fret, forigin) = self.fallback(t, data.nr);
+        let (fret, forigin) = self.fallback();
         for end in possible_matches(level, event, &mut on) {
             possible.push(match end {
                 Some((action, origin)) => Verdict {

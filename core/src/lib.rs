@@ -18,6 +18,7 @@
 //!   disassembler.
 //! * [`trace`]: JSON Lines and strace readers.
 //! * [`report`]: verdict summaries for people and JSON for machines.
+//! * [`runtime`]: runc and crun by release, and what changed between releases.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
@@ -32,5 +33,6 @@ pub mod platform;
 pub mod policy;
 pub mod profile;
 pub mod report;
+pub mod runtime;
 pub mod syscalls;
 pub mod trace;

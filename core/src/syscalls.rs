@@ -198,6 +198,10 @@ mod tests {
         assert_eq!(number_of(Arch::X32, "ioctl").unwrap().nr, 0x4000_0000 | 514);
         assert_eq!(name_of(Arch::X32, 0x4000_0000 | 16), None);
         assert_eq!(number_of(Arch::X32, "uretprobe"), None);
+        // 64-bit only in syscall_64.tbl (`453 64 map_shadow_stack`).
+        assert_eq!(number_of(Arch::X32, "map_shadow_stack"), None);
+        assert_eq!(name_of(Arch::X32, 0x4000_0000 | 453), None);
+        assert!(number_of(Arch::X86_64, "map_shadow_stack").is_some());
     }
 
     #[test]

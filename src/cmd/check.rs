@@ -255,7 +255,11 @@ fn header(
     let built = if !builders.is_empty() && builders.iter().all(|b| *b == Builder::Seccompiler) {
         "seccompiler".to_string()
     } else {
-        format!("{}, {} capabilities", target.runtime, target.caps.len())
+        format!(
+            "{}, {} capabilities",
+            target.runtime_release().describe(),
+            target.caps.len()
+        )
     };
     format!(
         "{} on {arches} (kernel {}, {built}; {engine})",
@@ -295,7 +299,7 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
         "target": {
             "arch": target.arch.name(),
             "kernel": target.kernel.to_string(),
-            "runtime": target.runtime.to_string(),
+            "runtime": target.runtime_release().to_string(),
             "caps": target.caps,
         },
         "engine": if args.bpf.is_empty() { "reference" } else { "bpf" },

@@ -166,7 +166,8 @@ fn resolve(text: &Value, rt: Runtime, kernel: KernelVersion) -> Option<Policy> {
         Err(
             ResolveError::Conflict { .. }
             | ResolveError::LibseccompHang { .. }
-            | ResolveError::TooLong { .. },
+            | ResolveError::TooLong { .. }
+            | ResolveError::RuntimeRefuses { .. },
         ) => None,
         Err(ResolveError::Invalid(_)) => None,
     }

@@ -154,10 +154,17 @@ fn same_code(a: &[Node], b: &[Node]) -> bool {
 
 /// The decisions of one `seccomp_data.arch` value, as sorted, merged ranges covering
 /// every 32-bit number: `(first number, leaf)`; each range ends where the next begins.
+///
+/// x86_64's `arch` value carries two ABIs, told apart by the x32 bit (1 << 30), so its
+/// number space is four quarters. libseccomp: without x32 in the filter every number
+/// from 0x40000000 up but -1 is a bad architecture; with x32, x86_64's rules sit in the
+/// first quarter, x32's in the second, and the rest is the default. runc's stub, in
+/// front: its x86_64 section tests the quarters without the x32 bit (first and third),
+/// its x32 section the others, each against its own maximum.
 fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
     let bad = policy.bad_arch.to_ret();
     let default = policy.default.to_ret();
-    // Builds the ranges of one ABI over [lo, hi).
+    let enosys = Action::errno(ENOSYS).to_ret();
     let mut out: Vec<(u32, Leaf)> = Vec::new();
     let push = |start: u32, leaf: Leaf, out: &mut Vec<(u32, Leaf)>| {
         if out.last().is_some_and(|(_, l)| *l == leaf) {
@@ -165,90 +172,106 @@ fn ranges(parts: &[&ArchPolicy], policy: &Policy) -> Vec<(u32, Leaf)> {
         }
         out.push((start, leaf));
     };
-    let halves: [(u32, u64, Option<&ArchPolicy>); 2] = [
-        (
-            0,
-            u64::from(X32_SYSCALL_BIT),
-            parts.iter().copied().find(|p| p.arch != Arch::X32),
-        ),
-        (
-            X32_SYSCALL_BIT,
-            1 << 32,
-            parts.iter().copied().find(|p| p.arch == Arch::X32),
-        ),
-    ];
-    let is_x86_64 = parts
-        .iter()
-        .any(|p| matches!(p.arch, Arch::X86_64 | Arch::X32));
-    let halves: &[(u32, u64, Option<&ArchPolicy>)] = if is_x86_64 {
-        &halves
-    } else {
-        // Other ABIs use the whole number space.
-        &[(0, 1 << 32, None)][..]
-    };
-    for &(lo, hi, part) in halves {
-        let part = if is_x86_64 {
-            part
+    /// What libseccomp's filter holds for a stretch of numbers.
+    #[derive(Clone, Copy)]
+    enum Base<'a> {
+        Rules(&'a ArchPolicy),
+        Default,
+        Bad,
+        /// Bad, but -1 reaches the x86_64 checks (the default).
+        BadButMinusOne,
+    }
+    let x86_64 = parts.iter().copied().find(|p| p.arch == Arch::X86_64);
+    let x32 = parts.iter().copied().find(|p| p.arch == Arch::X32);
+    let is_x86_64 = x86_64.is_some() || x32.is_some();
+    const Q: u64 = X32_SYSCALL_BIT as u64;
+    // (from, to, what libseccomp holds, the stub's maximum there)
+    let quarters: Vec<(u64, u64, Base, Option<u32>)> = if is_x86_64 {
+        let stub64 = x86_64.and_then(|p| p.enosys_above);
+        let stub32 = x32.and_then(|p| p.enosys_above);
+        let rest = if x32.is_some() {
+            Base::Default
         } else {
-            parts.first().copied()
+            Base::Bad
         };
-        let Some(part) = part else {
-            push(lo, Leaf::Ret(bad), &mut out);
-            if lo == X32_SYSCALL_BIT {
-                // libseccomp lets nr -1 through to the x86_64 checks (default action).
-                push(u32::MAX, Leaf::Ret(default), &mut out);
-            }
-            continue;
-        };
-        let fallback = |nr: u32| match part.enosys_above {
-            Some(max) if nr > max => Action::errno(ENOSYS).to_ret(),
-            _ => default,
-        };
-        let mut cursor = u64::from(lo);
-        let stub_start = part.enosys_above.map(|m| u64::from(m) + 1);
-        let fill_gap = |from: u64, to: u64, out: &mut Vec<(u32, Leaf)>| {
-            // [from, to) has no rules: default, then the stub from its start.
-            if from >= to {
-                return;
-            }
-            match stub_start {
-                Some(s) if s < to => {
-                    if from < s {
-                        push(from as u32, Leaf::Ret(default), out);
-                    }
-                    push(
-                        s.max(from) as u32,
-                        Leaf::Ret(Action::errno(ENOSYS).to_ret()),
-                        out,
-                    );
+        vec![
+            (0, Q, x86_64.map_or(Base::Bad, Base::Rules), stub64),
+            (Q, 2 * Q, x32.map_or(Base::Bad, Base::Rules), stub32),
+            (2 * Q, 3 * Q, rest, stub64),
+            (
+                3 * Q,
+                4 * Q,
+                if x32.is_some() {
+                    Base::Default
+                } else {
+                    Base::BadButMinusOne
+                },
+                stub32,
+            ),
+        ]
+    } else {
+        let part = parts.first().copied().expect("a group has a part");
+        vec![(0, 4 * Q, Base::Rules(part), part.enosys_above)]
+    };
+    for (lo, hi, base, stub) in quarters {
+        // The stub takes every number above its maximum, rules or not.
+        let stub_from = stub.map_or(hi, |m| (u64::from(m) + 1).clamp(lo, hi));
+        let base_to = stub_from;
+        match base {
+            Base::Default => {
+                if lo < base_to {
+                    push(lo as u32, Leaf::Ret(default), &mut out);
                 }
-                _ => push(from as u32, Leaf::Ret(default), out),
             }
-        };
-        for (i, s) in part.syscalls.iter().enumerate() {
-            let nr = u64::from(s.nr);
-            if nr < cursor || nr >= hi {
-                continue;
+            Base::Bad => {
+                if lo < base_to {
+                    push(lo as u32, Leaf::Ret(bad), &mut out);
+                }
             }
-            fill_gap(cursor, nr, &mut out);
-            let fb = fallback(s.nr);
-            match &s.decision {
-                Decision::Always(action, _) => push(s.nr, Leaf::Ret(action.to_ret()), &mut out),
-                Decision::Tree(nodes) => {
-                    // The previous number's rules, if they compile to the same code,
-                    // extend to this one.
-                    let extends = cursor == nr
-                        && matches!(out.last(), Some((_, Leaf::Rules(j, f)))
-                            if *f == fb && matches!(&part.syscalls[*j].decision,
-                                Decision::Tree(prev) if same_code(prev, nodes)));
-                    if !extends {
-                        out.push((s.nr, Leaf::Rules(i, fb)));
+            Base::BadButMinusOne => {
+                if lo < base_to {
+                    push(lo as u32, Leaf::Ret(bad), &mut out);
+                    if base_to == hi {
+                        push(u32::MAX, Leaf::Ret(default), &mut out);
                     }
                 }
             }
-            cursor = nr + 1;
+            Base::Rules(part) => {
+                let mut cursor = lo;
+                for (i, s) in part.syscalls.iter().enumerate() {
+                    let nr = u64::from(s.nr);
+                    if nr < cursor || nr >= base_to {
+                        continue;
+                    }
+                    if cursor < nr {
+                        push(cursor as u32, Leaf::Ret(default), &mut out);
+                    }
+                    match &s.decision {
+                        Decision::Always(action, _) => {
+                            push(s.nr, Leaf::Ret(action.to_ret()), &mut out)
+                        }
+                        Decision::Tree(nodes) => {
+                            // The previous number's rules, if they compile to the same
+                            // code, extend to this one.
+                            let extends = cursor == nr
+                                && matches!(out.last(), Some((_, Leaf::Rules(j, f)))
+                                    if *f == default && matches!(&part.syscalls[*j].decision,
+                                        Decision::Tree(prev) if same_code(prev, nodes)));
+                            if !extends {
+                                out.push((s.nr, Leaf::Rules(i, default)));
+                            }
+                        }
+                    }
+                    cursor = nr + 1;
+                }
+                if cursor < base_to {
+                    push(cursor as u32, Leaf::Ret(default), &mut out);
+                }
+            }
         }
-        fill_gap(cursor, hi, &mut out);
+        if stub_from < hi {
+            push(stub_from as u32, Leaf::Ret(enosys), &mut out);
+        }
     }
     out
 }

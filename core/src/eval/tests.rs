@@ -255,7 +255,19 @@ fn i386_socket_rules_cover_socketcall() {
     // socketcall(SYS_CONNECT = 3, ...) is allowed; socketcall(SYS_BIND = 2) is not.
     assert!(run(&p, Arch::X86, "socketcall", [3, 0, 0, 0, 0, 0]).permits());
     assert!(!run(&p, Arch::X86, "socketcall", [2, 0, 0, 0, 0, 0]).permits());
-    assert!(run(&p, Arch::X86, "connect", Z).permits());
+    // The direct call (362) is above runc's stub maximum: libseccomp resolved
+    // `connect` to socketcall (102) for runc's count, and the stub runs first.
+    let v = run(&p, Arch::X86, "connect", Z);
+    assert_eq!(
+        (act(&v), &v.origin),
+        (Action::errno(ENOSYS), &Origin::EnosysStub)
+    );
+    // crun has no stub: the rule decides.
+    let mut crun = Target::new(Arch::X86_64, K);
+    crun.runtime = Runtime::Crun;
+    let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "syscalls": [
+        {"names": ["connect"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    assert!(run(&policy_for(text, &crun), Arch::X86, "connect", Z).permits());
     // x86_64 has no socketcall to add.
     assert!(run(&p, Arch::X86_64, "connect", Z).permits());
 }
@@ -388,4 +400,147 @@ fn unconfined_allows_everything() {
     let p = resolve(&p, &Target::new(Arch::X86_64, K)).unwrap();
     assert!(p.unconfined);
     assert!(run(&p, Arch::Aarch64, "reboot", Z).permits());
+}
+
+/// The verdict for a raw number of `arch` from the reference engine and from the
+/// compiled program, which must agree.
+fn raw(p: &Policy, arch: Arch, nr: u32) -> Action {
+    let data = SeccompData::new(SyscallNr { arch, nr }, Z);
+    let (ret, _) = Evaluator::new(p).decide(&data);
+    let prog = crate::bpf::compile::compile(p).expect("compiles");
+    let valid = crate::bpf::validate(&prog).expect("validates");
+    assert_eq!(
+        crate::bpf::run(&valid, &data).ret,
+        ret,
+        "{arch} {nr:#x}: compiled program and reference differ"
+    );
+    Action::from_ret(ret).unwrap()
+}
+
+fn runc_at(release: &str) -> Target {
+    let mut t = Target::new(Arch::X86_64, K);
+    t.release = Some(release.parse().unwrap());
+    t
+}
+
+#[test]
+fn runc_stub_covers_listed_arches_and_native_from_1_1_15() {
+    let none = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "openat"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    let x86 = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "syscalls": [{"names": ["read", "openat"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    let high = 1000;
+    // runc 1.1.5: the profile's `architectures` only.
+    let old = runc_at("1.1.5");
+    assert_eq!(
+        raw(&policy_for(none, &old), Arch::X86_64, high),
+        Action::errno(EPERM)
+    );
+    let p = policy_for(x86, &old);
+    assert_eq!(raw(&p, Arch::X86_64, high), Action::errno(EPERM));
+    assert_eq!(raw(&p, Arch::X86, high), Action::errno(ENOSYS));
+    // runc 1.1.15 and later: the native architecture too.
+    for t in [
+        runc_at("1.1.15"),
+        runc_at("1.2.0"),
+        Target::new(Arch::X86_64, K),
+    ] {
+        assert_eq!(
+            raw(&policy_for(none, &t), Arch::X86_64, high),
+            Action::errno(ENOSYS)
+        );
+        assert_eq!(
+            raw(&policy_for(x86, &t), Arch::X86_64, high),
+            Action::errno(ENOSYS)
+        );
+    }
+    // A maximum of 0 (only `read`, number 0 on x86_64) makes no stub.
+    let only_read = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    assert_eq!(
+        raw(&policy(only_read), Arch::X86_64, high),
+        Action::errno(EPERM)
+    );
+}
+
+#[test]
+fn runc_1_1_refuses_flags() {
+    let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_LOG"], "syscalls": []}"#;
+    let p = parse("t.json", text, Runtime::Runc).unwrap();
+    let e = resolve(&p, &runc_at("1.1.5")).unwrap_err().to_string();
+    assert!(
+        e.contains("/flags") && e.contains("runc 1.1.5 refuses"),
+        "{e}"
+    );
+    assert!(resolve(&p, &runc_at("1.2.0")).is_ok());
+}
+
+#[test]
+fn x86_64_numbers_from_0x40000000_without_x32() {
+    let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "openat"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    let mut crun = Target::new(Arch::X86_64, K);
+    crun.runtime = Runtime::Crun;
+    let runc = policy(text);
+    let crun = policy_for(text, &crun);
+    // libseccomp: JGE 0x40000000 is a bad architecture, whatever bit 30 says; -1 is not.
+    for nr in [
+        0x4000_0000,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xbfff_ffff,
+        0xc000_0000,
+        0xffff_fffe,
+    ] {
+        assert_eq!(raw(&crun, Arch::X86_64, nr), Action::KILL_THREAD, "{nr:#x}");
+    }
+    assert_eq!(raw(&crun, Arch::X86_64, u32::MAX), Action::errno(EPERM));
+    assert_eq!(raw(&crun, Arch::X86_64, 0x3fff_ffff), Action::errno(EPERM));
+    // runc's stub runs first and takes the numbers without the x32 bit.
+    for nr in [0x3fff_ffff, 0x8000_0000, 0xbfff_ffff] {
+        assert_eq!(
+            raw(&runc, Arch::X86_64, nr),
+            Action::errno(ENOSYS),
+            "{nr:#x}"
+        );
+    }
+    for nr in [0x4000_0000, 0xc000_0000, 0xffff_fffe] {
+        assert_eq!(raw(&runc, Arch::X86_64, nr), Action::KILL_THREAD, "{nr:#x}");
+    }
+    assert_eq!(raw(&runc, Arch::X86_64, u32::MAX), Action::errno(EPERM));
+    // With x32 in the filter, libseccomp has no such check: the rest is the default,
+    // and runc's x32 section takes the numbers with the bit above its maximum.
+    let with_x32 = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"], "syscalls": [{"names": ["read", "openat"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    let mut t = Target::new(Arch::X86_64, K);
+    t.runtime = Runtime::Crun;
+    let crun = policy_for(with_x32, &t);
+    for nr in [0x8000_0000, 0xc000_0000, u32::MAX] {
+        assert_eq!(
+            raw(&crun, Arch::X86_64, nr),
+            Action::errno(EPERM),
+            "{nr:#x}"
+        );
+    }
+    let runc = policy(with_x32);
+    for nr in [0x8000_0000, 0xc000_0000, u32::MAX] {
+        assert_eq!(
+            raw(&runc, Arch::X86_64, nr),
+            Action::errno(ENOSYS),
+            "{nr:#x}"
+        );
+    }
+}
+
+#[test]
+fn an_allow_all_profile_is_still_a_filter() {
+    let p = policy(r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#);
+    assert!(!p.unconfined);
+    let getpid = |a| number_of(a, "getpid").unwrap().nr;
+    assert_eq!(raw(&p, Arch::X86_64, getpid(Arch::X86_64)), Action::ALLOW);
+    // Architectures the filter does not list are killed, x32 included.
+    assert_eq!(raw(&p, Arch::X86, getpid(Arch::X86)), Action::KILL_THREAD);
+    assert_eq!(raw(&p, Arch::X32, getpid(Arch::X32)), Action::KILL_THREAD);
+    // Only no profile at all is no filter.
+    let none = parse("t.json", r#"{"linux": {}}"#, Runtime::Runc).unwrap();
+    assert!(
+        resolve(&none, &Target::new(Arch::X86_64, K))
+            .unwrap()
+            .unconfined
+    );
 }

@@ -166,16 +166,22 @@ fn decision(t: &Tree, rules: &[OciRule]) -> Decision {
     Decision::Tree(level(t, t.first(), &action))
 }
 
-/// runc's stub maximum for `arch`: the highest number of any name the profile's
-/// (moby-filtered) rules mention, skipped rules included; i386's multiplexed calls do
-/// not count (libseccomp resolves them to pseudo-numbers there).
+/// runc's stub maximum for `arch`: the highest number libseccomp gives any name the
+/// profile's (moby-filtered) rules mention, skipped rules included
+/// (`patchbpf.findLastSyscalls`). On i386 libseccomp resolves the socket and IPC calls
+/// to their multiplexer (`socket` to socketcall 102, `shmget` to ipc 117), so their
+/// direct numbers (359, 395, ...) do not count and end up above the maximum. A maximum
+/// of 0 (only `read` on x86_64) makes no stub: runc drops the architecture.
 fn stub_max(arch: Arch, names: &[String]) -> Option<u32> {
     names
         .iter()
-        .filter(|n| syscalls::multiplexed(arch, n).is_none())
-        .filter_map(|n| syscalls::number_of(arch, n))
+        .filter_map(|n| match syscalls::multiplexed(arch, n) {
+            Some(m) => syscalls::number_of(arch, m.via),
+            None => syscalls::number_of(arch, n),
+        })
         .map(|s| s.nr)
         .max()
+        .filter(|&max| max != 0)
 }
 
 pub(super) fn build(
@@ -184,7 +190,11 @@ pub(super) fn build(
     oci: OciFilter,
 ) -> Result<Policy, ResolveError> {
     let unconfined = profile.is_unconfined();
-    let stub = target.runtime == Runtime::Runc
+    // runc prepends its stub unless the default action lets calls through
+    // (`patchbpf.generatePatch`; its `defaultErrnoRet == ENOSYS` exception compares 38
+    // with the whole return value 0x50026, so it never applies).
+    let runtime = target.runtime_release();
+    let stub = runtime.runtime == Runtime::Runc
         && !matches!(
             oci.default.kind,
             ActionKind::Allow | ActionKind::Log | ActionKind::Trace
@@ -192,7 +202,9 @@ pub(super) fn build(
     let mut arches = Vec::new();
     for &arch in &oci.arches {
         let trees = per_arch_trees(arch, &oci.rules, profile)?;
-        let enosys_above = if stub {
+        let stubbed =
+            oci.listed.contains(&arch) || (arch == target.arch && runtime.stub_covers_native());
+        let enosys_above = if stub && stubbed {
             stub_max(arch, &oci.all_names)
         } else {
             None

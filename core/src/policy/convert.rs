@@ -27,6 +27,10 @@ pub struct OciRule {
 /// The runtime's view of a profile: filter architectures, default action, rules.
 pub(super) struct OciFilter {
     pub arches: Vec<Arch>,
+    /// The architectures the runtime's config lists (the profile's `architectures`, or
+    /// what moby makes of `archMap`), without the native one libseccomp always adds:
+    /// runc's ENOSYS stub is built for these.
+    pub listed: Vec<Arch>,
     pub default: Action,
     pub rules: Vec<OciRule>,
     /// Every syscall name of the rules the runtime saw, skipped ones included (runc's
@@ -76,10 +80,21 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
     } else {
         profile.architectures.clone()
     };
-    for a in listed {
+    for &a in &listed {
         if !arches.contains(&a) {
             arches.push(a);
         }
+    }
+    let runtime = target.runtime_release();
+    if runtime.refuses_flags() && !profile.flags.is_empty() {
+        return Err(ResolveError::RuntimeRefuses {
+            profile: profile.source.clone(),
+            pointer: "/flags".into(),
+            runtime,
+            reason: "runc 1.1 supports no seccomp flags (\"seccomp flags are not yet \
+                     supported by runc\"); runc 1.2.0 is the first to accept them"
+                .into(),
+        });
     }
     let default = runtime_action(profile.default_action, profile.default_errno_ret);
     let mut rules = Vec::new();
@@ -122,6 +137,7 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
     }
     Ok(OciFilter {
         arches,
+        listed,
         default,
         rules,
         all_names,

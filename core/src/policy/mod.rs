@@ -39,6 +39,7 @@ use std::sync::Arc;
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::profile::{AnyProfile, Diagnostic, KernelVersion, Profile, Runtime};
+use crate::runtime::{Release, RuntimeRelease};
 
 pub use convert::OciRule;
 
@@ -69,6 +70,9 @@ pub struct Target {
     pub caps: BTreeSet<String>,
     pub kernel: KernelVersion,
     pub runtime: Runtime,
+    /// The runtime's release, where behaviour changed between releases
+    /// ([`crate::runtime`]); `None` is the newest behaviour modelled.
+    pub release: Option<Release>,
 }
 
 impl Target {
@@ -79,6 +83,15 @@ impl Target {
             caps: DOCKER_DEFAULT_CAPS.iter().map(|c| c.to_string()).collect(),
             kernel,
             runtime: Runtime::Runc,
+            release: None,
+        }
+    }
+
+    /// The runtime and its release, whose behaviours [`crate::runtime`] models.
+    pub fn runtime_release(&self) -> RuntimeRelease {
+        RuntimeRelease {
+            runtime: self.runtime,
+            release: self.release,
         }
     }
 }
@@ -332,13 +345,15 @@ impl Policy {
         if part.bypass.contains(&nr) {
             return None;
         }
+        // runc's stub comes before the rules (numbers are this ABI's own: x86_64's
+        // without the x32 bit).
+        if part.enosys_above.is_some_and(|max| nr > max) {
+            return Some(Action::errno(crate::action::ENOSYS));
+        }
         match part.syscall(nr).map(|s| &s.decision) {
             Some(Decision::Always(action, _)) => Some(*action),
             Some(Decision::Tree(_)) => None,
-            None => Some(match part.enosys_above {
-                Some(max) if nr > max => Action::errno(crate::action::ENOSYS),
-                _ => self.default,
-            }),
+            None => Some(self.default),
         }
     }
 
@@ -393,6 +408,14 @@ pub enum ResolveError {
         name: String,
         arch: Arch,
         nodes: usize,
+    },
+    /// The runtime (at this release) refuses the profile before installing anything.
+    #[error("{profile}: {pointer}: {} refuses this profile: {reason}", runtime.describe())]
+    RuntimeRefuses {
+        profile: String,
+        pointer: String,
+        runtime: RuntimeRelease,
+        reason: String,
     },
 }
 

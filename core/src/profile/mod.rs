@@ -199,6 +199,10 @@ pub struct Profile {
     pub syscalls: Vec<SyscallRule>,
     /// Problems runtimes tolerate, worth telling the author about.
     pub warnings: Vec<Diagnostic>,
+    /// No seccomp at all: a bundle without `linux.seccomp`, a platform's `Unconfined`.
+    /// A profile that allows everything is not this: runc and crun still install its
+    /// filter, which kills calls of the architectures it does not list.
+    pub no_filter: bool,
 }
 
 impl Profile {
@@ -216,12 +220,16 @@ impl Profile {
             listener_metadata: None,
             syscalls: Vec::new(),
             warnings: Vec::new(),
+            no_filter: true,
         }
     }
 
-    /// Whether this profile installs no filter (unconfined, or an empty bundle).
+    /// Whether this profile installs no filter (unconfined, or a bundle without
+    /// `linux.seccomp`). runc (`specconv.SetupSeccomp`) and crun
+    /// (`libcrun_generate_seccomp`) install a filter for any profile they are given,
+    /// `{"defaultAction": "SCMP_ACT_ALLOW"}` included.
     pub fn is_unconfined(&self) -> bool {
-        self.default_action == ActionKind::Allow && self.syscalls.is_empty()
+        self.no_filter
     }
 }
 
@@ -506,14 +514,28 @@ impl<'a> Cx<'a> {
         if default_action == ActionKind::Errno {
             self.check_errno(default_errno_ret, &at("defaultErrnoRet"))?;
         }
+        // crun refuses it ("errno value specified for action", libcrun_generate_seccomp);
+        // runc's getAction ignores the value for actions that carry none.
         if default_errno_ret.is_some() && !default_action.takes_data() {
-            return Err(self.invalid(
-                &at("defaultErrnoRet"),
-                format!(
-                    "defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}",
-                    default_action.oci_name()
-                ),
-            ));
+            match runtime {
+                Runtime::Crun => {
+                    return Err(self.invalid(
+                        &at("defaultErrnoRet"),
+                        format!(
+                            "defaultErrnoRet is only valid with SCMP_ACT_ERRNO or \
+                             SCMP_ACT_TRACE, not {} (crun refuses the container)",
+                            default_action.oci_name()
+                        ),
+                    ))
+                }
+                Runtime::Runc => warnings.push(self.diag(
+                    &at("defaultErrnoRet"),
+                    format!(
+                        "runc ignores defaultErrnoRet with {} (crun refuses it)",
+                        default_action.oci_name()
+                    ),
+                )),
+            }
         }
         let architectures = match field(obj, "architectures") {
             Some(v) => self
@@ -596,11 +618,23 @@ impl<'a> Cx<'a> {
         let uses_notify = default_action == ActionKind::Notify
             || syscalls.iter().any(|r| r.action == ActionKind::Notify);
         if uses_notify && listener_path.is_none() {
-            warnings.push(self.diag(
-                base,
-                "SCMP_ACT_NOTIFY is used but no listenerPath is set: the runtime will refuse \
-                 the container, and without a listener the kernel returns ENOSYS",
-            ));
+            match runtime {
+                // runc installs the filter, then fails the container: it has nowhere to
+                // send the listener's file descriptor.
+                Runtime::Runc => {
+                    return Err(self.invalid(
+                        base,
+                        "SCMP_ACT_NOTIFY is used but no listenerPath is set: runc installs \
+                         the filter and then fails the container",
+                    ))
+                }
+                Runtime::Crun => warnings.push(self.diag(
+                    base,
+                    "SCMP_ACT_NOTIFY is used but no listenerPath is set: crun starts the \
+                     container, and without a listener the kernel fails those calls with \
+                     ENOSYS",
+                )),
+            }
         }
         Ok(Profile {
             source: self.source.to_string(),
@@ -614,6 +648,7 @@ impl<'a> Cx<'a> {
             listener_metadata,
             syscalls,
             warnings,
+            no_filter: false,
         })
     }
 

@@ -122,27 +122,89 @@ fn syntax_errors_name_line_and_column() {
 #[test]
 fn each_runtime_rejection_has_its_message() {
     let cases = [
-        (r#"{"defaultAction": "SCMP_ACT_DENY"}"#, "/defaultAction: unknown action \"SCMP_ACT_DENY\""),
+        (
+            r#"{"defaultAction": "SCMP_ACT_DENY"}"#,
+            "/defaultAction: unknown action \"SCMP_ACT_DENY\"",
+        ),
         (r#"{"syscalls": []}"#, "missing \"defaultAction\""),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}"#, "/architectures/0: unknown architecture \"SCMP_ARCH_VAX\""),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#, "/syscalls/0/args/0/index: argument index 6 is out of range"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}"#, "/listenerMetadata: listenerMetadata is set but listenerPath is not"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}"#, "/syscalls/0/names: a rule must name at least one syscall"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 5}"#, "/defaultErrnoRet: defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_ALLOW"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}"#, "/flags/0: unknown seccomp flag"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}"#, "/syscalls/0/args/0/value: expected an unsigned 64-bit integer, found the number -1"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {"names": ["read"]}}"#, "/syscalls: expected an array, found an object"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "archMap": []}"#, "/archMap: 'architectures' and 'archMap' cannot both be given"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "five"}}]}"#, "/syscalls/0/includes/minKernel: invalid kernel version \"five\""),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}"#,
+            "/architectures/0: unknown architecture \"SCMP_ARCH_VAX\"",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
+            "/syscalls/0/args/0/index: argument index 6 is out of range",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}"#,
+            "/listenerMetadata: listenerMetadata is set but listenerPath is not",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}"#,
+            "/syscalls/0/names: a rule must name at least one syscall",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}"#,
+            "/flags/0: unknown seccomp flag",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}"#,
+            "/syscalls/0/args/0/value: expected an unsigned 64-bit integer, found the number -1",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {"names": ["read"]}}"#,
+            "/syscalls: expected an array, found an object",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "archMap": []}"#,
+            "/archMap: 'architectures' and 'archMap' cannot both be given",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "five"}}]}"#,
+            "/syscalls/0/includes/minKernel: invalid kernel version \"five\"",
+        ),
         ("[1, 2]", "a profile must be a JSON object"),
-        (r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4095}"#, "/defaultErrnoRet: errno 4095 (low 16 bits: 4095) is above libseccomp's limit of 4094"),
-        (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}"#, "/syscalls/0/errnoRet: errno 70000 (low 16 bits: 4464)"),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4095}"#,
+            "/defaultErrnoRet: errno 4095 (low 16 bits: 4095) is above libseccomp's limit of 4094",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}"#,
+            "/syscalls/0/errnoRet: errno 70000 (low 16 bits: 4464)",
+        ),
     ];
     for (text, want) in cases {
         let e = err(text);
         assert!(e.contains(want), "for {text}\n got: {e}\nwant: {want}");
         assert!(e.starts_with("p.json:"), "{e}");
     }
+}
+
+#[test]
+fn refusals_that_differ_by_runtime() {
+    let errno_on_allow = r#"{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 5}"#;
+    let notify = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}"#;
+    // crun refuses defaultErrnoRet on ALLOW; runc ignores it, with a warning.
+    let e = parse("p.json", errno_on_allow, Runtime::Crun)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/defaultErrnoRet: defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_ALLOW"), "{e}");
+    let p = parse("p.json", errno_on_allow, Runtime::Runc).unwrap();
+    assert!(p.warnings[0]
+        .to_string()
+        .contains("runc ignores defaultErrnoRet"));
+    // NOTIFY without listenerPath: runc fails the container, crun starts it.
+    let e = parse("p.json", notify, Runtime::Runc)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("runc installs the filter and then fails the container"),
+        "{e}"
+    );
+    let p = parse("p.json", notify, Runtime::Crun).unwrap();
+    assert!(p.warnings[0]
+        .to_string()
+        .contains("crun starts the container"));
 }
 
 #[test]

@@ -89,6 +89,9 @@ impl From<ResolveError> for ApiError {
             }
             | ResolveError::TooLong {
                 profile, pointer, ..
+            }
+            | ResolveError::RuntimeRefuses {
+                profile, pointer, ..
             } => ApiError {
                 source: Some(profile.clone()),
                 pointer: Some(pointer.clone()),

@@ -11,6 +11,7 @@ use syscage_core::bpf::{self, Program, ValidProgram};
 use syscage_core::builtin;
 use syscage_core::policy::{self, Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
+use syscage_core::runtime::RuntimeRelease;
 use syscage_core::trace::{self, TraceError};
 
 use crate::base64;
@@ -196,9 +197,11 @@ impl TargetSpec {
         };
         let mut t = Target::new(arch, kernel);
         if let Some(r) = &self.runtime {
-            t.runtime = r
+            let r: RuntimeRelease = r
                 .parse()
                 .map_err(|e| ApiError::field("/target/runtime", e))?;
+            t.runtime = r.runtime;
+            t.release = r.release;
         }
         if let Some(caps) = &self.caps {
             t.caps =

@@ -119,7 +119,7 @@ fn begin(req: &Request, data: Data<'_>) -> Result<(Stream, Map<String, Value>), 
         json!({
             "arch": target.arch.name(),
             "kernel": target.kernel.to_string(),
-            "runtime": target.runtime.to_string(),
+            "runtime": target.runtime_release().to_string(),
             "caps": target.caps,
         }),
     );
