@@ -155,24 +155,31 @@ impl<'p> Evaluator<'p> {
         self.policy
     }
 
+    /// The table whose rules libseccomp checks `nr` against. x86_64 and x32 share an
+    /// `arch` value: with both in the filter, numbers with bit 30 are x32's and the
+    /// others x86_64's; with one alone, libseccomp first sends the other's numbers to
+    /// the bad-arch action by `JGE 0x40000000` (x86_64 alone: from 0x40000000 up but
+    /// -1, see [`Self::before_rules`]; x32 alone: below 0x40000000), so an x32-only
+    /// filter takes 0x80000000..0xbfffffff too (`src/gen_bpf.c`, `_gen_bpf_arch`).
     fn table(&self, audit: u32, nr: u32) -> Option<&ArchTable<'p>> {
-        let found = self.tables.iter().find(|t| {
-            t.audit == audit
-                && match t.arch {
-                    Arch::X86_64 => nr & X32_SYSCALL_BIT == 0,
-                    Arch::X32 => nr & X32_SYSCALL_BIT != 0,
-                    _ => true,
-                }
-        });
-        if found.is_none() && nr == u32::MAX {
+        let find = |arch: Option<Arch>| {
+            self.tables
+                .iter()
+                .find(|t| t.audit == audit && arch.is_none_or(|a| t.arch == a))
+        };
+        if audit != Arch::X86_64.audit_arch() {
+            return find(None);
+        }
+        let (x86_64, x32) = (find(Some(Arch::X86_64)), find(Some(Arch::X32)));
+        if nr & X32_SYSCALL_BIT != 0 {
             // libseccomp sends nr -1 (the "skipped syscall" number) on to the x86_64
             // checks even when x32 is not in the filter.
-            return self
-                .tables
-                .iter()
-                .find(|t| t.audit == audit && t.arch == Arch::X86_64);
+            x32.or(if nr == u32::MAX { x86_64 } else { None })
+        } else if nr < X32_SYSCALL_BIT {
+            x86_64
+        } else {
+            x86_64.or(x32)
         }
-        found
     }
 
     /// The return value and what decided it, for fully known data. The hot path.
@@ -211,9 +218,12 @@ impl<'p> Evaluator<'p> {
     #[inline]
     fn before_rules(&self, t: &ArchTable<'p>, nr: u32) -> Option<(u32, &Origin)> {
         // The stub's x86_64 section skips numbers with the x32 bit (`JSET 1<<30`), its
-        // x32 section those without; a table is only chosen for its own kind of number,
-        // except nr -1 on x86_64 (below).
-        let stub_applies = !(t.arch == Arch::X86_64 && nr & X32_SYSCALL_BIT != 0);
+        // x32 section those without (which an x32-only filter's table also takes).
+        let stub_applies = match t.arch {
+            Arch::X86_64 => nr & X32_SYSCALL_BIT == 0,
+            Arch::X32 => nr & X32_SYSCALL_BIT != 0,
+            _ => true,
+        };
         if let Some(max) = t.part.enosys_above {
             if nr > max && stub_applies {
                 return Some((Action::errno(ENOSYS).to_ret(), &ENOSYS_STUB));

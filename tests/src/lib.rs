@@ -114,6 +114,37 @@ pub fn argument_values(
 /// Every `seccomp_data` worth asking both policies about: for each architecture either
 /// covers, every number in its table and past its end (plus the x32 bit and a few
 /// numbers no table has), with boundary values on every argument any rule tests.
+/// Numbers across the whole 32-bit `nr` space for `arch`: the quarters x86_64's `arch`
+/// value splits into (bit 30 is x32's, and libseccomp's x86_64 check is `JGE
+/// 0x40000000`), both ends of each, -1 and -2, and the ends of the architecture's table
+/// (x32's own 512..547 range included).
+pub fn whole_nr_space(arch: syscage_core::arch::Arch) -> Vec<u32> {
+    let top = syscalls::max_nr(arch).unwrap_or(0);
+    let mut nrs = vec![
+        0,
+        0x3fff_ffff,
+        0x4000_0000,
+        0x4000_0001,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xbfff_ffff,
+        0xc000_0000,
+        0xffff_fffe,
+        0xffff_ffff,
+        top,
+        top.wrapping_add(1),
+    ];
+    if arch == syscage_core::arch::Arch::X32 {
+        nrs.extend([
+            0x4000_0000 | 511,
+            0x4000_0000 | 512,
+            0x4000_0000 | 547,
+            0x4000_0000 | 548,
+        ]);
+    }
+    nrs
+}
+
 pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
     let mut out = Vec::new();
     let mut arches: Vec<_> = policies
@@ -127,6 +158,7 @@ pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
         let top = syscalls::max_nr(arch).unwrap_or(0);
         let base = top & 0x4000_0000;
         nrs.extend((top..top + 8).chain([base + 1023, base + 0xffff, base | 0x3fff_ffff]));
+        nrs.extend(whole_nr_space(arch));
         for nr in nrs {
             let base_data = SeccompData {
                 nr,
@@ -169,7 +201,9 @@ pub fn sample_events(policies: &[&Policy], args: [u64; 6]) -> Vec<SeccompData> {
         } else {
             0
         };
-        for nr in [base + 500, base | 0x3fff_ffff, 0xffff_ffff] {
+        let mut nrs = vec![base + 500];
+        nrs.extend(whole_nr_space(arch));
+        for nr in nrs {
             out.push(SeccompData {
                 nr,
                 arch: arch.audit_arch(),

@@ -86,6 +86,12 @@ fn regressions() {
             r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
             Arch::X86,
         ),
+        // An x32-only filter (native aarch64) takes 0x80000000..0xbfffffff on x86_64's
+        // arch value: libseccomp's x32 check is `JGE 0x40000000`, not bit 30.
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X32"], "syscalls": []}"#,
+            Arch::Aarch64,
+        ),
         // Greater-than on a 64-bit datum whose low word is zero.
         (
             r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_GT"}]}]}"#,
