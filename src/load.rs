@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use syscage_core::arch::Arch;
 use syscage_core::builtin;
+use syscage_core::libseccomp::Libseccomp;
 use syscage_core::policy::{Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
 use syscage_core::runtime::{Release, RuntimeRelease};
@@ -36,6 +37,13 @@ pub struct TargetArgs {
     /// the one installed here (`runc --version` on PATH), else the newest modelled.
     #[arg(long, default_value = "runc", value_name = "RUNTIME[@RELEASE]")]
     pub runtime: RuntimeRelease,
+    /// Which libseccomp the runtime links, for the syscall names it knows (runc and crun
+    /// skip rules naming syscalls it does not): `host` asks this machine's
+    /// libseccomp.so.2 (else the newest tabulated), a release (2.5.0 ... 2.6.1, or 2.5
+    /// for its newest patch release) uses libseccomp's own table of that release,
+    /// `latest` the newest tabulated.
+    #[arg(long, default_value = "host", value_name = "host|VERSION|latest")]
+    pub libseccomp: String,
 }
 
 impl TargetArgs {
@@ -50,6 +58,16 @@ impl TargetArgs {
             .runtime
             .release
             .or_else(|| installed_release(self.runtime.runtime));
+        t.libseccomp = match self.libseccomp.as_str() {
+            "host" => host_libseccomp().unwrap_or_else(Libseccomp::latest),
+            "latest" => Libseccomp::latest(),
+            v => {
+                let r: Release = v
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--libseccomp: {e}"))?;
+                Libseccomp::release(r).map_err(|e| anyhow::anyhow!("--libseccomp: {e}"))?
+            }
+        };
         if let Some(caps) = &self.caps {
             t.caps = parse_caps(caps)?;
         }
@@ -99,6 +117,21 @@ fn installed_release(runtime: Runtime) -> Option<Release> {
     let first = text.lines().next()?;
     let version = first.strip_prefix(&format!("{runtime} version "))?;
     version.parse().ok()
+}
+
+/// What this machine's libseccomp.so.2 knows: the names of syscage's tables it does not
+/// resolve on the native architecture (what runc and crun ask). `None` when the library
+/// cannot be loaded.
+fn host_libseccomp() -> Option<Libseccomp> {
+    let lib = syscage_enforcer::libseccomp::Libseccomp::host().ok()?;
+    let unknown = syscage_core::syscalls::all_names()
+        .filter(|n| lib.resolve(n, None).is_none())
+        .map(str::to_string)
+        .collect();
+    Some(Libseccomp::measured(
+        format!("libseccomp {} (host)", lib.version()),
+        unknown,
+    ))
 }
 
 /// The running kernel's version, from `/proc/sys/kernel/osrelease`.

@@ -191,15 +191,19 @@ impl<'p> Evaluator<'p> {
         let Some(t) = self.table(data.arch, data.nr) else {
             return (self.policy.bad_arch.to_ret(), &BAD_ARCH);
         };
-        if let Some(before) = self.before_rules(t, data.nr) {
-            return before;
-        }
-        match t
+        let slot = t
             .slots
             .get(slot_index(t.arch, data.nr))
             .copied()
-            .unwrap_or(Slot::Default)
-        {
+            .unwrap_or(Slot::Default);
+        if matches!(slot, Slot::Bypass) {
+            // Never reaches seccomp: no filter runs, the stub included.
+            return (Action::ALLOW.to_ret(), &BYPASS);
+        }
+        if let Some(before) = self.before_rules(t, data.nr) {
+            return before;
+        }
+        match slot {
             Slot::Rules(s) => match &t.part.syscalls[s as usize].decision {
                 Decision::Always(action, origin) => (action.to_ret(), origin),
                 Decision::Tree(level) => match first_match(level, &data.args, &self.runs) {

@@ -18,6 +18,7 @@
 //!   disassembler.
 //! * [`trace`]: JSON Lines and strace readers.
 //! * [`report`]: verdict summaries for people and JSON for machines.
+//! * [`libseccomp`]: which syscall names the runtime's libseccomp resolves.
 //! * [`runtime`]: runc and crun by release, and what changed between releases.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
@@ -29,6 +30,7 @@ pub mod builtin;
 pub mod engine;
 pub mod eval;
 pub mod event;
+pub mod libseccomp;
 pub mod platform;
 pub mod policy;
 pub mod profile;

@@ -90,6 +90,15 @@ pub fn known_anywhere(name: &str) -> bool {
     Arch::ALL.iter().any(|a| number_of(*a, name).is_some())
 }
 
+/// Every name of every architecture's table, sorted, once each.
+pub fn all_names() -> impl Iterator<Item = &'static str> {
+    let names: std::collections::BTreeSet<&'static str> = Arch::ALL
+        .iter()
+        .flat_map(|&a| all(a).map(|(_, n)| n))
+        .collect();
+    names.into_iter()
+}
+
 /// Every syscall of `arch`, ordered by number.
 pub fn all(arch: Arch) -> impl Iterator<Item = (SyscallNr, &'static str)> {
     table(arch)

@@ -75,6 +75,14 @@ pub fn dump(pid: i32) -> Result<Vec<Program>, DumpError> {
             _ => {}
         }
     }
+    let out = read_filters(pid)?;
+    drop(guard);
+    Ok(out)
+}
+
+/// Every filter of thread `pid`, which this thread traces and which is stopped, oldest
+/// first.
+pub(crate) fn read_filters(pid: i32) -> Result<Vec<Program>, DumpError> {
     let mut out = Vec::new();
     for index in 0.. {
         // SAFETY: with a null buffer the kernel only returns the filter's length.
@@ -122,7 +130,6 @@ pub fn dump(pid: i32) -> Result<Vec<Program>, DumpError> {
         }
         out.push(Program::new(buf));
     }
-    drop(guard);
     if out.is_empty() {
         return Err(DumpError::NotFiltered { pid });
     }

@@ -27,6 +27,44 @@ pub struct InstallOptions {
     pub tsync: bool,
     /// `SECCOMP_FILTER_FLAG_LOG`: the kernel logs every action but ALLOW.
     pub log: bool,
+    /// `SECCOMP_FILTER_FLAG_SPEC_ALLOW`: no speculative-store-bypass mitigation forced
+    /// on the process (crun installs so; runc 1.1 does not).
+    pub spec_allow: bool,
+}
+
+impl InstallOptions {
+    /// The `seccomp()` flags; none means `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)`,
+    /// as runc 1.1 installs.
+    pub fn flags(&self) -> libc::c_ulong {
+        let mut flags = 0;
+        if self.tsync {
+            flags |= libc::SECCOMP_FILTER_FLAG_TSYNC;
+        }
+        if self.log {
+            flags |= libc::SECCOMP_FILTER_FLAG_LOG;
+        }
+        if self.spec_allow {
+            flags |= libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        }
+        flags
+    }
+
+    /// How the filters are installed, for people.
+    pub fn describe(&self) -> String {
+        let flags = self.flags();
+        if flags == 0 {
+            return "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER), no flags".into();
+        }
+        let names: Vec<&str> = [
+            (self.tsync, "SECCOMP_FILTER_FLAG_TSYNC"),
+            (self.log, "SECCOMP_FILTER_FLAG_LOG"),
+            (self.spec_allow, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
+        ]
+        .into_iter()
+        .filter_map(|(on, n)| on.then_some(n))
+        .collect();
+        format!("seccomp(SECCOMP_SET_MODE_FILTER, {})", names.join(" | "))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,39 +139,41 @@ pub fn install(filters: &[Filter], opts: InstallOptions) -> Result<(), InstallEr
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(InstallError::NoNewPrivs(std::io::Error::last_os_error()));
     }
+    let flags = opts.flags();
     for (f, prog) in filters.iter().zip(&programs) {
         let failed = |detail: String| InstallError::Seccomp {
             origin: f.source.clone(),
             detail,
         };
-        if opts.log {
-            let mut flags = libc::SECCOMP_FILTER_FLAG_LOG;
-            if opts.tsync {
-                flags |= libc::SECCOMP_FILTER_FLAG_TSYNC;
-            }
-            let fprog = libc::sock_fprog {
-                len: prog.len() as u16,
-                filter: prog.as_ptr() as *mut libc::sock_filter,
-            };
+        let fprog = libc::sock_fprog {
+            len: prog.len() as u16,
+            filter: prog.as_ptr() as *mut libc::sock_filter,
+        };
+        let r = if flags == 0 {
             // SAFETY: `fprog` points to `prog`, alive for the call; the kernel copies it.
-            let r = unsafe {
+            unsafe {
+                libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &fprog as *const libc::sock_fprog,
+                ) as libc::c_long
+            }
+        } else {
+            // SAFETY: as above.
+            unsafe {
                 libc::syscall(
                     libc::SYS_seccomp,
                     libc::SECCOMP_SET_MODE_FILTER,
                     flags,
                     &fprog as *const libc::sock_fprog,
                 )
-            };
-            if r < 0 {
-                return Err(failed(std::io::Error::last_os_error().to_string()));
             }
-            if r > 0 {
-                return Err(failed(format!("thread {r} cannot be synchronized (TSYNC)")));
-            }
-        } else if opts.tsync {
-            seccompiler::apply_filter_all_threads(prog).map_err(|e| failed(e.to_string()))?;
-        } else {
-            seccompiler::apply_filter(prog).map_err(|e| failed(e.to_string()))?;
+        };
+        if r < 0 {
+            return Err(failed(std::io::Error::last_os_error().to_string()));
+        }
+        if r > 0 {
+            return Err(failed(format!("thread {r} cannot be synchronized (TSYNC)")));
         }
     }
     Ok(())

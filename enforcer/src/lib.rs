@@ -3,7 +3,7 @@
 //! It installs what `syscage-core` compiled and runs a command under it ([`install`],
 //! [`exec`]), asks the running kernel what it returns for a syscall without running the
 //! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
-//! live processes ([`status`], [`dump`]), asks the host's own libseccomp what it knows
+//! live processes ([`status`], [`dump`]) or as a runtime installs them ([`capture`]), asks the host's own libseccomp what it knows
 //! and builds ([`libseccomp`], loaded at run time), and compares engines ([`differential`];
 //! [`observe`] says how a kernel observation relates to an engine's return value;
 //! [`random_profile`] is what the random profiles compared on are made of).
@@ -11,6 +11,8 @@
 //! Everything OS-specific is Linux-only: on other systems this crate is empty, so the
 //! workspace still builds there.
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod capture;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod differential;
 #[cfg(target_os = "linux")]

@@ -256,8 +256,9 @@ fn header(
         "seccompiler".to_string()
     } else {
         format!(
-            "{}, {} capabilities",
+            "{}, {}, {} capabilities",
             target.runtime_release().describe(),
+            target.libseccomp,
             target.caps.len()
         )
     };
@@ -300,6 +301,10 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
             "arch": target.arch.name(),
             "kernel": target.kernel.to_string(),
             "runtime": target.runtime_release().to_string(),
+            "libseccomp": {
+                "library": target.libseccomp.library,
+                "unknown": target.libseccomp.unknown().collect::<Vec<_>>(),
+            },
             "caps": target.caps,
         },
         "engine": if args.bpf.is_empty() { "reference" } else { "bpf" },

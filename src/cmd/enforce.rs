@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use syscage_core::action::{describe_ret, Action};
 use syscage_core::arch::Arch;
 use syscage_core::bpf;
+use syscage_core::profile::Runtime;
 use syscage_enforcer::exec;
 use syscage_enforcer::install::{self, Filter, InstallOptions};
 
@@ -71,10 +72,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         crate::cmd::print(text)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = InstallOptions {
-        tsync: args.tsync,
-        log: args.log,
-    };
+    let opts = install_options(&args)?;
     let e = exec::run(&filters, opts, &args.command);
     eprintln!(
         "syscage: enforce: {e}{}",
@@ -154,12 +152,23 @@ fn prepare(args: &Args) -> Result<(Vec<Filter>, String)> {
         });
     }
     install::check(&filters)?;
+    let opts = install_options(args)?;
     let _ = writeln!(
         text,
-        "would set no_new_privs and install {} filter(s){}{}",
+        "would set no_new_privs and install {} filter(s) as {} does: {}",
         filters.len(),
-        if args.tsync { " on every thread" } else { "" },
-        if args.log { " with FLAG_LOG" } else { "" }
+        target.runtime,
+        opts.describe()
     );
     Ok((filters, text))
+}
+
+/// How to install: as the target runtime does (runc 1.1: `prctl`, no flags; crun:
+/// `seccomp()` with `SECCOMP_FILTER_FLAG_SPEC_ALLOW`), plus what was asked for.
+fn install_options(args: &Args) -> Result<InstallOptions> {
+    Ok(InstallOptions {
+        tsync: args.tsync,
+        log: args.log,
+        spec_allow: args.target.runtime.runtime == Runtime::Crun,
+    })
 }

@@ -255,8 +255,15 @@ fn i386_socket_rules_cover_socketcall() {
     // socketcall(SYS_CONNECT = 3, ...) is allowed; socketcall(SYS_BIND = 2) is not.
     assert!(run(&p, Arch::X86, "socketcall", [3, 0, 0, 0, 0, 0]).permits());
     assert!(!run(&p, Arch::X86, "socketcall", [2, 0, 0, 0, 0, 0]).permits());
-    // The direct call (362) is above runc's stub maximum: libseccomp resolved
-    // `connect` to socketcall (102) for runc's count, and the stub runs first.
+    // No i386 stub here: `connect` resolves to a pseudo-number for runc's count, the
+    // maximum stays 0 and runc drops the architecture; the rule decides.
+    assert!(run(&p, Arch::X86, "connect", Z).permits());
+    // With `read` (3) named too, the direct call (362) is above the stub's maximum, and
+    // the stub runs first.
+    let p = policy(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "syscalls": [
+        {"names": ["connect", "read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    );
     let v = run(&p, Arch::X86, "connect", Z);
     assert_eq!(
         (act(&v), &v.origin),
@@ -266,7 +273,7 @@ fn i386_socket_rules_cover_socketcall() {
     let mut crun = Target::new(Arch::X86_64, K);
     crun.runtime = Runtime::Crun;
     let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "syscalls": [
-        {"names": ["connect"], "action": "SCMP_ACT_ALLOW"}]}"#;
+        {"names": ["connect", "read"], "action": "SCMP_ACT_ALLOW"}]}"#;
     assert!(run(&policy_for(text, &crun), Arch::X86, "connect", Z).permits());
     // x86_64 has no socketcall to add.
     assert!(run(&p, Arch::X86_64, "connect", Z).permits());
@@ -390,6 +397,12 @@ fn uretprobe_bypasses_seccomp_on_new_kernels() {
         act(&run(&old, Arch::X86_64, "uretprobe", Z)),
         Action::KILL_PROCESS
     );
+    // Above runc's stub maximum too: the stub is part of the filter, which never runs.
+    let stubbed = policy(
+        r#"{"defaultAction": "SCMP_ACT_KILL_PROCESS", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    );
+    let v = run(&stubbed, Arch::X86_64, "uretprobe", Z);
+    assert_eq!((act(&v), v.origin), (Action::ALLOW, Origin::Bypass));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::action::{Action, ActionKind};
 use crate::arch::Arch;
-use crate::profile::{CmpOp, Profile, Runtime};
+use crate::profile::{CmpOp, Diagnostic, Location, Profile, Runtime};
 use crate::syscalls;
 
 use super::convert::{OciFilter, OciRule};
@@ -168,17 +168,17 @@ fn decision(t: &Tree, rules: &[OciRule]) -> Decision {
 
 /// runc's stub maximum for `arch`: the highest number libseccomp gives any name the
 /// profile's (moby-filtered) rules mention, skipped rules included
-/// (`patchbpf.findLastSyscalls`). On i386 libseccomp resolves the socket and IPC calls
-/// to their multiplexer (`socket` to socketcall 102, `shmget` to ipc 117), so their
-/// direct numbers (359, 395, ...) do not count and end up above the maximum. A maximum
-/// of 0 (only `read` on x86_64) makes no stub: runc drops the architecture.
+/// (`patchbpf.findLastSyscalls`). On i386 libseccomp 2.5 resolves the socket and IPC
+/// calls (`socket`, `connect`, `shmget`, ...) to negative pseudo-numbers, so they do not
+/// count, and their direct numbers (359, 362, 395, ...) end up above the maximum unless
+/// the profile names a higher number (measured with the real runc; the test
+/// `real_runtimes.rs` keeps it so). A maximum of 0 (only `read` on x86_64) makes no
+/// stub: runc drops the architecture.
 fn stub_max(arch: Arch, names: &[String]) -> Option<u32> {
     names
         .iter()
-        .filter_map(|n| match syscalls::multiplexed(arch, n) {
-            Some(m) => syscalls::number_of(arch, m.via),
-            None => syscalls::number_of(arch, n),
-        })
+        .filter(|n| syscalls::multiplexed(arch, n).is_none())
+        .filter_map(|n| syscalls::number_of(arch, n))
         .map(|s| s.nr)
         .max()
         .filter(|&max| max != 0)
@@ -225,6 +225,14 @@ pub(super) fn build(
             bypass,
         });
     }
+    let mut warnings = oci.warnings;
+    warnings.extend(unresolved_warnings(
+        profile,
+        target,
+        &oci.unresolved,
+        &arches,
+        oci.default,
+    ));
     Ok(Policy {
         source: profile.source.clone(),
         builder: Builder::Runtime,
@@ -239,8 +247,63 @@ pub(super) fn build(
         arches,
         target: target.clone(),
         unconfined,
-        warnings: oci.warnings,
+        warnings,
     })
+}
+
+/// One warning per rule naming syscalls the runtime's libseccomp does not resolve:
+/// which, and what the call gets instead on the native architecture (the default, or
+/// runc's ENOSYS above the stub's maximum).
+fn unresolved_warnings(
+    profile: &Profile,
+    target: &Target,
+    unresolved: &[(String, Vec<String>)],
+    arches: &[ArchPolicy],
+    default: Action,
+) -> Vec<Diagnostic> {
+    let native = arches.iter().find(|a| a.arch == target.arch);
+    unresolved
+        .iter()
+        .map(|(pointer, names)| {
+            let gets: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    let Some(nr) = syscalls::number_of(target.arch, n).map(|s| s.nr) else {
+                        return format!("{n} (not a {} syscall)", target.arch);
+                    };
+                    let enosys = native
+                        .and_then(|a| a.enosys_above)
+                        .is_some_and(|max| nr > max);
+                    let ret = if enosys {
+                        Action::errno(crate::action::ENOSYS).to_ret()
+                    } else {
+                        default.to_ret()
+                    };
+                    format!("{n} ({})", crate::action::describe_ret(ret))
+                })
+                .collect();
+            Diagnostic {
+                location: Location {
+                    source: profile.source.clone(),
+                    line: 0,
+                    column: 0,
+                    pointer: pointer.clone(),
+                },
+                message: format!(
+                    "{} does not know {}; {} skips {}, so on {} the call{} get{} what the filter \
+                     gives a syscall it does not name: {}",
+                    target.libseccomp,
+                    names.join(", "),
+                    target.runtime_release().describe(),
+                    if names.len() == 1 { "it" } else { "them" },
+                    target.arch,
+                    if names.len() == 1 { "" } else { "s" },
+                    if names.len() == 1 { "s" } else { "" },
+                    gets.join(", ")
+                ),
+            }
+        })
+        .collect()
 }
 
 /// The syscalls of `arch` that never reach seccomp on `kernel`.

@@ -33,9 +33,11 @@ pub(super) struct OciFilter {
     pub listed: Vec<Arch>,
     pub default: Action,
     pub rules: Vec<OciRule>,
-    /// Every syscall name of the rules the runtime saw, skipped ones included (runc's
-    /// ENOSYS stub counts them).
+    /// Every syscall name of the rules the runtime saw that its libseccomp resolves,
+    /// skipped ones included (runc's ENOSYS stub counts them).
     pub all_names: Vec<String>,
+    /// Per rule (its pointer), the names its libseccomp does not resolve: skipped.
+    pub unresolved: Vec<(String, Vec<String>)>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -99,11 +101,28 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
     let default = runtime_action(profile.default_action, profile.default_errno_ret);
     let mut rules = Vec::new();
     let mut all_names = Vec::new();
+    let mut unresolved = Vec::new();
     for rule in &profile.syscalls {
         if profile.format == Format::Docker && !moby_keeps(rule, target) {
             continue;
         }
-        all_names.extend(rule.names.iter().cloned());
+        // Names the runtime's libseccomp does not resolve are skipped by runc and crun
+        // alike, and runc's stub does not count them.
+        let unknown: Vec<String> = rule
+            .names
+            .iter()
+            .filter(|n| syscalls::known_anywhere(n) && !target.libseccomp.knows(n))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            unresolved.push((rule.pointer.clone(), unknown));
+        }
+        all_names.extend(
+            rule.names
+                .iter()
+                .filter(|n| target.libseccomp.knows(n))
+                .cloned(),
+        );
         let action = runtime_action(rule.action, rule.errno_ret);
         // runc (matchCall) and crun both skip a rule whose action, data included, is the
         // default action; libseccomp would refuse it.
@@ -122,8 +141,8 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
             vec![rule.args.clone()]
         };
         for name in &rule.names {
-            if !syscalls::known_anywhere(name) {
-                continue; // the profile parser already warned, with the place
+            if !syscalls::known_anywhere(name) || !target.libseccomp.knows(name) {
+                continue; // warned: by the profile parser, with the place, or above
             }
             for conds in &cond_sets {
                 rules.push(OciRule {
@@ -141,6 +160,7 @@ pub(super) fn to_oci_filter(profile: &Profile, target: &Target) -> Result<OciFil
         default,
         rules,
         all_names,
+        unresolved,
         warnings,
     })
 }

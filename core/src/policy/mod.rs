@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use crate::action::Action;
 use crate::arch::Arch;
+use crate::libseccomp::Libseccomp;
 use crate::profile::{AnyProfile, Diagnostic, KernelVersion, Profile, Runtime};
 use crate::runtime::{Release, RuntimeRelease};
 
@@ -73,6 +74,9 @@ pub struct Target {
     /// The runtime's release, where behaviour changed between releases
     /// ([`crate::runtime`]); `None` is the newest behaviour modelled.
     pub release: Option<Release>,
+    /// The syscall names the runtime's libseccomp resolves (default: the newest
+    /// tabulated release; the CLI asks the host's library).
+    pub libseccomp: Libseccomp,
 }
 
 impl Target {
@@ -84,6 +88,7 @@ impl Target {
             kernel,
             runtime: Runtime::Runc,
             release: None,
+            libseccomp: Libseccomp::latest(),
         }
     }
 

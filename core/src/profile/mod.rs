@@ -237,6 +237,7 @@ impl Profile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
     pub source: String,
+    /// 1-based; 0 when only the pointer is known.
     pub line: usize,
     pub column: usize,
     pub pointer: String,
@@ -253,7 +254,12 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.source, self.line, self.column)?;
+        // Line 0: the place is known by its pointer only (found after parsing).
+        if self.line == 0 {
+            write!(f, "{}", self.source)?;
+        } else {
+            write!(f, "{}:{}:{}", self.source, self.line, self.column)?;
+        }
         if !self.pointer.is_empty() {
             write!(f, ": {}", self.pointer)?;
         }

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use syscage_core::arch::Arch;
 use syscage_core::bpf::{self, Program, ValidProgram};
 use syscage_core::builtin;
+use syscage_core::libseccomp::Libseccomp;
 use syscage_core::policy::{self, Policy, Target, DOCKER_DEFAULT_CAPS};
 use syscage_core::profile::{self, AnyProfile, KernelVersion, Runtime};
-use syscage_core::runtime::RuntimeRelease;
+use syscage_core::runtime::{Release, RuntimeRelease};
 use syscage_core::trace::{self, TraceError};
 
 use crate::base64;
@@ -177,8 +178,22 @@ pub struct TargetSpec {
     pub caps: Option<Vec<String>>,
     /// `major.minor`; default [`DEFAULT_KERNEL`].
     pub kernel: Option<String>,
-    /// `runc` (default) or `crun`.
+    /// `runc` (default) or `crun`, optionally `@RELEASE` (`runc@1.1.5`).
     pub runtime: Option<String>,
+    /// The runtime's libseccomp: a tabulated release (`"2.5.4"`), `"latest"` (the
+    /// default: there is no host library to ask in here), or what the host measured.
+    pub libseccomp: Option<LibseccompSpec>,
+}
+
+/// Which libseccomp, by release or as measured by the caller.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum LibseccompSpec {
+    Release(String),
+    Measured {
+        library: String,
+        unknown: Vec<String>,
+    },
 }
 
 impl TargetSpec {
@@ -202,6 +217,21 @@ impl TargetSpec {
                 .map_err(|e| ApiError::field("/target/runtime", e))?;
             t.runtime = r.runtime;
             t.release = r.release;
+        }
+        match &self.libseccomp {
+            None => {}
+            Some(LibseccompSpec::Release(v)) if v == "latest" => {}
+            Some(LibseccompSpec::Release(v)) => {
+                let r: Release = v
+                    .parse()
+                    .map_err(|e| ApiError::field("/target/libseccomp", e))?;
+                t.libseccomp =
+                    Libseccomp::release(r).map_err(|e| ApiError::field("/target/libseccomp", e))?;
+            }
+            Some(LibseccompSpec::Measured { library, unknown }) => {
+                t.libseccomp =
+                    Libseccomp::measured(library.clone(), unknown.iter().cloned().collect());
+            }
         }
         if let Some(caps) = &self.caps {
             t.caps =

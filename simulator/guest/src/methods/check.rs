@@ -120,6 +120,7 @@ fn begin(req: &Request, data: Data<'_>) -> Result<(Stream, Map<String, Value>), 
             "arch": target.arch.name(),
             "kernel": target.kernel.to_string(),
             "runtime": target.runtime_release().to_string(),
+            "libseccomp": target.libseccomp.library,
             "caps": target.caps,
         }),
     );

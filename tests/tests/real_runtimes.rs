@@ -1,0 +1,362 @@
+//! The real runc and crun as the oracle (issue "Exact against the real runc and crun").
+//!
+//! For each profile and runtime: a container is started from a busybox-static rootfs
+//! under `syscage_enforcer::capture`, which reads the filter the runtime installs the
+//! moment it installs it (many profiles kill the runtime's own init before `execve`).
+//! Then, on boundary events over the whole 32-bit `nr` space:
+//!
+//! * syscage's reference verdicts, for the installed runtime's release, must equal the
+//!   captured filter's verdicts in the kernel (and in syscage's interpreter);
+//! * syscage's own compiled program must give the same verdicts in the kernel;
+//! * the install must be the runtime's own way (runc: `prctl`, no flags; crun:
+//!   `seccomp()` with `SECCOMP_FILTER_FLAG_SPEC_ALLOW`).
+//!
+//! Needs root, `runc`, `crun` and `busybox` (Debian's busybox-static) on PATH; crun on a
+//! hybrid-cgroup machine runs with `unshare -m`, `umount -l /sys/fs/cgroup/unified` and
+//! `--cgroup-manager=disabled`. Outside CI it skips, saying why; under CI it must run.
+
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use syscage_core::arch::Arch;
+use syscage_core::libseccomp::Libseccomp;
+use syscage_core::policy::{resolve, Policy, Target};
+use syscage_core::profile::{parse, KernelVersion, Runtime};
+use syscage_core::runtime::Release;
+use syscage_enforcer::capture::{capture, Captured, Install};
+use syscage_enforcer::differential::{compare, program_in_kernel, Engines};
+use syscage_tests::{boundary_events, shared_profile, skip_unless_ci};
+
+const K: KernelVersion = KernelVersion {
+    major: 6,
+    minor: 18,
+};
+
+/// Corner profiles, one per rule of SEMANTICS.md that runtimes decide (sections 1, 4, 5).
+const CORNERS: &[(&str, &str)] = &[
+    (
+        "stub, no architectures",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "openat", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "stub, x86_64 listed",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read", "openat", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "stub, only i386 listed",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "syscalls": [{"names": ["read", "openat", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "i386 socket calls under the stub",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["read", "write", "socket", "connect", "shmget"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "x32 in the filter",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"], "syscalls": [{"names": ["read", "write", "getpid"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "only read: no stub",
+        r#"{"defaultAction": "SCMP_ACT_KILL", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "allow-all is a filter",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#,
+    ),
+    (
+        "defaultErrnoRet 38 keeps the stub",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    ),
+    (
+        "arguments",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [
+            {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_NE"}]},
+            {"names": ["kill"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 4294967297, "op": "SCMP_CMP_GT"}]},
+            {"names": ["mmap"], "action": "SCMP_ACT_TRAP", "args": [{"index": 2, "value": 4, "valueTwo": 4, "op": "SCMP_CMP_MASKED_EQ"}]}]}"#,
+    ),
+];
+
+/// Why this machine cannot run the suite, if it cannot.
+fn unavailable() -> Option<String> {
+    // The effective uid is the second field of `Uid:` in /proc/self/status.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1).map(str::to_string));
+    if euid.as_deref() != Some("0") {
+        return Some("needs root (containers, ptrace of the runtime)".into());
+    }
+    for tool in ["runc", "crun", "busybox", "unshare"] {
+        let found = Command::new(tool).arg("--help").output().is_ok();
+        if !found {
+            return Some(format!(
+                "{tool} is not on PATH (Debian: runc, crun, busybox-static)"
+            ));
+        }
+    }
+    if let Err(why) = syscage_enforcer::oracle::available() {
+        return Some(why);
+    }
+    None
+}
+
+/// The installed release of `runtime` (`runc --version`: "runc version 1.1.5+ds1").
+fn release(runtime: Runtime) -> Release {
+    let out = Command::new(runtime.to_string())
+        .arg("--version")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    first
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read the release from {first:?}"))
+}
+
+/// What this machine's libseccomp.so.2 (the one runc and crun link) knows.
+fn host_libseccomp() -> Libseccomp {
+    let lib = syscage_enforcer::libseccomp::Libseccomp::host().expect("libseccomp.so.2 loads");
+    let unknown = syscage_core::syscalls::all_names()
+        .filter(|n| lib.resolve(n, None).is_none())
+        .map(str::to_string)
+        .collect();
+    Libseccomp::measured(format!("libseccomp {} (host)", lib.version()), unknown)
+}
+
+/// A bundle with a busybox rootfs and `profile` as `linux.seccomp`.
+fn bundle(dir: &Path, profile: &Value) -> PathBuf {
+    let b = dir.join("bundle");
+    let bin = b.join("rootfs/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+    for applet in ["sh", "true", "sleep"] {
+        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+    }
+    for d in ["proc", "dev", "sys", "tmp"] {
+        std::fs::create_dir_all(b.join("rootfs").join(d)).unwrap();
+    }
+    let status = Command::new("runc")
+        .arg("spec")
+        .current_dir(&b)
+        .status()
+        .unwrap();
+    assert!(status.success(), "runc spec");
+    let path = b.join("config.json");
+    let mut config: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["process"]["terminal"] = json!(false);
+    config["process"]["args"] = json!(["/bin/true"]);
+    config["linux"]["seccomp"] = profile.clone();
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    b
+}
+
+/// Starts a container under `runtime` and catches the filter it installs.
+fn captured(runtime: Runtime, dir: &Path, bundle: &Path, id: &str) -> Captured {
+    let state = dir.join("state");
+    let cmd = match runtime {
+        Runtime::Runc => {
+            let mut c = Command::new("runc");
+            c.arg("--root")
+                .arg(&state)
+                .args(["run", "--bundle"])
+                .arg(bundle)
+                .arg(id);
+            c
+        }
+        Runtime::Crun => {
+            // Hybrid cgroups: crun 1.8.1 needs the unified hierarchy out of the way.
+            let mut c = Command::new("unshare");
+            c.args(["-m", "sh", "-c"]).arg(format!(
+                "umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=disabled --root '{}' run --bundle '{}' '{id}'",
+                state.display(),
+                bundle.display()
+            ));
+            c
+        }
+    };
+    let out = capture(cmd, Duration::from_secs(30));
+    // Whatever happened, the runtime's state goes.
+    let _ = Command::new(runtime.to_string())
+        .arg("--root")
+        .arg(&state)
+        .args(["delete", "-f", id])
+        .output();
+    out.unwrap_or_else(|e| panic!("{runtime}: {e}"))
+}
+
+/// Compares one profile under one runtime; returns the number of events compared.
+fn check(runtime: Runtime, what: &str, text: &str, dir: &Path) -> usize {
+    let profile: Value = serde_json::from_str(text).unwrap();
+    let b = bundle(dir, &profile);
+    let id = format!("syscage-{}-{}", runtime, std::process::id());
+    let cap = captured(runtime, dir, &b, &id);
+    // How the runtime installs (SEMANTICS.md section 1; issue item 8).
+    match runtime {
+        Runtime::Runc => assert_eq!(
+            cap.install,
+            Install::Prctl,
+            "{what}: runc installs with prctl"
+        ),
+        Runtime::Crun => assert!(
+            matches!(cap.install, Install::Seccomp { flags } if flags & 4 != 0),
+            "{what}: crun installs with seccomp() and SPEC_ALLOW: {:?}",
+            cap.install
+        ),
+    }
+    assert_eq!(cap.programs.len(), 1, "{what}: one filter");
+    let real = &cap.programs[0];
+
+    let p = parse(what, text, runtime).unwrap_or_else(|e| panic!("{e}"));
+    let mut target = Target::new(Arch::X86_64, K);
+    target.runtime = runtime;
+    target.release = Some(release(runtime));
+    target.libseccomp = host_libseccomp();
+    let policy: Policy = resolve(&p, &target).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let events = boundary_events(&[&policy]);
+
+    // syscage: reference == its compiled program, in the interpreter and the kernel.
+    let ours = compare(
+        &policy,
+        &events,
+        Engines {
+            bpf: true,
+            kernel: true,
+        },
+    )
+    .expect("compare");
+    if let Some(d) = ours.disagreement {
+        panic!("{runtime}, {what}: syscage's engines disagree: {d:?}");
+    }
+    // The real filter in the kernel == in the interpreter.
+    let (_, d) = program_in_kernel(real, &events).expect("kernel");
+    if let Some(d) = d {
+        panic!("{runtime}, {what}: the captured filter: kernel and interpreter differ: {d:?}");
+    }
+    // The real filter == syscage's reference.
+    let valid = syscage_core::bpf::validate(real).expect("the runtime's filter validates");
+    let reference = syscage_core::eval::Evaluator::new(&policy);
+    for d in &events {
+        let (want, origin) = reference.decide(d);
+        if *origin == syscage_core::policy::Origin::Bypass {
+            continue;
+        }
+        let got = syscage_core::bpf::run(&valid, d).ret;
+        assert_eq!(
+            syscage_core::action::describe_ret(got),
+            syscage_core::action::describe_ret(want),
+            "{runtime} {} ({what}): {d:?}: the real filter against syscage's reference (by {origin})",
+            target.runtime_release().describe(),
+        );
+    }
+    events.len()
+}
+
+#[test]
+fn syscage_equals_the_real_runc_and_crun() {
+    if let Some(why) = unavailable() {
+        skip_unless_ci("the real-runtime suite", &why);
+        return;
+    }
+    let mut profiles: Vec<(String, String)> = CORNERS
+        .iter()
+        .map(|(w, t)| (w.to_string(), t.to_string()))
+        .collect();
+    match shared_profile("docker-default.json") {
+        Some(path) => profiles.push((
+            "Docker's default profile, as OCI".into(),
+            as_oci(&std::fs::read_to_string(path).unwrap()),
+        )),
+        None => eprintln!(
+            "note: ../shared/profiles/docker-default.json absent: Docker's profile not compared"
+        ),
+    }
+    let tmp = tempdir();
+    let mut events = 0;
+    for runtime in [Runtime::Runc, Runtime::Crun] {
+        for (i, (what, text)) in profiles.iter().enumerate() {
+            let dir = tmp.join(format!("{runtime}-{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            events += check(runtime, what, text, &dir);
+        }
+    }
+    eprintln!(
+        "real runtimes: {} profiles x 2 runtimes, {events} events, 0 disagreements",
+        profiles.len()
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A moby profile as a runtime reads it when handed directly: `linux.seccomp` is OCI, so
+/// `archMap`, `includes`, `excludes` and comments are not read; the architectures are
+/// those of the x86_64 `archMap` entry. (What dockerd itself makes of the profile,
+/// filtering by capabilities and kernel, is the engine's business: issue "engines".)
+fn as_oci(docker: &str) -> String {
+    let mut v: Value = serde_json::from_str(docker).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    let arches: Vec<Value> = obj
+        .remove("archMap")
+        .and_then(|m| {
+            m.as_array()?
+                .iter()
+                .find(|e| e["architecture"] == "SCMP_ARCH_X86_64")
+                .map(|e| {
+                    let mut a = vec![e["architecture"].clone()];
+                    a.extend(
+                        e["subArchitectures"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                    a
+                })
+        })
+        .unwrap_or_default();
+    obj.insert("architectures".into(), Value::Array(arches));
+    for rule in obj["syscalls"].as_array_mut().unwrap() {
+        let r = rule.as_object_mut().unwrap();
+        for k in ["includes", "excludes", "comment", "name"] {
+            r.remove(k);
+        }
+    }
+    serde_json::to_string(&v).unwrap()
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("syscage-real-runtimes-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `syscage enforce --runtime X` installs as X does (the same capture as above, on
+/// syscage's own install; needs only ptrace).
+#[test]
+fn enforce_installs_as_the_runtime_does() {
+    if let Err(why) = syscage_enforcer::oracle::available() {
+        skip_unless_ci("enforce's install method", &why);
+        return;
+    }
+    for (runtime, want) in [
+        ("runc", Install::Prctl),
+        ("crun", Install::Seccomp { flags: 4 }),
+    ] {
+        let mut cmd = Command::new(syscage_tests::syscage_bin());
+        cmd.args([
+            "enforce",
+            "--runtime",
+            runtime,
+            "-p",
+            "runtime/default",
+            "--",
+            "/bin/true",
+        ]);
+        let got = capture(cmd, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got.install, want, "{runtime}");
+        assert_eq!(got.programs.len(), 1);
+    }
+}
