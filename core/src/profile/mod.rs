@@ -621,6 +621,27 @@ impl<'a> Cx<'a> {
                 syscalls.push(self.rule(r, &p, format, runtime, &mut warnings)?);
             }
         }
+        // runc's InitSeccomp: its own init writes to its parent after installing the
+        // filter, so it refuses NOTIFY on `write` and as the default action.
+        if runtime == Runtime::Runc {
+            if default_action == ActionKind::Notify {
+                return Err(self.invalid(
+                    &at("defaultAction"),
+                    "runc refuses SCMP_ACT_NOTIFY as the default action (\"SCMP_ACT_NOTIFY \
+                     cannot be used as default action\")",
+                ));
+            }
+            if let Some(r) = syscalls
+                .iter()
+                .find(|r| r.action == ActionKind::Notify && r.names.iter().any(|n| n == "write"))
+            {
+                return Err(self.invalid(
+                    &r.pointer,
+                    "runc refuses SCMP_ACT_NOTIFY on write (\"SCMP_ACT_NOTIFY cannot be used \
+                     for the write syscall\")",
+                ));
+            }
+        }
         let uses_notify = default_action == ActionKind::Notify
             || syscalls.iter().any(|r| r.action == ActionKind::Notify);
         if uses_notify && listener_path.is_none() {
