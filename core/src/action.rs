@@ -210,7 +210,8 @@ pub fn errno_name(e: u16) -> Option<&'static str> {
 }
 
 impl fmt::Display for Action {
-    /// `ALLOW`, `ERRNO(EPERM)`, `ERRNO(4095)`, `TRACE(7)`, `KILL_PROCESS`.
+    /// `ALLOW`, `ERRNO(EPERM)`, `ERRNO(4095)`, `TRACE(7)`, `KILL_PROCESS`: the value
+    /// as the filter returns it (the listing syntax `syscage asm` reads back).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.kind.short_name();
         match self.kind {
@@ -233,6 +234,18 @@ impl fmt::Debug for Action {
 }
 
 /// Formats any filter return value, including ones no action names.
+/// [`describe_ret`], plus what the calling program sees where that differs from the
+/// filter's value: the kernel caps ERRNO data at MAX_ERRNO, 4095 (kernel/seccomp.c,
+/// `__seccomp_filter`). For reports; listings use [`describe_ret`].
+pub fn describe_outcome(ret: u32) -> String {
+    match Action::from_ret(ret) {
+        Some(a) if a.kind == ActionKind::Errno && a.data > 4095 => {
+            format!("ERRNO({}; the caller gets 4095)", a.data)
+        }
+        _ => describe_ret(ret),
+    }
+}
+
 pub fn describe_ret(ret: u32) -> String {
     match Action::from_ret(ret) {
         Some(a) => a.to_string(),
@@ -251,6 +264,19 @@ mod tests {
             assert_eq!(k.oci_name().parse(), Ok(k));
         }
         assert!("SCMP_ACT_DENY".parse::<ActionKind>().is_err());
+    }
+
+    #[test]
+    fn errno_above_max_errno_says_what_the_caller_gets() {
+        assert_eq!(
+            describe_outcome(Action::errno(4095).to_ret()),
+            "ERRNO(4095)"
+        );
+        assert_eq!(
+            describe_outcome(Action::errno(4096).to_ret()),
+            "ERRNO(4096; the caller gets 4095)"
+        );
+        assert_eq!(describe_outcome(Action::ALLOW.to_ret()), "ALLOW");
     }
 
     #[test]

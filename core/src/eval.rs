@@ -36,8 +36,9 @@ impl Verdict {
         Action::from_ret(self.ret)
     }
 
+    /// For reports: the filter's value, and what the caller gets where that differs.
     pub fn describe(&self) -> String {
-        action::describe_ret(self.ret)
+        action::describe_outcome(self.ret)
     }
 
     pub fn permits(&self) -> bool {

@@ -367,7 +367,7 @@ fn render_group(
     } else {
         String::new()
     };
-    let verdict = action::describe_ret(ret);
+    let verdict = action::describe_outcome(ret);
     let _ = write!(
         out,
         "  {name}({}){times} -> {verdict} by {why}",

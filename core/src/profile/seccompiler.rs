@@ -213,6 +213,11 @@ const FILTER_KEYS: &[&str] = &[
 /// Whether a parsed JSON document looks like a seccompiler file: an object (not an OCI
 /// profile or bundle) with at least one value that is an object with a filter's keys.
 pub fn looks_like(root: &Map<String, Value>) -> bool {
+    // `{}`: seccompiler's file with no filters (it accepts it). As an OCI profile it
+    // would lack `defaultAction`; SEMANTICS.md section 9.
+    if root.is_empty() {
+        return true;
+    }
     if [
         "defaultAction",
         "linux",
@@ -272,7 +277,9 @@ pub fn parse(
         None if filters.is_empty() => {
             return Err(cx.invalid(
                 "",
-                "this seccompiler file has no filters: there is nothing to install",
+                "this seccompiler file has no filters (seccompiler accepts it): there is \
+                 nothing to install or check. (Read as an OCI profile, `{}` lacks \
+                 defaultAction: runc would install no filter, crun would refuse it.)",
             ))
         }
         None => {

@@ -473,3 +473,11 @@ fn oversized_programs_are_refused_and_two_way_conditions_stay_linear() {
     let prog = crate::bpf::compile::compile(&p).unwrap();
     assert!(prog.len() <= 5 * 600, "{}", prog.len());
 }
+
+#[test]
+fn an_empty_object_is_a_seccompiler_file_without_filters() {
+    let e = crate::profile::parse_any("f.json", "{}", Runtime::Runc, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("this seccompiler file has no filters"), "{e}");
+}
