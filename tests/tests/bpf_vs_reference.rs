@@ -64,7 +64,9 @@ proptest! {
         args in proptest::array::uniform6(gen::value()),
     ) {
         let rt = if crun { Runtime::Crun } else { Runtime::Runc };
-        let p = parse("random.json", &text, rt).unwrap();
+        // A profile the runtime refuses (runc: NOTIFY on write or as the default) never
+        // reaches a kernel.
+        let Ok(p) = parse("random.json", &text, rt) else { return Ok(()) };
         let mut target = Target::new(native, K);
         target.runtime = rt;
         // Profiles libseccomp refuses (EEXIST) never reach a kernel: nothing to compare.

@@ -63,7 +63,11 @@ fn reference_bpf_and_kernel_agree_on_random_profiles() {
     );
     let result = runner.run(&strategy, |(text, crun, args)| {
         let rt = if crun { Runtime::Crun } else { Runtime::Runc };
-        let p = parse("random.json", &text, rt).unwrap();
+        // A profile the runtime refuses (runc: NOTIFY on write or as the default) never
+        // reaches a kernel.
+        let Ok(p) = parse("random.json", &text, rt) else {
+            return Ok(());
+        };
         let mut target = Target::new(Arch::X86_64, K);
         target.runtime = rt;
         let policy = match resolve(&p, &target) {

@@ -271,6 +271,9 @@ fn unresolved_warnings(
                     let Some(nr) = syscalls::number_of(target.arch, n).map(|s| s.nr) else {
                         return format!("{n} (not a {} syscall)", target.arch);
                     };
+                    if native.is_some_and(|a| a.bypass.contains(&nr)) {
+                        return format!("{n} (never reaches seccomp on this kernel)");
+                    }
                     let enosys = native
                         .and_then(|a| a.enosys_above)
                         .is_some_and(|max| nr > max);
