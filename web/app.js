@@ -29,6 +29,7 @@ const state = {
   trace: "",
   arch: "x86_64",
   runtime: "runc",
+  libseccomp: "latest", // no host library to ask in a browser
   kernel: "6.18",
   caps: "",
   pick: "", // the filter chosen in a seccompiler file ("" when not one)
@@ -39,7 +40,7 @@ let runSeq = 0;
 
 /** The target a profile is resolved for (simulator/ABI.md, "Inputs"). */
 function target() {
-  const t = { arch: state.arch, runtime: state.runtime, kernel: state.kernel };
+  const t = { arch: state.arch, runtime: state.runtime, kernel: state.kernel, libseccomp: state.libseccomp };
   const caps = state.caps.trim();
   if (caps === "none") t.caps = [];
   else if (caps) t.caps = caps.split(",").map((c) => c.trim()).filter(Boolean);
@@ -370,7 +371,7 @@ function bindInputs() {
     state.trace = e.target.value;
     schedule();
   });
-  for (const id of ["arch", "runtime", "kernel", "caps"]) {
+  for (const id of ["arch", "runtime", "libseccomp", "kernel", "caps"]) {
     $(id).addEventListener("input", (e) => {
       state[id] = e.target.value;
       schedule();
@@ -429,7 +430,7 @@ async function start() {
       $("status").textContent = "could not read the shared link; starting fresh";
     }
   }
-  for (const id of ["arch", "runtime", "kernel", "caps"]) $(id).value = state[id];
+  for (const id of ["arch", "runtime", "libseccomp", "kernel", "caps"]) $(id).value = state[id];
   $("builtin").value = state.builtin;
   $("profile-text").value = state.builtin === "custom" ? state.profile : await loadBuiltin(state.builtin);
   renderPicker();

@@ -70,7 +70,7 @@ try {
 
   // The oracle: the command line on the same input.
   // Exit status 1 means "some calls are not allowed", which is the point here.
-  const cli = spawnSync(syscage, ["check", "--profile", "runtime/default", "--arch", "x86_64", "--kernel", "6.18", "--format", "json", "-q", tracePath], { encoding: "utf8" });
+  const cli = spawnSync(syscage, ["check", "--profile", "runtime/default", "--arch", "x86_64", "--kernel", "6.18", "--libseccomp", "latest", "--format", "json", "-q", tracePath], { encoding: "utf8" });
   if (cli.status !== 0 && cli.status !== 1) throw new Error("syscage check failed: " + cli.stderr);
   const out = cli.stdout.trim().split("\n").map((l) => JSON.parse(l));
   const want = {};
