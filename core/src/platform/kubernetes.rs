@@ -142,6 +142,9 @@ pub(crate) fn resolve_doc(
         Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
         None => None,
     };
+    if let (Some(f), Some((_, a))) = (&pod_field_value, &pod_annot) {
+        must_match(doc, &pod_field, f, a)?;
+    }
 
     let mut out = Vec::new();
     let mut names = Vec::new();
@@ -171,6 +174,9 @@ pub(crate) fn resolve_doc(
                 Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
                 None => None,
             };
+            if let (Some(f), Some((_, a))) = (&c_field_value, &c_annot) {
+                must_match(doc, &c_field, f, a)?;
+            }
             // The kubelet's order (helpers.go getSeccompProfile).
             let mut chain: Vec<(String, Option<Location>, Applied, String)> = Vec::new();
             if let Some(a) = c_field_value {
@@ -319,6 +325,35 @@ fn field(doc: &Doc<'_>, pointer: &str, opts: &Options) -> Result<Option<Applied>
             format!("unknown seccompProfile type {other:?} (expected RuntimeDefault, Unconfined or Localhost)"),
         )),
     }
+}
+
+/// The API server refuses a pod whose seccomp annotation and matching field (pod's, or
+/// the same container's) disagree: `validateSeccompAnnotationsAndFieldsMatch` in
+/// kubernetes `pkg/apis/core/validation/validation.go`, from 1.19 and still in 1.27+
+/// ("seccomp type in annotation and field must match"; for Localhost, "seccomp profile
+/// in annotation and field must match"). `docker/default` matches RuntimeDefault.
+fn must_match(
+    doc: &Doc<'_>,
+    field_pointer: &str,
+    field: &Applied,
+    annotation: &Applied,
+) -> Result<(), PlatformError> {
+    let (what, at) = match (field, annotation) {
+        (a, b) if a == b => return Ok(()),
+        (Applied::Localhost { .. }, Applied::Localhost { .. }) => (
+            "seccomp profile in annotation and field must match",
+            format!("{field_pointer}/localhostProfile"),
+        ),
+        _ => (
+            "seccomp type in annotation and field must match",
+            format!("{field_pointer}/type"),
+        ),
+    };
+    Err(PlatformError::Forbidden {
+        location: doc.location(&at),
+        by: "the API server (pod validation)".into(),
+        message: format!("{what}: the field says {field}, the annotation {annotation}"),
+    })
 }
 
 /// A legacy annotation value, as the 1.19-1.26 kubelet's `annotationProfile` reads it.

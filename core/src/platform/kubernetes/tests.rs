@@ -119,9 +119,11 @@ fn legacy_order_container_field_container_annotation_pod_field_pod_annotation() 
         legacy_annotations: true,
         ..Options::default()
     };
-    let ann = r#""seccomp.security.alpha.kubernetes.io/pod":"localhost/pod.json",
+    // (An annotation and the field at the same level must agree, or the API server
+    // refuses the pod: see `annotation_and_field_must_match`.)
+    let ann = r#""seccomp.security.alpha.kubernetes.io/pod":"runtime/default",
         "container.seccomp.security.alpha.kubernetes.io/b":"unconfined",
-        "container.seccomp.security.alpha.kubernetes.io/c":"docker/default""#;
+        "container.seccomp.security.alpha.kubernetes.io/c":"unconfined""#;
     let spec = r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[
         {"name":"a"},
         {"name":"b"},
@@ -149,6 +151,53 @@ fn legacy_order_container_field_container_annotation_pod_field_pod_annotation() 
             path: "/var/lib/kubelet/seccomp/x/p.json".into()
         }
     );
+}
+
+/// Cases of kubernetes `pkg/apis/core/validation/validation_test.go` ("must match
+/// seccomp profile type and pod annotation", "... container annotation", "... localhost
+/// profile", and the matching ones), for `validateSeccompAnnotationsAndFieldsMatch`.
+#[test]
+fn annotation_and_field_must_match() {
+    let o = Options::default();
+    let refused = |spec: &str, ann: &str, at: &str, what: &str| {
+        let e = err(&pod(spec, ann), &o);
+        assert!(matches!(e, PlatformError::Forbidden { .. }), "{e}");
+        assert_eq!(e.location().pointer, at, "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+    };
+    let pod_rd = r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"ctr"}]}"#;
+    refused(
+        pod_rd,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"unconfined""#,
+        "/spec/securityContext/seccompProfile/type",
+        "seccomp type in annotation and field must match",
+    );
+    refused(
+        r#"{"containers":[{"name":"ctr","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]}"#,
+        r#""container.seccomp.security.alpha.kubernetes.io/ctr":"runtime/default""#,
+        "/spec/containers/0/securityContext/seccompProfile/type",
+        "seccomp type in annotation and field must match",
+    );
+    refused(
+        r#"{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"a.json"}},"containers":[{"name":"ctr"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"localhost/b.json""#,
+        "/spec/securityContext/seccompProfile/localhostProfile",
+        "seccomp profile in annotation and field must match",
+    );
+    // Matching pairs are accepted; docker/default is RuntimeDefault.
+    for ann in [
+        r#""seccomp.security.alpha.kubernetes.io/pod":"runtime/default""#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"docker/default""#,
+        // A container annotation for another container, or at the other level, is no
+        // conflict.
+        r#""container.seccomp.security.alpha.kubernetes.io/ctr":"unconfined""#,
+    ] {
+        assert_eq!(
+            one(&pod(pod_rd, ann), &o, "ctr").applied,
+            Applied::RuntimeDefault,
+            "{ann}"
+        );
+    }
 }
 
 #[test]
