@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use syscage_core::platform::{kubernetes, mesos, openshift, Applied, Resolution};
 use syscage_core::profile::Runtime;
+use syscage_core::runtime::Release;
 
 use crate::load;
 
@@ -46,8 +47,11 @@ enum Platform {
 /// securityContext.seccompProfile, else the pod's spec.securityContext.seccompProfile,
 /// else RuntimeDefault with --seccomp-default, else Unconfined. Localhost profiles are
 /// read from the seccomp root. Privileged containers get no filter (containerd).
-/// Annotations (seccomp.security.alpha.kubernetes.io/...) are ignored, as the kubelet
-/// does since 1.27, unless --legacy-annotations.
+/// Annotations (seccomp.security.alpha.kubernetes.io/...) are ignored, as kubelets do
+/// since 1.25 and API servers since 1.27; --kubelet-version and --apiserver-version
+/// model older nodes (a kubelet before 1.25 reads them; an API server before 1.27
+/// copies them into empty fields). An annotation that contradicts its field makes the
+/// API server refuse the pod, whatever the versions.
 ///
 /// Examples:
 ///   syscage platform kubernetes examples/platform/pod.json --seccomp-root examples/platform/seccomp
@@ -68,8 +72,14 @@ struct KubeArgs {
     /// RuntimeDefault instead of Unconfined.
     #[arg(long)]
     seccomp_default: bool,
-    /// Model a kubelet 1.19-1.26, which still reads the legacy annotations (container
-    /// field, container annotation, pod field, pod annotation).
+    /// The kubelet's release (major.minor). Default: a current one (1.27+).
+    #[arg(long, value_name = "VERSION")]
+    kubelet_version: Option<Release>,
+    /// The API server's release (major.minor). Default: the kubelet's.
+    #[arg(long, value_name = "VERSION")]
+    apiserver_version: Option<Release>,
+    /// Shorthand for --kubelet-version 1.24 (a kubelet that still reads the legacy
+    /// annotations: container field, container annotation, pod field, pod annotation).
     #[arg(long)]
     legacy_annotations: bool,
     /// Print only the --profile value for `syscage check` (needs one container).
@@ -213,7 +223,10 @@ fn kube_options(a: &KubeArgs) -> kubernetes::Options {
     kubernetes::Options {
         seccomp_root: a.seccomp_root.clone(),
         seccomp_default: a.seccomp_default,
-        legacy_annotations: a.legacy_annotations,
+        kubelet: a
+            .kubelet_version
+            .or(a.legacy_annotations.then_some(Release::new(1, 24, 0))),
+        api_server: a.apiserver_version,
     }
 }
 
@@ -245,11 +258,8 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
             } else {
                 "without --seccomp-default"
             },
-            if opts.legacy_annotations {
-                "read (kubelet 1.19-1.26)"
-            } else {
-                "ignored (kubelet 1.27+)"
-            },
+            opts.annotations()
+                .unwrap_or("ignored (kubelet 1.25+, API server 1.27+)"),
         )?;
         print(out, &w.containers)?;
         Ok(ExitCode::SUCCESS)

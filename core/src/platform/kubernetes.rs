@@ -5,12 +5,14 @@
 //! `securityContext.seccompProfile`, else the pod's `spec.securityContext.
 //! seccompProfile`, else `--seccomp-default` (RuntimeDefault) or Unconfined, as
 //! `pkg/kubelet/kuberuntime/helpers.go` (`getSeccompProfile`, `fieldSeccompProfile`)
-//! does; optionally the legacy annotations the kubelet read from 1.19 to 1.26
-//! (container field, container annotation, pod field, pod annotation); and
+//! does; the legacy annotations where the node's versions still honour them (the
+//! kubelet read them until 1.24; the API server copied them into empty fields until
+//! 1.26); the API server's refusal of an annotation that contradicts its field; and
 //! containerd's rule that a privileged container gets no filter at all.
 
 use super::{escape, join, Applied, Doc, PlatformError, Resolution};
 use crate::profile::Location;
+use crate::runtime::Release;
 
 /// The kubelet's default `--seccomp-profile-root` (`<root-dir>/seccomp`).
 pub const DEFAULT_SECCOMP_ROOT: &str = "/var/lib/kubelet/seccomp";
@@ -26,8 +28,10 @@ pub struct Options {
     pub seccomp_root: String,
     /// kubelet `--seccomp-default`: containers without a profile get RuntimeDefault.
     pub seccomp_default: bool,
-    /// Model a kubelet 1.19–1.26, which still read the legacy annotations.
-    pub legacy_annotations: bool,
+    /// The kubelet's release (`major.minor`); `None`: a current one (1.27+).
+    pub kubelet: Option<Release>,
+    /// The API server's release; `None`: the kubelet's.
+    pub api_server: Option<Release>,
 }
 
 impl Default for Options {
@@ -35,7 +39,40 @@ impl Default for Options {
         Options {
             seccomp_root: DEFAULT_SECCOMP_ROOT.to_string(),
             seccomp_default: false,
-            legacy_annotations: false,
+            kubelet: None,
+            api_server: None,
+        }
+    }
+}
+
+/// Who still honours the legacy annotations, by release (kubernetes PR #109819, in
+/// 1.25: "Kubelets no longer support the annotations"; PR #114947, in 1.27: "The
+/// seccomp fields are no longer auto-populated when pods with seccomp annotations are
+/// created").
+impl Options {
+    /// The kubelet reads the annotations itself (1.19-1.24, `getSeccompProfile` with
+    /// `annotationProfile`).
+    pub fn kubelet_reads_annotations(&self) -> bool {
+        self.kubelet.is_some_and(|k| k < Release::new(1, 25, 0))
+    }
+
+    /// The API server copies an annotation into the matching field when the field is
+    /// empty, at pod creation (1.19-1.26, `applySeccompVersionSkew` in
+    /// `pkg/registry/core/pod/strategy.go`).
+    pub fn api_server_copies_annotations(&self) -> bool {
+        self.api_server
+            .or(self.kubelet)
+            .is_some_and(|a| a < Release::new(1, 27, 0))
+    }
+
+    /// Whether annotations take effect at all, and why (for the header and notes).
+    pub fn annotations(&self) -> Option<&'static str> {
+        if self.kubelet_reads_annotations() {
+            Some("read by the kubelet (before 1.25)")
+        } else if self.api_server_copies_annotations() {
+            Some("copied into empty fields by the API server (before 1.27)")
+        } else {
+            None
         }
     }
 }
@@ -188,13 +225,14 @@ pub(crate) fn resolve_doc(
                 ));
             }
             if let Some((p, a)) = c_annot.clone() {
-                if opts.legacy_annotations {
-                    chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {CONTAINER_ANNOTATION_PREFIX}{cname} (kubelet 1.19-1.26 reads it when the container has no seccompProfile field)")));
-                } else if chain.is_empty() {
-                    notes.push(format!(
-                        "{p} is ignored: the kubelet reads only the seccompProfile fields since 1.27 \
-                         (--legacy-annotations models a 1.19-1.26 kubelet)"
-                    ));
+                match opts.annotations() {
+                    Some(how) => chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {CONTAINER_ANNOTATION_PREFIX}{cname}, {how}, as the container has no seccompProfile field"))),
+                    None if chain.is_empty() => notes.push(format!(
+                        "{p} is ignored: kubelets read only the seccompProfile fields since 1.25, \
+                         and API servers stopped copying annotations into them in 1.27 \
+                         (--kubelet-version, --apiserver-version model older nodes)"
+                    )),
+                    None => {}
                 }
             }
             if let Some(a) = pod_field_value.clone() {
@@ -209,13 +247,14 @@ pub(crate) fn resolve_doc(
                 chain.push((i.decided_by, i.location, i.applied, i.why));
             }
             if let Some((p, a)) = pod_annot.clone() {
-                if opts.legacy_annotations {
-                    chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {POD_ANNOTATION} (kubelet 1.19-1.26 reads it last)")));
-                } else if chain.is_empty() {
-                    notes.push(format!(
-                        "{p} is ignored: the kubelet reads only the seccompProfile fields since 1.27 \
-                         (--legacy-annotations models a 1.19-1.26 kubelet)"
-                    ));
+                match opts.annotations() {
+                    Some(how) => chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {POD_ANNOTATION}, {how}, as the pod has no seccompProfile field"))),
+                    None if chain.is_empty() => notes.push(format!(
+                        "{p} is ignored: kubelets read only the seccompProfile fields since 1.25, \
+                         and API servers stopped copying annotations into them in 1.27 \
+                         (--kubelet-version, --apiserver-version model older nodes)"
+                    )),
+                    None => {}
                 }
             }
             let (mut decided_by, mut location, mut applied, mut reason) = match chain.into_iter().next() {

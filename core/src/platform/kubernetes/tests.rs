@@ -1,4 +1,5 @@
 use super::*;
+use crate::runtime::Release;
 
 fn pod(spec: &str, annotations: &str) -> String {
     format!(
@@ -116,7 +117,7 @@ fn annotations_ignored_by_default_with_a_note() {
 #[test]
 fn legacy_order_container_field_container_annotation_pod_field_pod_annotation() {
     let o = Options {
-        legacy_annotations: true,
+        kubelet: Some(Release::new(1, 24, 0)),
         ..Options::default()
     };
     // (An annotation and the field at the same level must agree, or the API server
@@ -200,10 +201,47 @@ fn annotation_and_field_must_match() {
     }
 }
 
+/// Who honours the annotations, by release (kubernetes PRs #109819 and #114947).
+#[test]
+fn annotations_by_kubelet_and_api_server_release() {
+    let t = pod(
+        r#"{"containers":[{"name":"a"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"unconfined""#,
+    );
+    let at = |kubelet: Option<(u32, u32)>, api: Option<(u32, u32)>| {
+        let o = Options {
+            seccomp_default: true,
+            kubelet: kubelet.map(|(a, b)| Release::new(a, b, 0)),
+            api_server: api.map(|(a, b)| Release::new(a, b, 0)),
+            ..Options::default()
+        };
+        one(&t, &o, "a")
+    };
+    // Kubelet 1.24 reads it; a 1.26 API server copies it into the field; from 1.27 on
+    // nothing does, and --seccomp-default decides.
+    assert!(at(Some((1, 24)), Some((1, 28)))
+        .reason
+        .contains("read by the kubelet"));
+    let copied = at(Some((1, 30)), Some((1, 26)));
+    assert_eq!(copied.applied, Applied::Unconfined);
+    assert!(copied
+        .reason
+        .contains("copied into empty fields by the API server"));
+    assert_eq!(at(Some((1, 26)), None).applied, Applied::Unconfined);
+    let current = at(Some((1, 27)), None);
+    assert_eq!(current.applied, Applied::RuntimeDefault);
+    assert!(
+        current.notes[0].contains("is ignored"),
+        "{:?}",
+        current.notes
+    );
+    assert_eq!(at(None, None).applied, Applied::RuntimeDefault);
+}
+
 #[test]
 fn bad_annotation_value_is_an_error_with_its_place() {
     let o = Options {
-        legacy_annotations: true,
+        kubelet: Some(Release::new(1, 24, 0)),
         ..Options::default()
     };
     let t = pod(
