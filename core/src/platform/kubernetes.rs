@@ -110,6 +110,16 @@ pub(crate) struct Injected {
     pub why: String,
 }
 
+/// What an admission controller (OpenShift's SCC) wrote into the pod before the API
+/// server validated it and the kubelet read it: the pod's `seccompProfile` field, and
+/// containers' fields (by container name). Each replaces the field it writes, so the
+/// API server's annotation/field check sees them agree.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Admission {
+    pub pod: Option<Injected>,
+    pub containers: std::collections::BTreeMap<String, Injected>,
+}
+
 /// Where the pod spec and metadata of a workload are (`""` for a Pod).
 pub(crate) fn template(doc: &Doc<'_>) -> Result<(&'static str, String), PlatformError> {
     if !doc.root.is_object() {
@@ -159,8 +169,9 @@ pub(crate) fn resolve_doc(
     doc: &Doc<'_>,
     opts: &Options,
     only: Option<&str>,
-    injected: Option<Injected>,
+    admission: Option<&Admission>,
 ) -> Result<Workload, PlatformError> {
+    let admitted_pod = admission.and_then(|a| a.pod.clone());
     let (template, kind) = template(doc)?;
     let name = doc.string("/metadata/name")?.map(str::to_string);
     let spec = format!("{template}/spec");
@@ -179,7 +190,7 @@ pub(crate) fn resolve_doc(
         Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
         None => None,
     };
-    if let (Some(f), Some((_, a))) = (&pod_field_value, &pod_annot) {
+    if let (None, Some(f), Some((_, a))) = (&admitted_pod, &pod_field_value, &pod_annot) {
         must_match(doc, &pod_field, f, a)?;
     }
 
@@ -211,12 +222,20 @@ pub(crate) fn resolve_doc(
                 Some((p, v)) => Some((p.clone(), annotation(doc, &p, v, opts)?)),
                 None => None,
             };
-            if let (Some(f), Some((_, a))) = (&c_field_value, &c_annot) {
+            let admitted = admission.and_then(|a| a.containers.get(&cname));
+            if let (None, Some(f), Some((_, a))) = (admitted, &c_field_value, &c_annot) {
                 must_match(doc, &c_field, f, a)?;
             }
             // The kubelet's order (helpers.go getSeccompProfile).
             let mut chain: Vec<(String, Option<Location>, Applied, String)> = Vec::new();
-            if let Some(a) = c_field_value {
+            if let Some(i) = admitted {
+                chain.push((
+                    i.decided_by.clone(),
+                    i.location.clone(),
+                    i.applied.clone(),
+                    i.why.clone(),
+                ));
+            } else if let Some(a) = c_field_value {
                 chain.push((
                     c_field.clone(),
                     Some(doc.location(&c_field)),
@@ -235,7 +254,9 @@ pub(crate) fn resolve_doc(
                     None => {}
                 }
             }
-            if let Some(a) = pod_field_value.clone() {
+            if let Some(i) = admitted_pod.clone() {
+                chain.push((i.decided_by, i.location, i.applied, i.why));
+            } else if let Some(a) = pod_field_value.clone() {
                 chain.push((
                     pod_field.clone(),
                     Some(doc.location(&pod_field)),
@@ -243,8 +264,6 @@ pub(crate) fn resolve_doc(
                     "the pod's spec.securityContext.seccompProfile (the container sets none)"
                         .into(),
                 ));
-            } else if let Some(i) = injected.clone() {
-                chain.push((i.decided_by, i.location, i.applied, i.why));
             }
             if let Some((p, a)) = pod_annot.clone() {
                 match opts.annotations() {

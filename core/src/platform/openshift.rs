@@ -5,15 +5,18 @@
 //! `pkg/securitycontextconstraints/seccomp/strategy.go` and `sccmatching/provider.go`
 //! implement it: `seccompProfiles` lists allowed values in annotation form
 //! (`runtime/default`, `docker/default`, `unconfined`, `localhost/<path>`, `*` for any);
-//! a pod that sets no pod-level profile gets the first listed non-`*` value, written to
-//! the pod annotation and to `spec.securityContext.seccompProfile`; then the pod's and
-//! every container's profile must be allowed (`runtime/default` and `docker/default`
+//! the pod-level profile is the pod annotation, else the pod field, else the first
+//! listed non-`*` value, and is written to the pod annotation and over
+//! `spec.securityContext.seccompProfile`; a container annotation is copied over that
+//! container's field (`CreateContainerSecurityContext`), so on OpenShift annotations
+//! still decide, whatever the kubelet's version; then the pod's and every container's
+//! profile must be allowed (`runtime/default` and `docker/default`
 //! count as one), else the pod is forbidden under that SCC. What the kubelet then
 //! applies is [`super::kubernetes`]'s answer on the admitted pod. Which SCC a pod gets
 //! when several are available (priority, RBAC) is not modelled: the SCC is given.
 
 use super::kubernetes::{
-    self, Injected, Options, Workload, CONTAINER_ANNOTATION_PREFIX, POD_ANNOTATION,
+    self, Admission, Injected, Options, Workload, CONTAINER_ANNOTATION_PREFIX, POD_ANNOTATION,
 };
 use super::{escape, Doc, PlatformError};
 
@@ -91,6 +94,7 @@ pub fn resolve(
     if let Err(m) = scc.validate(&generated) {
         return Err(forbid(pod_place, format!("pod: {m}")));
     }
+    let mut admission = Admission::default();
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         let lp = format!("{spec}/{list}");
         for (i, c) in doc.array(&lp)?.iter().enumerate() {
@@ -101,10 +105,25 @@ pub fn resolve(
                 "{annotations}/{}",
                 escape(&format!("{CONTAINER_ANNOTATION_PREFIX}{name}"))
             );
-            let (profile, place) = if let Some(f) = field_form(&doc, &cf)? {
-                (f, cf)
-            } else if let Some(a) = doc.string(&ca)? {
+            // CreateContainerSecurityContext (provider.go) first copies a container
+            // annotation over the container's field; validation sees the result.
+            let (profile, place) = if let Some(a) = doc.string(&ca)? {
+                admission.containers.insert(
+                    name.to_string(),
+                    Injected {
+                        applied: kubernetes::annotation(&doc, &ca, a, opts)?,
+                        decided_by: ca.clone(),
+                        location: Some(doc.location(&ca)),
+                        why: format!(
+                            "SCC admission copies the annotation {CONTAINER_ANNOTATION_PREFIX}{name} \
+                             into the container's seccompProfile field (CreateContainerSecurityContext), \
+                             whatever the field said"
+                        ),
+                    },
+                );
                 (a.to_string(), ca)
+            } else if let Some(f) = field_form(&doc, &cf)? {
+                (f, cf)
             } else {
                 (generated.clone(), pod_place.clone())
             };
@@ -115,8 +134,10 @@ pub fn resolve(
     }
 
     // What the kubelet sees: the admission set the pod field from `generated`.
-    let injected = match (&pod_field, gen_place) {
-        (None, Some((pointer, from_scc))) => {
+    // CreatePodSecurityContext writes `generated` into the pod field: the pod annotation
+    // (which Generate prefers) replaces the field, the SCC's default fills an empty one.
+    admission.pod = match gen_place {
+        Some((pointer, from_scc)) => {
             let (d, p) = if from_scc {
                 (&sdoc, &pointer)
             } else {
@@ -138,14 +159,14 @@ pub fn resolve(
                     )
                 } else {
                     format!(
-                        "SCC admission: the pod annotation {POD_ANNOTATION} is copied to the pod's seccompProfile field"
+                        "SCC admission: the pod annotation {POD_ANNOTATION} is copied to the pod's seccompProfile field, whatever the field said (CreatePodSecurityContext)"
                     )
                 },
             })
         }
-        _ => None,
+        None => None,
     };
-    let mut workload = kubernetes::resolve_doc(&doc, opts, only, injected)?;
+    let mut workload = kubernetes::resolve_doc(&doc, opts, only, Some(&admission))?;
     for c in &mut workload.containers {
         if c.decided_by.ends_with("/securityContext/privileged") {
             c.notes.push(

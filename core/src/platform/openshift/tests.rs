@@ -148,3 +148,50 @@ fn scc_errors_name_the_place() {
     let e = run("{", &pod(BARE, "")).unwrap_err();
     assert!(matches!(e, PlatformError::Syntax { .. }));
 }
+
+/// apiserver-library-go `sccmatching/provider.go`: `CreatePodSecurityContext` writes what
+/// `Generate` chose (the pod annotation first) into the pod field, over a different
+/// field; `CreateContainerSecurityContext` copies a container annotation over the
+/// container field. So on OpenShift annotations still decide, whatever the kubelet
+/// version, and the API server sees field and annotation agree.
+#[test]
+fn admission_writes_annotations_into_the_fields() {
+    let any = scc(r#"["*"]"#);
+    // Pod annotation unconfined, pod field RuntimeDefault: plain Kubernetes refuses the
+    // pod; under the SCC the annotation wins.
+    let t = pod(
+        r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"a"}]}"#,
+        r#""seccomp.security.alpha.kubernetes.io/pod":"unconfined""#,
+    );
+    assert!(
+        crate::platform::kubernetes::resolve("pod.json", &t, &Options::default(), None).is_err()
+    );
+    let c = &run(&any, &t).unwrap().workload.containers[0];
+    assert_eq!(c.applied, Applied::Unconfined);
+    assert!(
+        c.reason.contains("CreatePodSecurityContext"),
+        "{}",
+        c.reason
+    );
+    // A container annotation replaces the container's field, and beats the pod's.
+    let t = pod(
+        r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[
+            {"name":"a","securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}},{"name":"b"}]}"#,
+        r#""container.seccomp.security.alpha.kubernetes.io/a":"unconfined""#,
+    );
+    let w = run(&any, &t).unwrap().workload;
+    assert_eq!(w.containers[0].applied, Applied::Unconfined);
+    assert_eq!(
+        w.containers[0].decided_by,
+        "/metadata/annotations/container.seccomp.security.alpha.kubernetes.io~1a"
+    );
+    assert_eq!(w.containers[1].applied, Applied::RuntimeDefault);
+    // The SCC validates what admission wrote: the annotation, not the field.
+    let only_rd = scc(r#"["runtime/default"]"#);
+    let e = run(&only_rd, &t).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("container a: unconfined is not an allowed seccomp profile"),
+        "{e}"
+    );
+}
