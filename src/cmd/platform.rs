@@ -201,6 +201,39 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
         default_profile: (!a.no_default).then(|| a.default.clone()),
     };
     let r = mesos::resolve(&a.file, &text, &opts)?;
+    // The seccomp isolator parses the default profile when the agent starts
+    // (`LinuxSeccompIsolatorProcess::create`), with Mesos' own parser; if it cannot, the
+    // agent does not start and every task on it fails, unconfined ones too.
+    if let Some(d) = &opts.default_profile {
+        let path = format!(
+            "{}/{}",
+            opts.profiles_dir.trim_end_matches('/'),
+            d.trim_start_matches('/')
+        );
+        if let Err(why) = mesos_profile(&path) {
+            bail!(
+                "the agent's default profile (--seccomp_profile_name {d}): {why:#}: the Mesos \
+                 agent does not start (its seccomp isolator parses the default profile at \
+                 startup), so every task on it fails, unconfined ones too; --no-default \
+                 models an agent without one"
+            );
+        }
+    }
+    let mut r = r;
+    if let Applied::Localhost { path } = &r.applied {
+        match mesos_profile(path) {
+            Ok(ignored) if !ignored.is_empty() => r.notes.push(format!(
+                "Mesos' profile parser does not read {} (Docker's format fields it ignores)",
+                ignored.join(", ")
+            )),
+            Ok(_) => {}
+            Err(why) => bail!(
+                "{} {}: {why:#}: the agent would fail the task",
+                r.role,
+                r.container
+            ),
+        }
+    }
     let rs = [r];
     check_files(&rs, "the agent would fail the task")?;
     if a.print_profile {
@@ -264,6 +297,18 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
         print(out, &w.containers)?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A profile as the Mesos agent reads it: it must exist, pass Mesos' own parser
+/// (`mesos::parser`) and be one syscage reads; `Ok` lists the fields Mesos ignores.
+fn mesos_profile(path: &str) -> Result<Vec<String>> {
+    if let Some(why) = crate::input::refusal(path) {
+        bail!("profile {path} {why}");
+    }
+    let text = crate::input::read_text(path, crate::input::Kind::Profile)?;
+    let ignored = mesos::parser::check(path, &text)?;
+    load::profile(path, Runtime::Runc).with_context(|| format!("profile {path}"))?;
+    Ok(ignored)
 }
 
 /// Every Localhost profile must exist and be a profile syscage (and runc) accepts.

@@ -205,6 +205,7 @@ fn mesos_profile_name_default_and_errors() {
         "examples/platform/marathon-app.json",
         "--profiles-dir",
         "examples/platform",
+        "--no-default",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -212,4 +213,33 @@ fn mesos_profile_name_default_and_errors() {
         "{}",
         text(&o.stderr)
     );
+    // Nor a default.json: the agent does not even start.
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        "examples/platform",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("the Mesos agent does not start"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A profile Mesos' parser refuses (an OCI `architectures` list, no archMap: the
+    // Kubernetes example's app.json, as the agent's default) stops the agent, with its
+    // place, though runc would take it.
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        "examples/platform/seccomp",
+        "--default",
+        "profiles/app.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("examples/platform/seccomp/profiles/app.json:1:1: /archMap: forbidden by the Mesos seccomp profile parser"), "{err}");
 }

@@ -7,10 +7,17 @@
 //! `unconfined: true` -> no filter; `profileName` -> the file of that name in the
 //! agent's `--seccomp_config_dir`; both, or a block with neither -> the task fails; no
 //! block -> the agent's default `--seccomp_profile_name` (DC/OS 1.13+ sets
-//! `default.json`), or no filter when the agent has none. Only Mesos-containerizer apps
-//! (`container.type` `MESOS`, or no container) go through the isolator.
+//! `default.json`), or no filter when the agent has none. `profileName` is joined to the
+//! directory as stout's `path::join` does: one leading `/` dropped, no `..` check (a name
+//! that escapes the directory is modelled, and reported). Only Mesos-containerizer apps
+//! (`container.type` `MESOS`, or no container) go through the isolator; a `DOCKER` app
+//! runs under dockerd, whose default profile applies whatever `linuxInfo.seccomp` says.
+//! That the agent parses its default profile when it starts (and does not start when it
+//! cannot) is the caller's to check: it reads files.
 
-use super::{join, Applied, Doc, PlatformError, Resolution};
+pub mod parser;
+
+use super::{Applied, Doc, PlatformError, Resolution};
 
 /// The agent's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,17 +48,7 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
         .ok_or_else(|| doc.invalid("", "a Marathon app needs an \"id\""))?
         .to_string();
     doc.object("/container")?;
-    if let Some(t) = doc.string("/container/type")? {
-        if t != "MESOS" {
-            return Err(doc.invalid(
-                "/container/type",
-                format!(
-                    "container type {t}: the Mesos seccomp isolator only sees MESOS containers; \
-                     what the {t} containerizer applies is not modelled"
-                ),
-            ));
-        }
-    }
+    let container_type = doc.string("/container/type")?;
     doc.object("/container/linuxInfo")?;
     let block = "/container/linuxInfo/seccomp";
     let res = |applied, decided_by: &str, reason: String, in_file: bool| Resolution {
@@ -64,6 +61,33 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
         reason,
         notes: Vec::new(),
     };
+    match container_type {
+        None | Some("MESOS") => {}
+        Some("DOCKER") => {
+            let mut r = res(
+                Applied::RuntimeDefault,
+                "/container/type",
+                "container.type DOCKER: the Docker containerizer runs the task through \
+                 dockerd, which applies its own default seccomp profile; the Mesos seccomp \
+                 isolator does not see it"
+                    .to_string(),
+                true,
+            );
+            if doc.get(block).is_some() {
+                r.notes.push(format!(
+                    "{block} is ignored for DOCKER containers (DC/OS documentation: seccomp \
+                     settings apply to UCR containers only)"
+                ));
+            }
+            return Ok(r);
+        }
+        Some(t) => {
+            return Err(doc.invalid(
+                "/container/type",
+                format!("unknown container type {t:?} (Marathon knows MESOS and DOCKER)"),
+            ))
+        }
+    }
     if doc.object(block)?.is_some() {
         let un_p = format!("{block}/unconfined");
         let name_p = format!("{block}/profileName");
@@ -82,13 +106,27 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
                 true,
             )),
             (false, Some(n)) => {
-                profile_name(&doc, &name_p, n)?;
-                Ok(res(
-                    Applied::Localhost { path: join(&opts.profiles_dir, n) },
+                if n.is_empty() {
+                    return Err(doc.invalid(
+                        &name_p,
+                        "the agent fails the task: an empty profileName names the profile \
+                         directory itself, which does not parse as a profile",
+                    ));
+                }
+                let path = stout_join(&opts.profiles_dir, n);
+                let mut r = res(
+                    Applied::Localhost { path: path.clone() },
                     &name_p,
                     format!("profileName {n:?}: the file of that name in the agent's --seccomp_config_dir"),
                     true,
-                ))
+                );
+                if escapes(n) {
+                    r.notes.push(format!(
+                        "profileName {n:?} leaves the profile directory: Mesos joins it as it is \
+                         (path::join, no `..` check), so the agent reads {path}"
+                    ));
+                }
+                Ok(r)
             }
             (false, None) => Err(doc.invalid(
                 block,
@@ -99,7 +137,7 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
     }
     Ok(match &opts.default_profile {
         Some(d) => res(
-            Applied::Localhost { path: join(&opts.profiles_dir, d) },
+            Applied::Localhost { path: stout_join(&opts.profiles_dir, d) },
             "agent --seccomp_profile_name",
             format!("the app has no container.linuxInfo.seccomp, so the agent's default profile {d} applies"),
             false,
@@ -113,15 +151,30 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
     })
 }
 
-/// A profile name must stay inside the profile directory.
-fn profile_name(doc: &Doc<'_>, pointer: &str, name: &str) -> Result<(), PlatformError> {
-    if name.is_empty() || name.starts_with('/') || name.split('/').any(|e| e == "..") {
-        return Err(doc.invalid(
-            pointer,
-            format!("profileName {name:?} must name a file in the agent's profile directory"),
-        ));
+/// stout's `path::join(path1, path2)`: `path1` without one trailing `/`, a `/`, then
+/// `path2` without one leading `/` (`strings::remove` with `SUFFIX` / `PREFIX`).
+fn stout_join(dir: &str, name: &str) -> String {
+    let dir = dir.strip_suffix('/').unwrap_or(dir);
+    let name = name.strip_prefix('/').unwrap_or(name);
+    format!("{dir}/{name}")
+}
+
+/// Whether a profile name, joined as [`stout_join`] does, climbs out of the directory.
+fn escapes(name: &str) -> bool {
+    let mut depth = 0i32;
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
     }
-    Ok(())
+    false
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ fn invalid_blocks_fail_the_task() {
     );
     let e = resolve(
         "a",
-        &app(r#"{"linuxInfo":{"seccomp":{"profileName":"../x"}}}"#),
+        &app(r#"{"linuxInfo":{"seccomp":{"profileName":""}}}"#),
         &opts(None),
     )
     .unwrap_err();
@@ -106,9 +106,62 @@ fn invalid_blocks_fail_the_task() {
     );
 }
 
+/// The isolator joins `profileName` with stout's `path::join` (isolators/linux/seccomp.cpp
+/// `prepare`): no `..` check, one leading `/` dropped. Modelled as Mesos does it, and
+/// reported.
+#[test]
+fn profile_names_are_joined_as_mesos_does() {
+    let at = |name: &str| {
+        resolve(
+            "a",
+            &app(&format!(
+                r#"{{"linuxInfo":{{"seccomp":{{"profileName":"{name}"}}}}}}"#
+            )),
+            &opts(None),
+        )
+        .unwrap()
+    };
+    let r = at("/strict.json");
+    assert_eq!(
+        r.applied,
+        Applied::Localhost {
+            path: "/opt/mesos/seccomp/strict.json".into()
+        }
+    );
+    assert!(r.notes.is_empty());
+    let r = at("../../../etc/p.json");
+    assert_eq!(
+        r.applied,
+        Applied::Localhost {
+            path: "/opt/mesos/seccomp/../../../etc/p.json".into()
+        }
+    );
+    assert!(
+        r.notes[0].contains("leaves the profile directory"),
+        "{:?}",
+        r.notes
+    );
+    assert!(at("x/../y.json").notes.is_empty());
+}
+
+/// DC/OS documentation: seccomp applies to UCR (MESOS) containers; a DOCKER container
+/// gets dockerd's default profile, and its linuxInfo.seccomp is ignored.
+#[test]
+fn docker_containers_get_the_docker_default() {
+    let r = resolve(
+        "a",
+        &app(r#"{"type":"DOCKER","linuxInfo":{"seccomp":{"unconfined":true}}}"#),
+        &opts(Some("default.json")),
+    )
+    .unwrap();
+    assert_eq!(r.applied, Applied::RuntimeDefault);
+    assert_eq!(r.decided_by, "/container/type");
+    assert!(r.notes[0].contains("is ignored"), "{:?}", r.notes);
+}
+
 #[test]
 fn other_shapes_are_refused_with_the_place() {
-    let e = resolve("a", &app(r#"{"type":"DOCKER"}"#), &opts(None)).unwrap_err();
+    let e = resolve("a", &app(r#"{"type":"PODMAN"}"#), &opts(None)).unwrap_err();
     assert_eq!(e.location().pointer, "/container/type");
     let e = resolve("a", r#"{"cmd":"x"}"#, &opts(None)).unwrap_err();
     assert!(e.to_string().contains("needs an \"id\""), "{e}");
