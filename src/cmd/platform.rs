@@ -32,6 +32,15 @@ pub struct Args {
     platform: Platform,
 }
 
+/// How to print the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    /// One JSON object: the file, the platform's settings, and per container the
+    /// applied profile, what decided it (pointer and place), why, and notes.
+    Json,
+}
+
 #[derive(clap::Subcommand, Debug)]
 enum Platform {
     Kubernetes(KubeArgs),
@@ -85,6 +94,9 @@ struct KubeArgs {
     /// Print only the --profile value for `syscage check` (needs one container).
     #[arg(long)]
     print_profile: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 /// OpenShift: what an SCC's seccomp strategy does to the pod, then the kubelet.
@@ -136,6 +148,9 @@ struct MesosArgs {
     /// Print only the --profile value for `syscage check`.
     #[arg(long)]
     print_profile: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -166,6 +181,22 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
     )?;
     if k.print_profile {
         return print_profile(&w.containers);
+    }
+    if k.format == Format::Json {
+        return print_json(
+            &k.file,
+            "openshift",
+            serde_json::json!({
+                "kind": w.kind,
+                "name": w.name,
+                "scc": adm.scc.name,
+                "seccomp_profiles": adm.scc.allowed,
+                "allow_any": adm.scc.allow_any,
+                "defaulted": adm.defaulted,
+                "seccomp_root": opts.seccomp_root,
+            }),
+            &w.containers,
+        );
     }
     crate::cmd::stdout(|out| {
         writeln!(
@@ -239,6 +270,17 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
     if a.print_profile {
         return print_profile(&rs);
     }
+    if a.format == Format::Json {
+        return print_json(
+            &a.file,
+            "mesos",
+            serde_json::json!({
+                "profiles_dir": opts.profiles_dir,
+                "default_profile": opts.default_profile,
+            }),
+            &rs,
+        );
+    }
     crate::cmd::stdout(|out| {
         writeln!(
             out,
@@ -277,6 +319,22 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
     )?;
     if a.print_profile {
         return print_profile(&w.containers);
+    }
+    if a.format == Format::Json {
+        return print_json(
+            &a.file,
+            "kubernetes",
+            serde_json::json!({
+                "kind": w.kind,
+                "name": w.name,
+                "seccomp_root": opts.seccomp_root,
+                "seccomp_default": opts.seccomp_default,
+                "kubelet": opts.kubelet.map(|r| r.to_string()),
+                "api_server": opts.api_server.map(|r| r.to_string()),
+                "annotations": opts.annotations(),
+            }),
+            &w.containers,
+        );
     }
     crate::cmd::stdout(|out| {
         writeln!(
@@ -346,6 +404,47 @@ fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
                 .join(", ")
         ),
     }
+}
+
+/// The answer as one JSON object: `settings` says what the platform was assumed to be.
+fn print_json(
+    file: &str,
+    platform: &str,
+    settings: serde_json::Value,
+    rs: &[Resolution],
+) -> Result<ExitCode> {
+    let containers: Vec<serde_json::Value> = rs
+        .iter()
+        .map(|r| {
+            let (kind, path) = match &r.applied {
+                Applied::RuntimeDefault => ("RuntimeDefault", None),
+                Applied::Unconfined => ("Unconfined", None),
+                Applied::Localhost { path } => ("Localhost", Some(path.as_str())),
+            };
+            serde_json::json!({
+                "role": r.role,
+                "name": r.container,
+                "pointer": r.pointer,
+                "applied": kind,
+                "path": path,
+                "profile": (r.applied != Applied::Unconfined).then(|| r.applied.profile_spec()),
+                "decided_by": r.decided_by,
+                "location": r.location.as_ref().map(|l| serde_json::json!({
+                    "source": l.source, "line": l.line, "column": l.column, "pointer": l.pointer,
+                })),
+                "reason": r.reason,
+                "notes": r.notes,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "file": file,
+        "platform": platform,
+        "settings": settings,
+        "containers": containers,
+    });
+    crate::cmd::print(format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print(out: &mut impl Write, rs: &[Resolution]) -> io::Result<()> {

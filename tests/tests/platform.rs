@@ -243,3 +243,70 @@ fn mesos_profile_name_default_and_errors() {
     let err = text(&o.stderr);
     assert!(err.contains("examples/platform/seccomp/profiles/app.json:1:1: /archMap: forbidden by the Mesos seccomp profile parser"), "{err}");
 }
+
+/// `--format json` says what the text says, for every platform: each container's
+/// line in the text (`ROLE NAME: PROFILE`, `decided by POINTER (FILE:LINE:COL)`) is
+/// rebuilt from the JSON and found in the text output of the same command.
+#[test]
+fn json_output_carries_what_the_text_says() {
+    let cases: &[&[&str]] = &[
+        &[
+            "platform",
+            "kubernetes",
+            "examples/platform/pod.json",
+            "--seccomp-root",
+            ROOT,
+        ],
+        &[
+            "platform",
+            "kubernetes",
+            "examples/platform/deployment.json",
+            "--seccomp-default",
+        ],
+        &[
+            "platform",
+            "mesos",
+            "examples/platform/marathon-app.json",
+            "--profiles-dir",
+            ROOT,
+        ],
+    ];
+    for args in cases {
+        let t = syscage(args);
+        assert_eq!(t.status.code(), Some(0), "{}", text(&t.stderr));
+        let out = text(&t.stdout);
+        let mut with_json = args.to_vec();
+        with_json.extend(["--format", "json"]);
+        let j = syscage(&with_json);
+        assert_eq!(j.status.code(), Some(0), "{}", text(&j.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+        let containers = v["containers"].as_array().unwrap();
+        assert!(!containers.is_empty());
+        assert_eq!(containers.len(), out.matches("  decided by ").count());
+        for c in containers {
+            let profile = match c["applied"].as_str().unwrap() {
+                "Localhost" => format!("{} (Localhost)", c["path"].as_str().unwrap()),
+                "RuntimeDefault" => "runtime/default".to_string(),
+                _ => "unconfined".to_string(),
+            };
+            let head = format!(
+                "{} {}: {profile}\n",
+                c["role"].as_str().unwrap(),
+                c["name"].as_str().unwrap()
+            );
+            assert!(out.contains(&head), "{head:?} not in\n{out}");
+            let decided = match c["location"].as_object() {
+                Some(l) => format!(
+                    "  decided by {} ({}:{}:{})\n",
+                    c["decided_by"].as_str().unwrap(),
+                    l["source"].as_str().unwrap(),
+                    l["line"],
+                    l["column"]
+                ),
+                None => format!("  decided by {}\n", c["decided_by"].as_str().unwrap()),
+            };
+            assert!(out.contains(&decided), "{decided:?} not in\n{out}");
+            assert!(out.contains(c["reason"].as_str().unwrap()));
+        }
+    }
+}
