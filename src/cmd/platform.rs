@@ -12,8 +12,8 @@ use crate::load;
 
 /// Show which seccomp profile a platform applies to each container, and why.
 ///
-/// Reads the workload's JSON (no YAML: convert with `kubectl get ... -o json` or
-/// `yq -o json`) and prints, per container, the profile the platform applies, the
+/// Reads the workload's JSON or YAML (several documents, `kind: List`, `helm template`
+/// and `kustomize build` output: every workload in the file) and prints, per container, the profile the platform applies, the
 /// place in the file that decided it (file:line:column and JSON pointer) and the rule.
 /// A Localhost profile must exist and parse: a missing file is an error, as the
 /// container would not start. Exit status: 0, or 2 on an error.
@@ -187,15 +187,16 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
             &k.file,
             "openshift",
             serde_json::json!({
-                "kind": w.kind,
-                "name": w.name,
                 "scc": adm.scc.name,
                 "seccomp_profiles": adm.scc.allowed,
                 "allow_any": adm.scc.allow_any,
                 "defaulted": adm.defaulted,
                 "seccomp_root": opts.seccomp_root,
             }),
-            &w.containers,
+            vec![(
+                serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
+                w.containers.as_slice(),
+            )],
         );
     }
     crate::cmd::stdout(|out| {
@@ -278,7 +279,7 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
                 "profiles_dir": opts.profiles_dir,
                 "default_profile": opts.default_profile,
             }),
-            &rs,
+            vec![(serde_json::json!({"kind": "Marathon app"}), rs.as_slice())],
         );
     }
     crate::cmd::stdout(|out| {
@@ -312,47 +313,66 @@ fn read(path: &str) -> Result<String> {
 fn kube(a: KubeArgs) -> Result<ExitCode> {
     let text = read(&a.file)?;
     let opts = kube_options(&a);
-    let w = kubernetes::resolve(&a.file, &text, &opts, a.container.as_deref())?;
+    let ws = kubernetes::resolve_all(&a.file, &text, &opts, a.container.as_deref())?;
+    let all: Vec<Resolution> = ws.iter().flat_map(|w| w.containers.clone()).collect();
     check_files(
-        &w.containers,
+        &all,
         "the kubelet would fail to create the container (CreateContainerError)",
     )?;
     if a.print_profile {
-        return print_profile(&w.containers);
+        return print_profile(&all);
     }
+    let annotations = opts
+        .annotations()
+        .unwrap_or("ignored (kubelet 1.25+, API server 1.27+)");
     if a.format == Format::Json {
         return print_json(
             &a.file,
             "kubernetes",
             serde_json::json!({
-                "kind": w.kind,
-                "name": w.name,
                 "seccomp_root": opts.seccomp_root,
                 "seccomp_default": opts.seccomp_default,
                 "kubelet": opts.kubelet.map(|r| r.to_string()),
                 "api_server": opts.api_server.map(|r| r.to_string()),
-                "annotations": opts.annotations(),
+                "annotations": annotations,
             }),
-            &w.containers,
+            ws.iter()
+                .map(|w| {
+                    (
+                        serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
+                        w.containers.as_slice(),
+                    )
+                })
+                .collect(),
         );
     }
     crate::cmd::stdout(|out| {
         writeln!(
             out,
-            "{}: {}{} (seccomp root {}; kubelet {}; annotations {})",
+            "{} (seccomp root {}; kubelet {}; annotations {})",
             a.file,
-            w.kind,
-            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
             opts.seccomp_root,
             if opts.seccomp_default {
                 "with --seccomp-default"
             } else {
                 "without --seccomp-default"
             },
-            opts.annotations()
-                .unwrap_or("ignored (kubelet 1.25+, API server 1.27+)"),
+            annotations,
         )?;
-        print(out, &w.containers)?;
+        for w in &ws {
+            writeln!(
+                out,
+                "{}{}{}:",
+                if w.at.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", w.at)
+                },
+                w.kind,
+                w.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
+            )?;
+            print(out, &w.containers)?;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -411,37 +431,41 @@ fn print_json(
     file: &str,
     platform: &str,
     settings: serde_json::Value,
-    rs: &[Resolution],
+    workloads: Vec<(serde_json::Value, &[Resolution])>,
 ) -> Result<ExitCode> {
-    let containers: Vec<serde_json::Value> = rs
-        .iter()
-        .map(|r| {
-            let (kind, path) = match &r.applied {
-                Applied::RuntimeDefault => ("RuntimeDefault", None),
-                Applied::Unconfined => ("Unconfined", None),
-                Applied::Localhost { path } => ("Localhost", Some(path.as_str())),
-            };
-            serde_json::json!({
-                "role": r.role,
-                "name": r.container,
-                "pointer": r.pointer,
-                "applied": kind,
-                "path": path,
-                "profile": (r.applied != Applied::Unconfined).then(|| r.applied.profile_spec()),
-                "decided_by": r.decided_by,
-                "location": r.location.as_ref().map(|l| serde_json::json!({
-                    "source": l.source, "line": l.line, "column": l.column, "pointer": l.pointer,
-                })),
-                "reason": r.reason,
-                "notes": r.notes,
-            })
+    let container = |r: &Resolution| {
+        let (kind, path) = match &r.applied {
+            Applied::RuntimeDefault => ("RuntimeDefault", None),
+            Applied::Unconfined => ("Unconfined", None),
+            Applied::Localhost { path } => ("Localhost", Some(path.as_str())),
+        };
+        serde_json::json!({
+            "role": r.role,
+            "name": r.container,
+            "pointer": r.pointer,
+            "applied": kind,
+            "path": path,
+            "profile": (r.applied != Applied::Unconfined).then(|| r.applied.profile_spec()),
+            "decided_by": r.decided_by,
+            "location": r.location.as_ref().map(|l| serde_json::json!({
+                "source": l.source, "line": l.line, "column": l.column, "pointer": l.pointer,
+            })),
+            "reason": r.reason,
+            "notes": r.notes,
+        })
+    };
+    let workloads: Vec<serde_json::Value> = workloads
+        .into_iter()
+        .map(|(mut meta, rs)| {
+            meta["containers"] = rs.iter().map(container).collect();
+            meta
         })
         .collect();
     let doc = serde_json::json!({
         "file": file,
         "platform": platform,
         "settings": settings,
-        "containers": containers,
+        "workloads": workloads,
     });
     crate::cmd::print(format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
     Ok(ExitCode::SUCCESS)

@@ -280,7 +280,12 @@ fn json_output_carries_what_the_text_says() {
         let j = syscage(&with_json);
         assert_eq!(j.status.code(), Some(0), "{}", text(&j.stderr));
         let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
-        let containers = v["containers"].as_array().unwrap();
+        let containers: Vec<&serde_json::Value> = v["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w["containers"].as_array().unwrap())
+            .collect();
         assert!(!containers.is_empty());
         assert_eq!(containers.len(), out.matches("  decided by ").count());
         for c in containers {
@@ -309,4 +314,68 @@ fn json_output_carries_what_the_text_says() {
             assert!(out.contains(c["reason"].as_str().unwrap()));
         }
     }
+}
+
+/// YAML with several documents (a Service, a Deployment, a CronJob): every workload is
+/// resolved, non-workloads are skipped, and places are the YAML file's lines and
+/// columns (checked by hand against the file).
+#[test]
+fn yaml_manifests_with_several_documents() {
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/manifests.yaml",
+        "--seccomp-root",
+        ROOT,
+        "--seccomp-default",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(!out.contains("Service"), "{out}");
+    for want in [
+        "document 2: Deployment web:\ncontainer app: examples/platform/seccomp/profiles/app.json (Localhost)\n  decided by /spec/template/spec/containers/0/securityContext/seccompProfile (examples/platform/manifests.yaml:28:13)",
+        "container sidecar: runtime/default\n  decided by /spec/template/spec/securityContext/seccompProfile (examples/platform/manifests.yaml:22:11)",
+        "document 3: CronJob cleanup:\ncontainer job: unconfined\n  decided by /spec/jobTemplate/spec/template/spec/containers/0/securityContext/privileged (examples/platform/manifests.yaml:46:27)",
+    ] {
+        assert!(out.contains(want), "{want}\nnot in\n{out}");
+    }
+    // --container picks across documents; a bad one lists every container.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/manifests.yaml",
+        "--seccomp-root",
+        ROOT,
+        "-c",
+        "job",
+        "--print-profile",
+    ]);
+    assert_eq!(text(&o.stdout).trim(), "unconfined", "{}", text(&o.stderr));
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/manifests.yaml",
+        "--seccomp-root",
+        ROOT,
+        "-c",
+        "nope",
+    ]);
+    assert!(
+        text(&o.stderr).contains("no container named \"nope\" (the file has: app, sidecar, job)"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A YAML error names its line.
+    let dir = std::env::temp_dir().join(format!("syscage-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "kind: Pod\nspec:\n  containers: [a, b\n").unwrap();
+    let o = syscage(&["platform", "kubernetes", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("bad.yaml:4:1: invalid YAML: while parsing a flow sequence"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

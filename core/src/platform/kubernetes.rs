@@ -86,6 +86,9 @@ pub struct Workload {
     pub name: Option<String>,
     /// JSON pointer of the pod spec (`/spec`, `/spec/template/spec`, ...).
     pub spec_pointer: String,
+    /// Where the workload is in a file of several (`document 2`, `/items/3`); empty
+    /// for a file of one.
+    pub at: String,
     pub containers: Vec<Resolution>,
 }
 
@@ -99,6 +102,97 @@ pub fn resolve(
 ) -> Result<Workload, PlatformError> {
     let doc = Doc::parse(source, text)?;
     resolve_doc(&doc, opts, only, None)
+}
+
+/// Every workload of a file: a JSON object, or every document of a YAML file (as
+/// `helm template` or `kustomize build` print them), with the items of a `kind: List`
+/// each on its own. Objects without a pod template (Services, ConfigMaps, ...) are
+/// skipped when the file holds several documents, as they set no seccomp profile.
+/// `at` of each workload says where it is (`document 2`, `/items/3`). With `only`,
+/// only the containers of that name, wherever they are.
+pub fn resolve_all(
+    source: &str,
+    text: &str,
+    opts: &Options,
+    only: Option<&str>,
+) -> Result<Vec<Workload>, PlatformError> {
+    let docs = Doc::parse_documents(source, text)?;
+    let many_docs = docs.len() > 1;
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for (n, d) in docs.into_iter().enumerate() {
+        let items = d.expand_list();
+        let several =
+            many_docs || items.len() > 1 || items.first().is_some_and(|i| !i.prefix().is_empty());
+        for item in items {
+            if several && !has_pod_template(&item) {
+                skipped += 1;
+                continue;
+            }
+            let mut w = resolve_doc(&item, opts, None, None)?;
+            w.at = match (many_docs, item.prefix()) {
+                (true, "") => format!("document {}", n + 1),
+                (true, p) => format!("document {} {p}", n + 1),
+                (false, p) => p.to_string(),
+            };
+            out.push(w);
+        }
+    }
+    if out.is_empty() {
+        return Err(PlatformError::Invalid {
+            location: Location {
+                source: source.to_string(),
+                line: 1,
+                column: 1,
+                pointer: String::new(),
+            },
+            message: format!(
+                "no Pod or workload with a pod template in the file ({skipped} other objects)"
+            ),
+        });
+    }
+    if let Some(o) = only {
+        let names: Vec<String> = out
+            .iter()
+            .flat_map(|w| w.containers.iter().map(|c| c.container.clone()))
+            .collect();
+        for w in &mut out {
+            w.containers.retain(|c| c.container == o);
+        }
+        out.retain(|w| !w.containers.is_empty());
+        if out.is_empty() {
+            return Err(PlatformError::Invalid {
+                location: Location {
+                    source: source.to_string(),
+                    line: 1,
+                    column: 1,
+                    pointer: String::new(),
+                },
+                message: format!(
+                    "no container named {o:?} (the file has: {})",
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a document is a Pod or a workload with a pod template.
+fn has_pod_template(doc: &Doc<'_>) -> bool {
+    matches!(
+        doc.root["kind"].as_str(),
+        Some(
+            "Pod"
+                | "Deployment"
+                | "ReplicaSet"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "Job"
+                | "ReplicationController"
+                | "CronJob"
+        )
+    ) || (doc.root.get("kind").is_none() && doc.root.pointer("/spec/containers").is_some())
 }
 
 /// A pod-level profile set by admission (OpenShift's SCC) when the pod sets none.
@@ -339,6 +433,7 @@ pub(crate) fn resolve_doc(
         },
         name,
         spec_pointer: spec,
+        at: String::new(),
         containers: out,
     })
 }

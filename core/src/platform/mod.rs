@@ -11,6 +11,7 @@
 pub mod kubernetes;
 pub mod mesos;
 pub mod openshift;
+mod yaml;
 
 use std::fmt;
 
@@ -76,7 +77,8 @@ pub struct Resolution {
 /// Why a workload file could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlatformError {
-    #[error("{location}: invalid JSON: {message}")]
+    /// Not JSON or YAML; the message says which it was read as.
+    #[error("{location}: {message}")]
     Syntax { location: Location, message: String },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
@@ -99,34 +101,151 @@ impl PlatformError {
     }
 }
 
-/// A parsed JSON document that remembers its text, to turn pointers into places.
+/// Where a document's values are in its file.
+enum Places<'a> {
+    /// A JSON file: found in its text on demand.
+    Json(std::rc::Rc<Locator<'a>>),
+    /// A YAML document: recorded while parsing, by pointer (`yaml::YamlDoc::places`).
+    Yaml {
+        places: std::rc::Rc<std::collections::HashMap<String, (usize, usize)>>,
+        start: (usize, usize),
+    },
+}
+
+/// A parsed document (JSON, or one YAML document) that can turn pointers into places.
+/// `prefix` is where its root sits in the file's own structure (`/items/3` for an item
+/// of a `List`); pointers given to it are relative to its root, places name the file's.
 pub(crate) struct Doc<'a> {
     pub source: &'a str,
     pub root: Value,
-    locator: Locator<'a>,
+    places: Places<'a>,
+    prefix: String,
+}
+
+/// Whether `text` is JSON rather than YAML (every JSON file starts so; YAML manifests
+/// do not).
+fn is_json(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['))
 }
 
 impl<'a> Doc<'a> {
+    /// One document: a JSON file, or a YAML file with a single document.
     pub fn parse(source: &'a str, text: &'a str) -> Result<Doc<'a>, PlatformError> {
-        let root: Value = serde_json::from_str(text).map_err(|e| PlatformError::Syntax {
+        let mut docs = Doc::parse_documents(source, text)?;
+        match docs.len() {
+            1 => Ok(docs.remove(0)),
+            0 => Err(PlatformError::Syntax {
+                location: Location {
+                    source: source.to_string(),
+                    line: 1,
+                    column: 1,
+                    pointer: String::new(),
+                },
+                message: "the file holds no document".into(),
+            }),
+            n => Err(docs[1].invalid(
+                "",
+                format!("{n} YAML documents where one is expected (kubernetes takes several)"),
+            )),
+        }
+    }
+
+    /// Every document of the file: the JSON value, or each non-empty YAML document.
+    pub fn parse_documents(source: &'a str, text: &'a str) -> Result<Vec<Doc<'a>>, PlatformError> {
+        if is_json(text) {
+            let root: Value = serde_json::from_str(text).map_err(|e| PlatformError::Syntax {
+                location: Location {
+                    source: source.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    pointer: String::new(),
+                },
+                message: format!("invalid JSON: {}", strip_position(&e.to_string())),
+            })?;
+            return Ok(vec![Doc {
+                source,
+                root,
+                places: Places::Json(std::rc::Rc::new(Locator::new(text))),
+                prefix: String::new(),
+            }]);
+        }
+        let docs = yaml::parse(text).map_err(|e| PlatformError::Syntax {
             location: Location {
                 source: source.to_string(),
-                line: e.line(),
-                column: e.column(),
+                line: e.line,
+                column: e.column,
                 pointer: String::new(),
             },
-            message: strip_position(&e.to_string()),
+            message: format!("invalid YAML: {}", e.message),
         })?;
-        Ok(Doc {
-            source,
-            root,
-            locator: Locator::new(text),
-        })
+        Ok(docs
+            .into_iter()
+            .map(|d| Doc {
+                source,
+                root: d.root,
+                places: Places::Yaml {
+                    places: std::rc::Rc::new(d.places),
+                    start: d.start,
+                },
+                prefix: String::new(),
+            })
+            .collect())
+    }
+
+    /// The items of a `kind: List` (as `kubectl get ... -o yaml` prints several
+    /// objects), each as its own document; any other document as itself.
+    pub fn expand_list(self) -> Vec<Doc<'a>> {
+        let items = match (&self.root["kind"], &self.root["items"]) {
+            (Value::String(k), Value::Array(items)) if k == "List" => items.clone(),
+            _ => return vec![self],
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, root)| Doc {
+                source: self.source,
+                root,
+                places: match &self.places {
+                    Places::Json(l) => Places::Json(l.clone()),
+                    Places::Yaml { places, start } => Places::Yaml {
+                        places: places.clone(),
+                        start: *start,
+                    },
+                },
+                prefix: format!("{}/items/{i}", self.prefix),
+            })
+            .collect()
+    }
+
+    /// Where this document's root is in the file (`""`, or `/items/3`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The place of `pointer`, or of its nearest existing parent (a missing member).
     pub fn location(&self, pointer: &str) -> Location {
-        self.locator.location(self.source, pointer)
+        let full = format!("{}{pointer}", self.prefix);
+        match &self.places {
+            Places::Json(l) => l.location(self.source, &full),
+            Places::Yaml { places, start } => {
+                let mut p = full.as_str();
+                let (line, column) = loop {
+                    if let Some(&at) = places.get(p) {
+                        break at;
+                    }
+                    match p.rfind('/') {
+                        Some(i) => p = &p[..i],
+                        None => break *start,
+                    }
+                };
+                Location {
+                    source: self.source.to_string(),
+                    line,
+                    column,
+                    pointer: full,
+                }
+            }
+        }
     }
 
     pub fn invalid(&self, pointer: &str, message: impl Into<String>) -> PlatformError {
