@@ -339,7 +339,15 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
             ws.iter()
                 .map(|w| {
                     (
-                        serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
+                        serde_json::json!({
+                            "kind": w.kind,
+                            "name": w.name,
+                            "at": w.at,
+                            "pod_security": {
+                                "baseline": w.pod_security.baseline,
+                                "restricted": w.pod_security.restricted,
+                            },
+                        }),
                         w.containers.as_slice(),
                     )
                 })
@@ -372,9 +380,24 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
                 w.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
             )?;
             print(out, &w.containers)?;
+            writeln!(
+                out,
+                "  Pod Security Standards, seccomp checks: {}",
+                pod_security(&w.pod_security)
+            )?;
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The pod's seccomp standing under the Pod Security Standards, in a line.
+fn pod_security(p: &kubernetes::pod_security::PodSecurity) -> String {
+    match (&p.baseline, &p.restricted) {
+        (None, None) => "meets baseline and restricted".to_string(),
+        (None, Some(r)) => format!("meets baseline; violates restricted: {r}"),
+        (Some(b), Some(r)) => format!("violates baseline: {b}; violates restricted: {r}"),
+        (Some(b), None) => format!("violates baseline: {b}"),
+    }
 }
 
 /// A profile as the Mesos agent reads it: it must exist, pass Mesos' own parser

@@ -465,3 +465,21 @@ fn reference_agrees_with_libseccomp_on_hand_made_profiles() {
     }
     eprintln!("compared {total} events with libseccomp");
 }
+
+/// Found by `large_random_profiles_compile_where_libseccomp_does`: 35 one-condition
+/// rules and a two-condition rule on `ioctl` cost libseccomp's merging 2.1 million steps
+/// in syscage's port, past the old hang budget, while the real library finishes in
+/// milliseconds. It is long, not a loop: syscage must resolve it, and agree.
+#[test]
+fn a_long_merge_is_not_a_hang() {
+    if !libseccomp_usable() {
+        return;
+    }
+    let text = include_str!("../data/libseccomp-long-merge.json");
+    check_random_with(
+        text,
+        [0xffff_ffff, 1 << 32, 0xffff_fffe, 0x1_0000_0003, 3, 6],
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -10,6 +10,8 @@
 //! 1.26); the API server's refusal of an annotation that contradicts its field; and
 //! containerd's rule that a privileged container gets no filter at all.
 
+pub mod pod_security;
+
 use super::{escape, join, Applied, Doc, PlatformError, Resolution};
 use crate::profile::Location;
 use crate::runtime::Release;
@@ -90,6 +92,8 @@ pub struct Workload {
     /// for a file of one.
     pub at: String,
     pub containers: Vec<Resolution>,
+    /// The Pod Security Standards' seccomp verdicts for the pod as written.
+    pub pod_security: pod_security::PodSecurity,
 }
 
 /// The effective profile of every container (init, regular and ephemeral, in that
@@ -432,6 +436,7 @@ pub(crate) fn resolve_doc(
             kind
         },
         name,
+        pod_security: pod_security::check(doc.get(&spec).unwrap_or(&serde_json::Value::Null)),
         spec_pointer: spec,
         at: String::new(),
         containers: out,
