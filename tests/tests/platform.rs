@@ -198,50 +198,35 @@ fn mesos_profile_name_default_and_errors() {
         "--print-profile",
     ]);
     assert_eq!(text(&o.stdout).trim(), "examples/platform/seccomp/web.json");
+    // Each of these fails (exit 2), saying why.
+    let fails = |extra: &[&str], why: &str| {
+        let mut args = vec!["platform", "mesos", "examples/platform/marathon-app.json"];
+        args.extend_from_slice(extra);
+        let o = syscage(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains(why),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    };
     // The profile directory has no web.json: the agent fails the task.
-    let o = syscage(&[
-        "platform",
-        "mesos",
-        "examples/platform/marathon-app.json",
-        "--profiles-dir",
-        "examples/platform",
-        "--no-default",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("profile examples/platform/web.json does not exist"),
-        "{}",
-        text(&o.stderr)
+    fails(
+        &["--profiles-dir", "examples/platform", "--no-default"],
+        "profile examples/platform/web.json does not exist",
     );
     // Nor a default.json: the agent does not even start.
-    let o = syscage(&[
-        "platform",
-        "mesos",
-        "examples/platform/marathon-app.json",
-        "--profiles-dir",
-        "examples/platform",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("the Mesos agent does not start"),
-        "{}",
-        text(&o.stderr)
+    fails(
+        &["--profiles-dir", "examples/platform"],
+        "the Mesos agent does not start",
     );
     // A profile Mesos' parser refuses (an OCI `architectures` list, no archMap: the
     // Kubernetes example's app.json, as the agent's default) stops the agent, with its
     // place, though runc would take it.
-    let o = syscage(&[
-        "platform",
-        "mesos",
-        "examples/platform/marathon-app.json",
-        "--profiles-dir",
-        "examples/platform/seccomp",
-        "--default",
-        "profiles/app.json",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = text(&o.stderr);
-    assert!(err.contains("examples/platform/seccomp/profiles/app.json:1:1: /archMap: forbidden by the Mesos seccomp profile parser"), "{err}");
+    fails(
+        &["--profiles-dir", ROOT, "--default", "profiles/app.json"],
+        "examples/platform/seccomp/profiles/app.json:1:1: /archMap: forbidden by the Mesos seccomp profile parser",
+    );
 }
 
 /// `--format json` says what the text says, for every platform: each container's

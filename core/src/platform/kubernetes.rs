@@ -142,18 +142,20 @@ pub fn resolve_all(
             out.push(w);
         }
     }
+    // An error about the whole file: at its start.
+    let whole_file = |message: String| PlatformError::Invalid {
+        location: Location {
+            source: source.to_string(),
+            line: 1,
+            column: 1,
+            pointer: String::new(),
+        },
+        message,
+    };
     if out.is_empty() {
-        return Err(PlatformError::Invalid {
-            location: Location {
-                source: source.to_string(),
-                line: 1,
-                column: 1,
-                pointer: String::new(),
-            },
-            message: format!(
-                "no Pod or workload with a pod template in the file ({skipped} other objects)"
-            ),
-        });
+        return Err(whole_file(format!(
+            "no Pod or workload with a pod template in the file ({skipped} other objects)"
+        )));
     }
     if let Some(o) = only {
         let names: Vec<String> = out
@@ -165,21 +167,45 @@ pub fn resolve_all(
         }
         out.retain(|w| !w.containers.is_empty());
         if out.is_empty() {
-            return Err(PlatformError::Invalid {
-                location: Location {
-                    source: source.to_string(),
-                    line: 1,
-                    column: 1,
-                    pointer: String::new(),
-                },
-                message: format!(
-                    "no container named {o:?} (the file has: {})",
-                    names.join(", ")
-                ),
-            });
+            return Err(whole_file(format!(
+                "no container named {o:?} (the file has: {})",
+                names.join(", ")
+            )));
         }
     }
     Ok(out)
+}
+
+/// One step of the kubelet's chain: the pointer that decides, its place, the answer,
+/// and why.
+type Step = (String, Option<Location>, Applied, String);
+
+/// A legacy annotation (at `p`, meaning `a`) joins the chain where the node's versions
+/// honour annotations; otherwise it is noted as ignored, where it would have mattered.
+fn legacy_annotation(
+    doc: &Doc<'_>,
+    opts: &Options,
+    (p, a): (String, Applied),
+    key: &str,
+    level: &str,
+    chain: &mut Vec<Step>,
+    notes: &mut Vec<String>,
+) {
+    match opts.annotations() {
+        Some(how) => {
+            let location = Some(doc.location(&p));
+            let why = format!(
+                "the legacy annotation {key}, {how}, as the {level} has no seccompProfile field"
+            );
+            chain.push((p, location, a, why));
+        }
+        None if chain.is_empty() => notes.push(format!(
+            "{p} is ignored: kubelets read only the seccompProfile fields since 1.25, and API \
+             servers stopped copying annotations into them in 1.27 (--kubelet-version, \
+             --apiserver-version model older nodes)"
+        )),
+        None => {}
+    }
 }
 
 /// Whether a document is a Pod or a workload with a pod template.
@@ -325,7 +351,7 @@ pub(crate) fn resolve_doc(
                 must_match(doc, &c_field, f, a)?;
             }
             // The kubelet's order (helpers.go getSeccompProfile).
-            let mut chain: Vec<(String, Option<Location>, Applied, String)> = Vec::new();
+            let mut chain: Vec<Step> = Vec::new();
             if let Some(i) = admitted {
                 chain.push((
                     i.decided_by.clone(),
@@ -342,15 +368,8 @@ pub(crate) fn resolve_doc(
                 ));
             }
             if let Some((p, a)) = c_annot.clone() {
-                match opts.annotations() {
-                    Some(how) => chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {CONTAINER_ANNOTATION_PREFIX}{cname}, {how}, as the container has no seccompProfile field"))),
-                    None if chain.is_empty() => notes.push(format!(
-                        "{p} is ignored: kubelets read only the seccompProfile fields since 1.25, \
-                         and API servers stopped copying annotations into them in 1.27 \
-                         (--kubelet-version, --apiserver-version model older nodes)"
-                    )),
-                    None => {}
-                }
+                let key = format!("{CONTAINER_ANNOTATION_PREFIX}{cname}");
+                legacy_annotation(doc, opts, (p, a), &key, "container", &mut chain, &mut notes);
             }
             if let Some(i) = admitted_pod.clone() {
                 chain.push((i.decided_by, i.location, i.applied, i.why));
@@ -363,16 +382,8 @@ pub(crate) fn resolve_doc(
                         .into(),
                 ));
             }
-            if let Some((p, a)) = pod_annot.clone() {
-                match opts.annotations() {
-                    Some(how) => chain.push((p.clone(), Some(doc.location(&p)), a, format!("the legacy annotation {POD_ANNOTATION}, {how}, as the pod has no seccompProfile field"))),
-                    None if chain.is_empty() => notes.push(format!(
-                        "{p} is ignored: kubelets read only the seccompProfile fields since 1.25, \
-                         and API servers stopped copying annotations into them in 1.27 \
-                         (--kubelet-version, --apiserver-version model older nodes)"
-                    )),
-                    None => {}
-                }
+            if let Some(pa) = pod_annot.clone() {
+                legacy_annotation(doc, opts, pa, POD_ANNOTATION, "pod", &mut chain, &mut notes);
             }
             let (mut decided_by, mut location, mut applied, mut reason) = match chain.into_iter().next() {
                 Some((p, l, a, why)) => (p, l, a, format!("set by {why}")),
