@@ -57,9 +57,9 @@ impl TargetArgs {
         t.release = self
             .runtime
             .release
-            .or_else(|| installed_release(self.runtime.runtime));
+            .or_else(|| syscage_enforcer::host::installed_release(self.runtime.runtime));
         t.libseccomp = match self.libseccomp.as_str() {
-            "host" => host_libseccomp().unwrap_or_else(Libseccomp::latest),
+            "host" => syscage_enforcer::host::libseccomp().unwrap_or_else(Libseccomp::latest),
             "latest" => Libseccomp::latest(),
             v => {
                 let r: Release = v
@@ -100,38 +100,6 @@ fn parse_caps(list: &str) -> Result<BTreeSet<String>> {
             Ok(c)
         })
         .collect()
-}
-
-/// The release of `runtime` installed on this host: the first line of `runc --version`
-/// ("runc version 1.1.5+ds1") or `crun --version` ("crun version 1.8.1"); `None` when
-/// it is not on PATH or says something else. Only the native target's host has one:
-/// the wasm build and the browser have no runtime to ask.
-fn installed_release(runtime: Runtime) -> Option<Release> {
-    let out = std::process::Command::new(runtime.to_string())
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next()?;
-    let version = first.strip_prefix(&format!("{runtime} version "))?;
-    version.parse().ok()
-}
-
-/// What this machine's libseccomp.so.2 knows: the names of syscage's tables it does not
-/// resolve on the native architecture (what runc and crun ask). `None` when the library
-/// cannot be loaded.
-fn host_libseccomp() -> Option<Libseccomp> {
-    let lib = syscage_enforcer::libseccomp::Libseccomp::host().ok()?;
-    let unknown = syscage_core::syscalls::all_names()
-        .filter(|n| lib.resolve(n, None).is_none())
-        .map(str::to_string)
-        .collect();
-    Some(Libseccomp::measured(
-        format!("libseccomp {} (host)", lib.version()),
-        unknown,
-    ))
 }
 
 /// The running kernel's version, from `/proc/sys/kernel/osrelease`.

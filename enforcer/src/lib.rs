@@ -20,6 +20,8 @@ pub mod dump;
 #[cfg(target_os = "linux")]
 pub mod exec;
 #[cfg(target_os = "linux")]
+pub mod host;
+#[cfg(target_os = "linux")]
 pub mod install;
 #[cfg(target_os = "linux")]
 pub mod libseccomp;

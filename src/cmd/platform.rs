@@ -236,12 +236,7 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
     // The seccomp isolator parses the default profile when the agent starts
     // (`LinuxSeccompIsolatorProcess::create`), with Mesos' own parser; if it cannot, the
     // agent does not start and every task on it fails, unconfined ones too.
-    if let Some(d) = &opts.default_profile {
-        let path = format!(
-            "{}/{}",
-            opts.profiles_dir.trim_end_matches('/'),
-            d.trim_start_matches('/')
-        );
+    if let (Some(d), Some(path)) = (&opts.default_profile, opts.default_path()) {
         if let Err(why) = mesos_profile(&path) {
             bail!(
                 "the agent's default profile (--seccomp_profile_name {d}): {why:#}: the Mesos \

@@ -23,10 +23,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use syscage_core::arch::Arch;
-use syscage_core::libseccomp::Libseccomp;
 use syscage_core::policy::{resolve, ResolveError, Target};
 use syscage_core::profile::{parse, KernelVersion, Runtime};
-use syscage_core::runtime::Release;
 use syscage_enforcer::capture::{capture, CaptureError, Captured, Install};
 use syscage_enforcer::differential::{compare, program_in_kernel, Engines};
 use syscage_tests::{boundary_events, shared_profile, skip_unless_ci};
@@ -110,31 +108,6 @@ fn unavailable() -> Option<String> {
     None
 }
 
-/// The installed release of `runtime` (`runc --version`: "runc version 1.1.5+ds1").
-fn release(runtime: Runtime) -> Release {
-    let out = Command::new(runtime.to_string())
-        .arg("--version")
-        .output()
-        .expect("runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    first
-        .rsplit(' ')
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("cannot read the release from {first:?}"))
-}
-
-/// What this machine's libseccomp.so.2 (the one runc and crun link) knows.
-fn host_libseccomp() -> Libseccomp {
-    let lib = syscage_enforcer::libseccomp::Libseccomp::host().expect("libseccomp.so.2 loads");
-    let unknown = syscage_core::syscalls::all_names()
-        .filter(|n| lib.resolve(n, None).is_none())
-        .map(str::to_string)
-        .collect();
-    Libseccomp::measured(format!("libseccomp {} (host)", lib.version()), unknown)
-}
-
 /// A bundle with a busybox rootfs and `profile` as `linux.seccomp`.
 fn bundle(dir: &Path, profile: &Value) -> PathBuf {
     let b = dir.join("bundle");
@@ -205,8 +178,12 @@ fn captured(
 fn check(runtime: Runtime, what: &str, text: &str, dir: &Path, tally: &mut Tally) {
     let mut target = Target::new(Arch::X86_64, K);
     target.runtime = runtime;
-    target.release = Some(release(runtime));
-    target.libseccomp = host_libseccomp();
+    target.release = Some(
+        syscage_enforcer::host::installed_release(runtime).unwrap_or_else(|| {
+            panic!("cannot read {runtime}'s release from `{runtime} --version`")
+        }),
+    );
+    target.libseccomp = syscage_enforcer::host::libseccomp().expect("libseccomp.so.2 loads");
     let resolved = parse(what, text, runtime)
         .map_err(|e| e.to_string())
         .and_then(|p| {

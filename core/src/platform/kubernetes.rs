@@ -249,9 +249,6 @@ pub(crate) fn template(doc: &Doc<'_>) -> Result<(&'static str, String), Platform
     if !doc.root.is_object() {
         return Err(doc.invalid("", "expected a Kubernetes object (a JSON object)"));
     }
-    if !doc.root.is_object() {
-        return Err(doc.invalid("", "expected a Kubernetes object (a JSON object)"));
-    }
     let kind = doc.string("/kind")?.unwrap_or("").to_string();
     let template: &'static str = match kind.as_str() {
         "Pod" => "",

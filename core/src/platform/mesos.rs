@@ -28,6 +28,15 @@ pub struct Options {
     pub default_profile: Option<String>,
 }
 
+impl Options {
+    /// The file the agent reads its default profile from, joined as it joins it.
+    pub fn default_path(&self) -> Option<String> {
+        self.default_profile
+            .as_deref()
+            .map(|d| stout_join(&self.profiles_dir, d))
+    }
+}
+
 /// DC/OS's `mesos_seccomp_profile_name` default.
 pub const DCOS_DEFAULT_PROFILE: &str = "default.json";
 

@@ -24,6 +24,7 @@
 use serde_json::Value;
 
 use crate::platform::{Doc, PlatformError};
+use crate::profile::CmpOp;
 
 const ACTIONS: &[&str] = &[
     "SCMP_ACT_KILL",
@@ -69,16 +70,6 @@ const GO_ARCHES: &[&str] = &[
     "ppc64le",
     "s390",
     "s390x",
-];
-
-const OPS: &[&str] = &[
-    "SCMP_CMP_NE",
-    "SCMP_CMP_LT",
-    "SCMP_CMP_LE",
-    "SCMP_CMP_EQ",
-    "SCMP_CMP_GE",
-    "SCMP_CMP_GT",
-    "SCMP_CMP_MASKED_EQ",
 ];
 
 /// Checks `text` (read from `source`) as the Mesos agent's parser would. `Ok` lists
@@ -241,7 +232,8 @@ pub fn check(source: &str, text: &str) -> Result<Vec<String>, PlatformError> {
                 }
             }
             match a.get("op").and_then(Value::as_str) {
-                Some(op) if OPS.contains(&op) => {}
+                // Mesos' operators are the OCI ones (`Operator` in seccomp.proto).
+                Some(op) if op.parse::<CmpOp>().is_ok() => {}
                 Some(op) => {
                     return Err(refuse(
                         &format!("{ap}/op"),
