@@ -38,7 +38,10 @@ pub(crate) struct YamlError {
 
 /// Every document of `text` that is not empty.
 pub(crate) fn parse(text: &str) -> Result<Vec<YamlDoc>, YamlError> {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        limit: MAX_VALUES + text.len() / 2,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut b, true).map_err(|e| YamlError {
         line: e.marker().line(),
@@ -75,6 +78,38 @@ struct Builder {
     anchors: HashMap<usize, Value>,
     start: (usize, usize),
     error: Option<YamlError>,
+    /// Values built so far, aliases counted at their expanded size.
+    values: usize,
+    /// How many values this text may expand to.
+    limit: usize,
+}
+
+/// The most values a file may expand to beyond what its text can hold without
+/// aliases (about one value per two bytes): aliases are copied, so a few lines could
+/// otherwise name billions of values ("billion laughs").
+const MAX_VALUES: usize = 1_000_000;
+
+/// The number of values in `v`, counting at most up to `limit`.
+fn size(v: &Value, limit: usize) -> usize {
+    let mut n = 1;
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        if n > limit {
+            break;
+        }
+        match v {
+            Value::Array(a) => {
+                n += a.len();
+                todo.extend(a);
+            }
+            Value::Object(m) => {
+                n += m.len();
+                todo.extend(m.values());
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 fn escape(key: &str) -> String {
@@ -135,6 +170,16 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let place = (mark.line(), mark.col() + 1);
+        if self.values > self.limit {
+            let limit = self.limit;
+            self.fail(
+                mark,
+                format!(
+                    "the document expands to more than {limit} values (its aliases copy too much)"
+                ),
+            );
+            return;
+        }
         // A block collection's start event comes after its first key has been scanned;
         // its first child's mark, if earlier, is where it really starts.
         if let Some(
@@ -173,6 +218,7 @@ impl MarkedEventReceiver for Builder {
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
+                self.values += 1;
                 self.places.insert(pointer, place);
                 self.put(v);
             }
@@ -181,13 +227,23 @@ impl MarkedEventReceiver for Builder {
                     self.fail(mark, "an alias as a mapping key is not supported".into());
                     return;
                 };
-                match self.anchors.get(&id).cloned() {
-                    Some(v) => {
-                        self.places.insert(pointer, place);
-                        self.put(v);
-                    }
-                    None => self.fail(mark, "an alias to an unknown anchor".into()),
+                let Some(v) = self.anchors.get(&id) else {
+                    self.fail(mark, "an alias to an unknown anchor".into());
+                    return;
+                };
+                // Counted before it is copied: a copy past the bound is never made.
+                self.values += size(v, self.limit);
+                if self.values > self.limit {
+                    let limit = self.limit;
+                    self.fail(
+                        mark,
+                        format!("the document expands to more than {limit} values (its aliases copy too much)"),
+                    );
+                    return;
                 }
+                let v = v.clone();
+                self.places.insert(pointer, place);
+                self.put(v);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 let Some(pointer) = self.next_pointer() else {
@@ -197,6 +253,7 @@ impl MarkedEventReceiver for Builder {
                     );
                     return;
                 };
+                self.values += 1;
                 self.places.insert(pointer.clone(), place);
                 self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
                     Frame::Seq {
@@ -338,6 +395,20 @@ mod tests {
         ] {
             assert_eq!(plain(s), v, "{s}");
         }
+    }
+
+    /// "Billion laughs": nine levels of ten aliases each would be 10^9 values.
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            y.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse(&y).unwrap_err();
+        assert!(e.message.contains("expands to more than"), "{e:?}");
     }
 
     #[test]
