@@ -147,7 +147,7 @@ pub fn profile_text(spec: &str) -> Result<(String, String)> {
     if !input::exists(path) && path != "-" {
         bail!(
             "cannot read profile {path:?} (not a file, nor a builtin: {})",
-            builtin::NAMES.join(", ")
+            builtin::names().join(", ")
         );
     }
     let text = input::read_text(path, Kind::Profile)?;

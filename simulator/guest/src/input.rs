@@ -331,12 +331,15 @@ pub fn profile(
                         &format!("{at}/builtin"),
                         format!(
                             "no builtin profile {name:?} (builtins: {})",
-                            builtin::NAMES.join(", ")
+                            builtin::names().join(", ")
                         ),
                     )
                 })?
                 .map(AnyProfile::Oci)
-                .map_err(ApiError::from)
+                .map_err(|e| match e {
+                    builtin::BuiltinError::Profile(e) => ApiError::from(e),
+                    other => ApiError::field(&format!("{at}/builtin"), other.to_string()),
+                })
         }
         Content::Text(text) => parse(&input.source_or("profile"), text),
         Content::Bytes(bytes) => {
