@@ -18,6 +18,7 @@
 //!   disassembler.
 //! * [`trace`]: JSON Lines and strace readers.
 //! * [`report`]: verdict summaries for people and JSON for machines.
+//! * [`caps`]: capability names and the sets engines grant by default.
 //! * [`libseccomp`]: which syscall names the runtime's libseccomp resolves.
 //! * [`runtime`]: runc and crun by release, and what changed between releases.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
@@ -27,6 +28,7 @@ pub mod action;
 pub mod arch;
 pub mod bpf;
 pub mod builtin;
+pub mod caps;
 pub mod engine;
 pub mod eval;
 pub mod event;

@@ -254,3 +254,48 @@ pub fn syscage_bin() -> PathBuf {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+
+/// A filter a real component installed against syscage's reference answer for `policy`,
+/// on [`boundary_events`]: every event must agree, except on syscalls where libseccomp
+/// 2.5.4's code generator may test a stale accumulator (SEMANTICS.md section 2), which
+/// are counted. Returns `(events compared, tolerated)`; panics naming the first
+/// disagreement, prefixed with `what`.
+pub fn real_filter_equals_reference(
+    what: &str,
+    policy: &Policy,
+    real: &syscage_core::bpf::Program,
+) -> (usize, usize) {
+    use syscage_core::action::describe_ret;
+    use syscage_core::arch::Arch;
+    let valid = syscage_core::bpf::validate(real).expect("the real filter validates");
+    let reference = syscage_core::eval::Evaluator::new(policy);
+    let events = boundary_events(&[policy]);
+    let mut tolerated = 0;
+    for d in &events {
+        let (want, origin) = reference.decide(d);
+        if *origin == syscage_core::policy::Origin::Bypass {
+            continue;
+        }
+        let got = syscage_core::bpf::run(&valid, d).ret;
+        if got == want {
+            continue;
+        }
+        let flagged = Arch::from_audit(d.arch, d.nr)
+            .and_then(|a| policy.arches.iter().find(|p| p.arch == a))
+            .and_then(|p| p.syscall(d.nr))
+            .is_some_and(|s| s.libseccomp_codegen_may_differ);
+        if flagged {
+            tolerated += 1;
+            continue;
+        }
+        let name = Arch::from_audit(d.arch, d.nr)
+            .and_then(|a| syscalls::name_of(a, d.nr))
+            .unwrap_or("?");
+        panic!(
+            "{what}: {name} {d:?}: the real filter says {}, syscage {} (by {origin})",
+            describe_ret(got),
+            describe_ret(want)
+        );
+    }
+    (events.len(), tolerated)
+}

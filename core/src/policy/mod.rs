@@ -44,23 +44,8 @@ use crate::runtime::{Release, RuntimeRelease};
 
 pub use convert::OciRule;
 
-/// The capabilities Docker grants a container by default (moby `oci/caps/defaults.go`).
-pub const DOCKER_DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+/// The capabilities Docker grants a container by default ([`crate::caps::DOCKER_DEFAULT`]).
+pub const DOCKER_DEFAULT_CAPS: &[&str] = crate::caps::DOCKER_DEFAULT;
 
 /// What a profile is resolved for.
 #[derive(Clone, Debug, PartialEq, Eq)]
