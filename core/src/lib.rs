@@ -20,6 +20,7 @@
 //! * [`report`]: verdict summaries for people and JSON for machines.
 //! * [`caps`]: capability names and the sets engines grant by default.
 //! * [`libseccomp`]: which syscall names the runtime's libseccomp resolves.
+//! * [`localhost`]: how each container engine reads a profile file it is handed.
 //! * [`runtime`]: runc and crun by release, and what changed between releases.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
@@ -33,6 +34,7 @@ pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod libseccomp;
+pub mod localhost;
 pub mod platform;
 pub mod policy;
 pub mod profile;

@@ -336,11 +336,29 @@ fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {
             every.extend(["--cap-add", cap]);
         }
     }
-    let cases: [(&str, Vec<&str>); 2] = [
-        ("default profile, default capabilities", vec![]),
-        ("default profile, every capability", every),
+    // A Docker-format file, read as containerd reads it (syscage_core::localhost): no
+    // archMap, every rule for every container.
+    let (file, _) = localhost(&d, "docker/default@29.7");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let read = syscage_core::localhost::read(
+        ContainerEngine::Containerd,
+        &file.display().to_string(),
+        &text,
+        Runtime::Runc,
+    )
+    .unwrap();
+    assert_eq!(read.ignored.len(), 2, "{:?}", read.ignored);
+    let file_arg = file.display().to_string();
+    let cases: [(&str, &Profile, Vec<&str>); 3] = [
+        ("default profile, default capabilities", &default, vec![]),
+        ("default profile, every capability", &default, every),
+        (
+            "docker/default@29.7 as a file (--seccomp-profile), default capabilities",
+            &read.profile,
+            vec!["--seccomp-profile", file_arg.as_str()],
+        ),
     ];
-    for (i, (what, args)) in cases.iter().enumerate() {
+    for (i, (what, profile, args)) in cases.iter().enumerate() {
         let id = format!("syscage-{i}");
         run(ctr()
             .args(["run", "-d", "--seccomp", "--rootfs"])
@@ -357,7 +375,7 @@ fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {
             .expect("the task is listed");
         compare(
             &format!("containerd {version}, {what}"),
-            &default,
+            profile,
             pid,
             tally,
         );
