@@ -255,34 +255,23 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A filter a real component installed against syscage's reference answer for `policy`,
-/// on [`boundary_events`]: every event must agree, except on syscalls where libseccomp
-/// 2.5.4's code generator may test a stale accumulator (SEMANTICS.md section 2), which
-/// are counted. Returns `(events compared, tolerated)`; panics naming the first
-/// disagreement, prefixed with `what`.
-pub fn real_filter_equals_reference(
-    what: &str,
+/// A real filter (libseccomp's, a runtime's, an engine's) against syscage's reference
+/// answer for `policy` on `events`: every event must agree, except on syscalls where
+/// libseccomp 2.5.4's code generator may test a stale accumulator (SEMANTICS.md section
+/// 2), which are counted. Returns `(events compared, tolerated)`, or the first
+/// disagreement, described.
+pub fn filter_agrees_with_reference(
     policy: &Policy,
     real: &syscage_core::bpf::Program,
-) -> (usize, usize) {
+    events: &[SeccompData],
+) -> Result<(usize, usize), String> {
     use syscage_core::action::describe_ret;
     use syscage_core::arch::Arch;
-    let valid = syscage_core::bpf::validate(real).expect("the real filter validates");
+    let valid = syscage_core::bpf::validate(real)
+        .map_err(|e| format!("the real filter does not validate: {e}"))?;
     let reference = syscage_core::eval::Evaluator::new(policy);
-    let mut events = boundary_events(&[policy]);
-    // x86_64's companions the policy leaves out meet the bad-arch action: asked too.
-    for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
-        if policy.arches.iter().all(|a| a.arch != arch) {
-            events.extend(whole_nr_space(arch).into_iter().map(|nr| SeccompData {
-                nr,
-                arch: arch.audit_arch(),
-                instruction_pointer: 0,
-                args: [0; 6],
-            }));
-        }
-    }
     let mut tolerated = 0;
-    for d in &events {
+    for d in events {
         let (want, origin) = reference.decide(d);
         if *origin == syscage_core::policy::Origin::Bypass {
             continue;
@@ -302,11 +291,34 @@ pub fn real_filter_equals_reference(
         let name = Arch::from_audit(d.arch, d.nr)
             .and_then(|a| syscalls::name_of(a, d.nr))
             .unwrap_or("?");
-        panic!(
-            "{what}: {name} {d:?}: the real filter says {}, syscage {} (by {origin})",
+        return Err(format!(
+            "{name} {d:?}: the real filter says {}, syscage {} (by {origin})",
             describe_ret(got),
             describe_ret(want)
-        );
+        ));
     }
-    (events.len(), tolerated)
+    Ok((events.len(), tolerated))
+}
+
+/// [`filter_agrees_with_reference`] on [`boundary_events`] plus the whole `nr` space of
+/// x86_64's companions the policy leaves out (they meet the bad-arch action); panics on
+/// a disagreement, prefixed with `what`.
+pub fn real_filter_equals_reference(
+    what: &str,
+    policy: &Policy,
+    real: &syscage_core::bpf::Program,
+) -> (usize, usize) {
+    use syscage_core::arch::Arch;
+    let mut events = boundary_events(&[policy]);
+    for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
+        if policy.arches.iter().all(|a| a.arch != arch) {
+            events.extend(whole_nr_space(arch).into_iter().map(|nr| SeccompData {
+                nr,
+                arch: arch.audit_arch(),
+                instruction_pointer: 0,
+                args: [0; 6],
+            }));
+        }
+    }
+    filter_agrees_with_reference(policy, real, &events).unwrap_or_else(|e| panic!("{what}: {e}"))
 }

@@ -138,34 +138,7 @@ fn compare(
     prog: &Program,
     events: &[SeccompData],
 ) -> Result<(usize, usize), String> {
-    let valid =
-        bpf::validate(prog).map_err(|e| format!("libseccomp's program does not validate: {e}"))?;
-    let reference = Evaluator::new(policy);
-    let mut tolerated = 0;
-    for d in events {
-        let (want, origin) = reference.decide(d);
-        if *origin == Origin::Bypass {
-            continue;
-        }
-        let got = bpf::run(&valid, d).ret;
-        if got == want {
-            continue;
-        }
-        let flagged = Arch::from_audit(d.arch, d.nr)
-            .and_then(|a| policy.arches.iter().find(|p| p.arch == a))
-            .and_then(|p| p.syscall(d.nr))
-            .is_some_and(|s| s.libseccomp_codegen_may_differ);
-        if flagged {
-            tolerated += 1;
-            continue;
-        }
-        return Err(format!(
-            "{d:?}: reference {} (by {origin}), libseccomp {}",
-            describe_ret(want),
-            describe_ret(got)
-        ));
-    }
-    Ok((events.len(), tolerated))
+    syscage_tests::filter_agrees_with_reference(policy, prog, events)
 }
 
 /// Syscalls libseccomp 2.5.4 knows (its table stops at Linux 5.17): the generator's

@@ -40,6 +40,19 @@ struct Daemon {
     child: Child,
 }
 
+impl Daemon {
+    /// Starts `cmd` with its output in `log`.
+    fn start(name: &'static str, cmd: &mut Command, log: &Path) -> Daemon {
+        let log = std::fs::File::create(log).unwrap();
+        let child = cmd
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name} does not start: {e}"));
+        Daemon { name, child }
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();
@@ -207,30 +220,25 @@ fn docker(dir: &Path, tar: &Path, tally: &mut Tally) {
     let d = dir.join("docker");
     std::fs::create_dir_all(&d).unwrap();
     let sock = format!("unix://{}", d.join("docker.sock").display());
-    let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
-    let child = Command::new("dockerd")
-        .args([
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--ip-masq=false",
-            "--shutdown-timeout=2",
-        ])
-        .arg("--data-root")
-        .arg(d.join("root"))
-        .arg("--exec-root")
-        .arg(d.join("exec"))
-        .arg("--pidfile")
-        .arg(d.join("dockerd.pid"))
-        .args(["-H", &sock])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("dockerd starts");
-    let _daemon = Daemon {
-        name: "dockerd",
-        child,
-    };
+    let _daemon = Daemon::start(
+        "dockerd",
+        Command::new("dockerd")
+            .args([
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--ip-masq=false",
+                "--shutdown-timeout=2",
+            ])
+            .arg("--data-root")
+            .arg(d.join("root"))
+            .arg("--exec-root")
+            .arg(d.join("exec"))
+            .arg("--pidfile")
+            .arg(d.join("dockerd.pid"))
+            .args(["-H", &sock]),
+        &d.join("dockerd.log"),
+    );
     let cli = || {
         let mut c = Command::new("docker");
         c.args(["-H", &sock]);
@@ -295,18 +303,11 @@ fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(d.join("containerd.log")).unwrap();
-    let child = Command::new("containerd")
-        .arg("--config")
-        .arg(&config)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("containerd starts");
-    let _daemon = Daemon {
-        name: "containerd",
-        child,
-    };
+    let _daemon = Daemon::start(
+        "containerd",
+        Command::new("containerd").arg("--config").arg(&config),
+        &d.join("containerd.log"),
+    );
     let ctr = || {
         let mut c = Command::new("ctr");
         c.arg("-a").arg(&sock);
@@ -453,6 +454,9 @@ fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
     }
 }
 
+/// One engine's part of the suite.
+type Run<'a> = &'a dyn Fn(&mut Tally);
+
 #[test]
 fn syscage_equals_the_real_engines() {
     if !running_as_root() {
@@ -472,7 +476,7 @@ fn syscage_equals_the_real_engines() {
     let dir = tempdir();
     let (root, tar) = rootfs(&dir);
     let mut tally = Tally::default();
-    let engines: [(&str, &str, &dyn Fn(&mut Tally)); 3] = [
+    let engines: [(&str, &str, Run<'_>); 3] = [
         ("dockerd", "docker.io", &|t| docker(&dir, &tar, t)),
         ("containerd", "containerd", &|t| containerd(&dir, &root, t)),
         ("podman", "podman", &|t| podman(&dir, &tar, t)),

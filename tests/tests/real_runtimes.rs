@@ -27,7 +27,9 @@ use syscage_core::policy::{resolve, ResolveError, Target};
 use syscage_core::profile::{parse, KernelVersion, Runtime};
 use syscage_enforcer::capture::{capture, CaptureError, Captured, Install};
 use syscage_enforcer::differential::{compare, program_in_kernel, Engines};
-use syscage_tests::{boundary_events, shared_profile, skip_unless_ci};
+use syscage_tests::{
+    boundary_events, filter_agrees_with_reference, shared_profile, skip_unless_ci,
+};
 
 const SPEC_ALLOW: u64 = 4;
 const NEW_LISTENER: u64 = 8;
@@ -276,25 +278,13 @@ fn check(runtime: Runtime, what: &str, text: &str, dir: &Path, tally: &mut Tally
     // The real filter == syscage's reference, except where libseccomp 2.5.4's code
     // generator tests a stale accumulator (syscalls syscage flags; SEMANTICS.md section
     // 2): those are counted, as in the libseccomp oracle test.
-    let valid = syscage_core::bpf::validate(real).expect("the runtime's filter validates");
-    let reference = syscage_core::eval::Evaluator::new(&policy);
-    for d in &events {
-        let (want, origin) = reference.decide(d);
-        if *origin == syscage_core::policy::Origin::Bypass {
-            continue;
-        }
-        let got = syscage_core::bpf::run(&valid, d).ret;
-        if got != want && codegen_may_differ(&policy, d) {
-            tally.tolerated += 1;
-            continue;
-        }
-        assert_eq!(
-            syscage_core::action::describe_ret(got),
-            syscage_core::action::describe_ret(want),
-            "{} ({what}): {d:?}: the real filter against syscage's reference (by {origin})\n{text}",
-            target.runtime_release().describe(),
-        );
-    }
+    let (_, tolerated) = filter_agrees_with_reference(&policy, real, &events).unwrap_or_else(|e| {
+        panic!(
+            "{} ({what}): {e}\n{text}",
+            target.runtime_release().describe()
+        )
+    });
+    tally.tolerated += tolerated;
     tally.events += events.len();
     tally.compared += 1;
 }
@@ -311,16 +301,6 @@ struct Tally {
     events: usize,
     /// Disagreements on syscalls where libseccomp 2.5.4's codegen bug applies.
     tolerated: usize,
-}
-
-fn codegen_may_differ(
-    policy: &syscage_core::policy::Policy,
-    d: &syscage_core::event::SeccompData,
-) -> bool {
-    Arch::from_audit(d.arch, d.nr)
-        .and_then(|a| policy.arches.iter().find(|p| p.arch == a))
-        .and_then(|p| p.syscall(d.nr))
-        .is_some_and(|s| s.libseccomp_codegen_may_differ)
 }
 
 /// Random profiles from the generator the other differential tests use, the same ones
