@@ -23,7 +23,7 @@ use syscage_core::arch::Arch;
 use syscage_core::bpf::{self, Program};
 use syscage_core::eval::Evaluator;
 use syscage_core::event::SeccompData;
-use syscage_core::policy::{resolve, runtime_rules, Origin, Policy, ResolveError, Target};
+use syscage_core::policy::{resolve, runtime_rules, Policy, ResolveError, Target};
 use syscage_core::profile::{parse, KernelVersion, Profile, Runtime};
 use syscage_tests::{boundary_events, gen, sample_events, shared_profile};
 
