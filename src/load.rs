@@ -33,17 +33,18 @@ pub struct TargetArgs {
     /// Which runtime installs the profile, optionally at a release: runc, crun,
     /// runc@1.1.5, crun@1.8. runc adds its ENOSYS stub, crun does not; what changed
     /// between releases is modelled (runc before 1.1.15 builds the stub only for the
-    /// architectures the profile lists, runc 1.1 refuses `flags`). Without a release,
-    /// the one installed here (`runc --version` on PATH), else the newest modelled.
-    #[arg(long, default_value = "runc", value_name = "RUNTIME[@RELEASE]")]
-    pub runtime: RuntimeRelease,
+    /// architectures the profile lists, runc 1.1 refuses `flags`). Default: runc.
+    /// Without a release, the one installed here (`runc --version` on PATH), else the
+    /// newest modelled.
+    #[arg(long, value_name = "RUNTIME[@RELEASE]")]
+    pub runtime: Option<RuntimeRelease>,
     /// Which libseccomp the runtime links, for the syscall names it knows (runc and crun
     /// skip rules naming syscalls it does not): `host` asks this machine's
     /// libseccomp.so.2 (else the newest tabulated), a release (2.5.0 ... 2.6.1, or 2.5
     /// for its newest patch release) uses libseccomp's own table of that release,
-    /// `latest` the newest tabulated.
-    #[arg(long, default_value = "host", value_name = "host|VERSION|latest")]
-    pub libseccomp: String,
+    /// `latest` the newest tabulated. Default: host.
+    #[arg(long, value_name = "host|VERSION|latest")]
+    pub libseccomp: Option<String>,
 }
 
 impl TargetArgs {
@@ -53,12 +54,12 @@ impl TargetArgs {
             None => running_kernel()?,
         };
         let mut t = Target::new(self.arch.unwrap_or_else(Arch::host), kernel);
-        t.runtime = self.runtime.runtime;
-        t.release = self
-            .runtime
+        let runtime = self.runtime.unwrap_or_default();
+        t.runtime = runtime.runtime;
+        t.release = runtime
             .release
-            .or_else(|| syscage_enforcer::host::installed_release(self.runtime.runtime));
-        t.libseccomp = match self.libseccomp.as_str() {
+            .or_else(|| syscage_enforcer::host::installed_release(runtime.runtime));
+        t.libseccomp = match self.libseccomp.as_deref().unwrap_or("host") {
             "host" => syscage_enforcer::host::libseccomp().unwrap_or_else(Libseccomp::latest),
             "latest" => Libseccomp::latest(),
             v => {
@@ -154,13 +155,42 @@ pub fn profile_text(spec: &str) -> Result<(String, String)> {
     Ok((path.to_string(), text))
 }
 
+/// A profile file read the way container engine `engine` reads it
+/// (`syscage_core::localhost`), or as [`profile`] reads it when `engine` is `None` or
+/// `spec` is a builtin.
+pub fn profile_read_as(
+    spec: &str,
+    runtime: Runtime,
+    engine: Option<builtin::ContainerEngine>,
+) -> Result<AnyProfile> {
+    match engine {
+        Some(e) if !builtin::is_builtin(spec) => {
+            let (path, text) = profile_text(spec)?;
+            Ok(AnyProfile::Oci(
+                syscage_core::localhost::read(e, &path, &text, runtime)?.profile,
+            ))
+        }
+        _ => profile(spec, runtime),
+    }
+}
+
 /// Resolves each profile for the target, printing the profile warnings to stderr.
 pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Policy>> {
+    policies_read_as(specs, t, quiet, None)
+}
+
+/// [`policies`], with profile files read as container engine `engine` reads them.
+pub fn policies_read_as(
+    specs: &[String],
+    t: &TargetArgs,
+    quiet: bool,
+    engine: Option<builtin::ContainerEngine>,
+) -> Result<Vec<Policy>> {
     let target = t.target()?;
     specs
         .iter()
         .map(|spec| {
-            let p = profile(spec, target.runtime)?;
+            let p = profile_read_as(spec, target.runtime, engine)?;
             let policy = syscage_core::policy::resolve_any(&p, &target)?;
             if !quiet {
                 for w in &policy.warnings {

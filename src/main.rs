@@ -4,6 +4,7 @@
 mod cmd;
 mod input;
 mod load;
+mod node;
 
 use std::process::ExitCode;
 

@@ -99,6 +99,55 @@ pub const PODMAN_DEFAULT: &[&str] = &[
     "CAP_SYS_CHROOT",
 ];
 
+/// CRI-O's default capabilities (`internal/config/capabilities`
+/// `DefaultCapabilities`, v1.36.3; crio.conf `default_capabilities`).
+pub const CRIO_DEFAULT: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_KILL",
+];
+
+/// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` -> `CAP_NET_ADMIN` (as the engines
+/// normalise Kubernetes' spelling).
+pub fn canonical(name: &str) -> String {
+    let up = name.trim().to_ascii_uppercase();
+    if up.starts_with("CAP_") {
+        up
+    } else {
+        format!("CAP_{up}")
+    }
+}
+
+/// `default` with a container's changes applied as containerd's CRI does
+/// (`pkg/cri/opts/spec_linux.go` `WithCapabilities`, v1.6.20) and CRI-O likewise: `ALL`
+/// in `add` grants every capability in [`NAMES`], then `ALL` in `drop` empties the set,
+/// then each named capability is added, then each named one dropped (so `add: [ALL],
+/// drop: [CHOWN]` is everything but CHOWN).
+pub fn apply(default: &[&str], add: &[String], drop: &[String]) -> Vec<String> {
+    let all = |l: &[String]| l.iter().any(|c| c.eq_ignore_ascii_case("ALL"));
+    let mut set: std::collections::BTreeSet<String> =
+        default.iter().map(|c| c.to_string()).collect();
+    if all(add) {
+        set.extend(NAMES.iter().map(|c| c.to_string()));
+    }
+    if all(drop) {
+        set.clear();
+    }
+    for a in add.iter().filter(|c| !c.eq_ignore_ascii_case("ALL")) {
+        set.insert(canonical(a));
+    }
+    for d in drop.iter().filter(|c| !c.eq_ignore_ascii_case("ALL")) {
+        set.remove(&canonical(d));
+    }
+    set.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +167,22 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         assert_eq!(from_mask(1 << 41), vec!["CAP_41".to_string()]);
+    }
+
+    #[test]
+    fn changes_drop_then_add() {
+        let s = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            apply(CRIO_DEFAULT, &s(&["net_admin"]), &s(&["ALL"])),
+            s(&["CAP_NET_ADMIN"])
+        );
+        let all = apply(&[], &s(&["ALL"]), &[]);
+        assert_eq!(all.len(), NAMES.len());
+        let fewer = apply(DOCKER_DEFAULT, &[], &s(&["CAP_KILL", "MKNOD"]));
+        assert_eq!(fewer.len(), DOCKER_DEFAULT.len() - 2);
+        // containerd's own example: everything but CHOWN.
+        let most = apply(&[], &s(&["ALL"]), &s(&["CHOWN"]));
+        assert_eq!(most.len(), NAMES.len() - 1);
+        assert!(!most.contains(&"CAP_CHOWN".to_string()));
     }
 }

@@ -22,6 +22,8 @@
 //! * [`libseccomp`]: which syscall names the runtime's libseccomp resolves.
 //! * [`localhost`]: how each container engine reads a profile file it is handed.
 //! * [`runtime`]: runc and crun by release, and what changed between releases.
+//! * [`chain`]: the node below the platform (engine, runtime, libseccomp, kernel) and
+//!   one container followed down it to its filter.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
@@ -30,6 +32,7 @@ pub mod arch;
 pub mod bpf;
 pub mod builtin;
 pub mod caps;
+pub mod chain;
 pub mod engine;
 pub mod eval;
 pub mod event;

@@ -22,6 +22,7 @@ use crate::profile::{self, Format, Profile, ProfileError, Runtime};
 /// A file as an engine reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineRead {
+    /// The profile, with what the engine ignored among its warnings.
     pub profile: Profile,
     /// What the engine ignored of the file, and what follows from it, one sentence each.
     pub ignored: Vec<String>,
@@ -56,6 +57,18 @@ pub fn read(
             ));
         }
         profile.format = Format::Oci;
+        // Also as the profile's warnings, so that every consumer says so.
+        for message in &ignored {
+            profile.warnings.push(crate::profile::Diagnostic {
+                location: crate::profile::Location {
+                    source: source.to_string(),
+                    line: 1,
+                    column: 1,
+                    pointer: String::new(),
+                },
+                message: message.clone(),
+            });
+        }
     }
     Ok(EngineRead { profile, ignored })
 }
@@ -110,6 +123,7 @@ mod tests {
         )
         .unwrap();
         assert!(docker.ignored.is_empty());
+        assert_eq!(ctrd.profile.warnings.len(), 2);
         assert_eq!(ctrd.ignored.len(), 2, "{:?}", ctrd.ignored);
         assert!(ctrd.ignored[0].contains("archMap"));
         assert!(ctrd.ignored[1].contains("on 1 rules"));

@@ -43,9 +43,40 @@ pub struct Args {
         long,
         short = 'p',
         value_name = "PROFILE",
-        required_unless_present_any = ["bpf", "pid"]
+        required_unless_present_any = ["bpf", "pid", "pod"]
     )]
     profile: Vec<String>,
+    /// A Pod or workload (JSON or YAML, as for `syscage platform kubernetes`): evaluate
+    /// exactly the filter the node gives --container: the platform's choice, then the
+    /// node's container engine (its RuntimeDefault, how it reads a Localhost file,
+    /// privileged containers, its default capabilities plus the container's
+    /// capabilities), runtime, libseccomp, kernel. The node comes from --node and the
+    /// flags (--container-engine, --runtime, --libseccomp, --kernel, --arch, ...).
+    #[arg(long, value_name = "POD.yaml", conflicts_with_all = ["profile", "bpf", "pid", "caps"])]
+    pod: Option<String>,
+    /// With --pod: the container (needed when the pod has several).
+    #[arg(long, short = 'c', value_name = "NAME", requires = "pod")]
+    container: Option<String>,
+    /// With --pod: the kubelet's --seccomp-profile-root. Default: /var/lib/kubelet/seccomp.
+    #[arg(long, value_name = "DIR", requires = "pod")]
+    seccomp_root: Option<String>,
+    /// With --pod: the kubelet runs with --seccomp-default.
+    #[arg(long, requires = "pod")]
+    seccomp_default: bool,
+    /// With --pod: the kubelet's release (major.minor).
+    #[arg(long, value_name = "VERSION", requires = "pod")]
+    kubelet_version: Option<syscage_core::runtime::Release>,
+    /// With --pod: the API server's release (major.minor).
+    #[arg(long, value_name = "VERSION", requires = "pod")]
+    apiserver_version: Option<syscage_core::runtime::Release>,
+    #[command(flatten)]
+    node: crate::node::NodeArgs,
+    /// Read profile files as this container engine does: containerd reads a runtime-spec
+    /// LinuxSeccomp, so a Docker-format file loses archMap (native architecture only) and
+    /// includes/excludes (every rule for every container); docker, cri-o and podman read
+    /// Docker's format. Set by --pod from the node's engine.
+    #[arg(long, value_name = "ENGINE")]
+    read_as: Option<builtin::ContainerEngine>,
     /// A raw filter (.bpf) to evaluate, e.g. from libseccomp, bwrap or `syscage dump`.
     /// Stacked after the profiles; implies the bpf interpreter (inside the sandbox
     /// with the wasm engine).
@@ -87,6 +118,71 @@ pub struct Args {
     quiet: bool,
 }
 
+/// `--pod`: follows the container down the node and points the check at exactly that
+/// filter, for that container's capabilities on that node's stack.
+fn pod(args: &mut Args) -> Result<()> {
+    use syscage_core::chain::{self, Filter};
+    use syscage_core::platform::kubernetes;
+    let file = args.pod.clone().expect("called with --pod");
+    let node = args.node.node(
+        &crate::node::StackArgs::from(&args.target),
+        &crate::node::KubeletFlags {
+            seccomp_root: args.seccomp_root.clone(),
+            seccomp_default: args.seccomp_default,
+            kubelet_version: args.kubelet_version,
+            apiserver_version: args.apiserver_version,
+        },
+    )?;
+    let text = crate::input::read_text(&file, crate::input::Kind::Manifest)?;
+    let ws = kubernetes::resolve_all(
+        &file,
+        &text,
+        &crate::node::kube_options(&node),
+        args.container.as_deref(),
+    )?;
+    let all: Vec<_> = ws.iter().flat_map(|w| w.containers.iter()).collect();
+    let r = match all.as_slice() {
+        [r] => *r,
+        _ => bail!(
+            "{file} has {} containers; pick one with --container ({})",
+            all.len(),
+            all.iter()
+                .map(|r| r.container.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let chain = chain::follow(r, &node).map_err(|e| {
+        anyhow::anyhow!("{e}: the container would not start (CreateContainerError)")
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "syscage: {} {} on {}: {}",
+            r.role,
+            r.container,
+            node.describe_engine(),
+            chain.line()
+        );
+    }
+    args.profile = vec![match &chain.filter {
+        Filter::None => "unconfined".to_string(),
+        f => f.profile_spec(),
+    }];
+    if matches!(chain.filter, Filter::File { .. }) {
+        args.read_as = Some(node.engine.value);
+    }
+    args.target.arch = node.arch.value;
+    args.target.kernel = node.kernel.value;
+    args.target.runtime = Some(node.runtime.value);
+    args.target.libseccomp = Some(node.libseccomp.value.clone());
+    args.target.caps = Some(if chain.caps.is_empty() {
+        "none".to_string()
+    } else {
+        chain.caps.join(",")
+    });
+    Ok(())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Engine {
     Wasm,
@@ -120,13 +216,16 @@ enum Format {
     Json,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(mut args: Args) -> Result<ExitCode> {
     load::check_traces(&args.traces)?;
+    if args.pod.is_some() {
+        pod(&mut args)?;
+    }
     // A live process's filters are read natively (ptrace) and run by the bpf engine.
     if args.engine == Engine::Wasm && args.pid.is_none() {
         return run_wasm(&args);
     }
-    let policies = load::policies(&args.profile, &args.target, args.quiet)?;
+    let policies = load::policies_read_as(&args.profile, &args.target, args.quiet, args.read_as)?;
     let target = args.target.target()?;
     let kind = if args.engine != Engine::Reference || !args.bpf.is_empty() || args.pid.is_some() {
         EngineKind::Bpf
@@ -280,10 +379,14 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
         } else {
             let (file, filter) = load::split_spec(spec);
             let (source, text) = load::profile_text(file)?;
-            match filter {
-                Some(name) => json!({ "source": source, "text": text, "filter": name }),
-                None => json!({ "source": source, "text": text }),
+            let mut p = json!({ "source": source, "text": text });
+            if let Some(name) = filter {
+                p["filter"] = json!(name);
             }
+            if let Some(e) = args.read_as {
+                p["read_as"] = json!(e.name());
+            }
+            p
         });
     }
     let mut programs = Vec::new();

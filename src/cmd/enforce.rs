@@ -169,6 +169,6 @@ fn install_options(args: &Args) -> Result<InstallOptions> {
     Ok(InstallOptions {
         tsync: args.tsync,
         log: args.log,
-        spec_allow: args.target.runtime.runtime == Runtime::Crun,
+        spec_allow: args.target.runtime.unwrap_or_default().runtime == Runtime::Crun,
     })
 }

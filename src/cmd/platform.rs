@@ -4,11 +4,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use syscage_core::localhost;
 use syscage_core::platform::{kubernetes, mesos, openshift, Applied, Resolution};
 use syscage_core::profile::Runtime;
 use syscage_core::runtime::Release;
 
 use crate::load;
+use crate::node::{self, KubeletFlags, NodeArgs, StackArgs};
+use syscage_core::chain::{self, Chain, Filter, Node};
 
 /// Show which seccomp profile a platform applies to each container, and why.
 ///
@@ -75,8 +78,9 @@ struct KubeArgs {
     #[arg(long, short = 'c', value_name = "NAME")]
     container: Option<String>,
     /// The kubelet's --seccomp-profile-root, where Localhost profiles are looked up.
-    #[arg(long, value_name = "DIR", default_value = kubernetes::DEFAULT_SECCOMP_ROOT)]
-    seccomp_root: String,
+    /// Default: /var/lib/kubelet/seccomp.
+    #[arg(long, value_name = "DIR")]
+    seccomp_root: Option<String>,
     /// The kubelet runs with --seccomp-default: containers that set no profile get
     /// RuntimeDefault instead of Unconfined.
     #[arg(long)]
@@ -91,12 +95,17 @@ struct KubeArgs {
     /// annotations: container field, container annotation, pod field, pod annotation).
     #[arg(long)]
     legacy_annotations: bool,
-    /// Print only the --profile value for `syscage check` (needs one container).
+    /// Print only the --profile value for `syscage check` (needs one container): the
+    /// filter the node installs (e.g. containerd/default@2.3), or unconfined.
     #[arg(long)]
     print_profile: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    #[command(flatten)]
+    node: NodeArgs,
+    #[command(flatten)]
+    stack: StackArgs,
 }
 
 /// OpenShift: what an SCC's seccomp strategy does to the pod, then the kubelet.
@@ -165,7 +174,8 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
     let scc_text = read(&a.scc)?;
     let k = a.kube;
     let text = read(&k.file)?;
-    let opts = kube_options(&k);
+    let node = kube_node(&k)?;
+    let opts = node::kube_options(&node);
     let adm = openshift::resolve(
         &a.scc,
         &scc_text,
@@ -174,13 +184,15 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
         &opts,
         k.container.as_deref(),
     )?;
-    let w = adm.workload;
+    let mut w = adm.workload;
+    let chains = follow_all(&w.containers, &node)?;
     check_files(
-        &w.containers,
+        &mut w.containers,
+        Some((&chains, &node)),
         "the kubelet would fail to create the container (CreateContainerError)",
     )?;
     if k.print_profile {
-        return print_profile(&w.containers);
+        return print_profile(&w.containers, Some(&chains));
     }
     if k.format == Format::Json {
         return print_json(
@@ -192,10 +204,12 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
                 "allow_any": adm.scc.allow_any,
                 "defaulted": adm.defaulted,
                 "seccomp_root": opts.seccomp_root,
+                "node": node_json(&node),
             }),
             vec![(
                 serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
                 w.containers.as_slice(),
+                Some(chains.as_slice()),
             )],
         );
     }
@@ -221,7 +235,8 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
                 .map(|d| format!("; pod profile defaulted to {d}"))
                 .unwrap_or_default(),
         )?;
-        print(out, &w.containers)?;
+        print_node(out, &node)?;
+        print(out, &w.containers, Some(&chains), &Check::Explicit(&node))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -261,10 +276,10 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
             ),
         }
     }
-    let rs = [r];
-    check_files(&rs, "the agent would fail the task")?;
+    let mut rs = [r];
+    check_files(&mut rs, None, "the agent would fail the task")?;
     if a.print_profile {
-        return print_profile(&rs);
+        return print_profile(&rs, None);
     }
     if a.format == Format::Json {
         return print_json(
@@ -274,7 +289,11 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
                 "profiles_dir": opts.profiles_dir,
                 "default_profile": opts.default_profile,
             }),
-            vec![(serde_json::json!({"kind": "Marathon app"}), rs.as_slice())],
+            vec![(
+                serde_json::json!({"kind": "Marathon app"}),
+                rs.as_slice(),
+                None,
+            )],
         );
     }
     crate::cmd::stdout(|out| {
@@ -285,20 +304,82 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
             opts.profiles_dir,
             opts.default_profile.as_deref().unwrap_or("none")
         )?;
-        print(out, &rs)?;
+        print(out, &rs, None, &Check::Explicit(&Node::default()))?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-fn kube_options(a: &KubeArgs) -> kubernetes::Options {
-    kubernetes::Options {
-        seccomp_root: a.seccomp_root.clone(),
-        seccomp_default: a.seccomp_default,
-        kubelet: a
-            .kubelet_version
-            .or(a.legacy_annotations.then_some(Release::new(1, 24, 0))),
-        api_server: a.apiserver_version,
+/// The node the kubelet runs on: its file and flags.
+fn kube_node(a: &KubeArgs) -> Result<Node> {
+    a.node.node(
+        &a.stack,
+        &KubeletFlags {
+            seccomp_root: a.seccomp_root.clone(),
+            seccomp_default: a.seccomp_default,
+            kubelet_version: a
+                .kubelet_version
+                .or(a.legacy_annotations.then_some(Release::new(1, 24, 0))),
+            apiserver_version: a.apiserver_version,
+        },
+    )
+}
+
+/// The options of this command that describe the node, to repeat after `check --pod`.
+fn node_flags(a: &KubeArgs) -> String {
+    let mut f = Vec::new();
+    let mut opt = |name: &str, v: Option<String>| {
+        if let Some(v) = v {
+            f.push(format!("{name} {v}"));
+        }
+    };
+    opt("--node", a.node.node.clone());
+    opt("--container-engine", a.node.container_engine.clone());
+    opt(
+        "--crio-seccomp-profile",
+        a.node.crio_seccomp_profile.clone(),
+    );
+    opt(
+        "--crio-privileged-seccomp-profile",
+        a.node.crio_privileged_seccomp_profile.clone(),
+    );
+    opt("--runtime", a.stack.runtime.map(|r| r.to_string()));
+    opt("--libseccomp", a.stack.libseccomp.clone());
+    opt("--kernel", a.stack.kernel.map(|k| k.to_string()));
+    opt("--arch", a.stack.arch.map(|x| x.name().to_string()));
+    opt("--seccomp-root", a.seccomp_root.clone());
+    opt(
+        "--kubelet-version",
+        a.kubelet_version
+            .or(a.legacy_annotations.then_some(Release::new(1, 24, 0)))
+            .map(|r| r.to_string()),
+    );
+    opt(
+        "--apiserver-version",
+        a.apiserver_version.map(|r| r.to_string()),
+    );
+    if a.node.no_seccomp {
+        f.push("--no-seccomp".into());
     }
+    if a.seccomp_default {
+        f.push("--seccomp-default".into());
+    }
+    f.iter().map(|s| format!(" {s}")).collect()
+}
+
+/// `syscage check --pod FILE` with this command's node options (`--container` follows).
+fn check_pod(a: &KubeArgs) -> String {
+    format!("syscage check --pod {}{}", a.file, node_flags(a))
+}
+
+/// Each container followed down the node; a container the engine refuses is an error.
+fn follow_all(rs: &[Resolution], node: &Node) -> Result<Vec<Chain>> {
+    rs.iter()
+        .map(|r| {
+            chain::follow(r, node).map_err(|e| {
+                anyhow::anyhow!("{e}: the container would not start (CreateContainerError)")
+            })
+        })
+        .collect()
 }
 
 fn read(path: &str) -> Result<String> {
@@ -307,15 +388,23 @@ fn read(path: &str) -> Result<String> {
 
 fn kube(a: KubeArgs) -> Result<ExitCode> {
     let text = read(&a.file)?;
-    let opts = kube_options(&a);
-    let ws = kubernetes::resolve_all(&a.file, &text, &opts, a.container.as_deref())?;
-    let all: Vec<Resolution> = ws.iter().flat_map(|w| w.containers.clone()).collect();
-    check_files(
-        &all,
-        "the kubelet would fail to create the container (CreateContainerError)",
-    )?;
+    let node = kube_node(&a)?;
+    let opts = node::kube_options(&node);
+    let mut ws = kubernetes::resolve_all(&a.file, &text, &opts, a.container.as_deref())?;
+    let mut chains = Vec::new();
+    for w in &mut ws {
+        let c = follow_all(&w.containers, &node)?;
+        check_files(
+            &mut w.containers,
+            Some((&c, &node)),
+            "the kubelet would fail to create the container (CreateContainerError)",
+        )?;
+        chains.push(c);
+    }
     if a.print_profile {
-        return print_profile(&all);
+        let all: Vec<Resolution> = ws.iter().flat_map(|w| w.containers.clone()).collect();
+        let all_chains: Vec<Chain> = chains.iter().flatten().cloned().collect();
+        return print_profile(&all, Some(&all_chains));
     }
     let annotations = opts
         .annotations()
@@ -330,9 +419,11 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
                 "kubelet": opts.kubelet.map(|r| r.to_string()),
                 "api_server": opts.api_server.map(|r| r.to_string()),
                 "annotations": annotations,
+                "node": node_json(&node),
             }),
             ws.iter()
-                .map(|w| {
+                .zip(&chains)
+                .map(|(w, c)| {
                     (
                         serde_json::json!({
                             "kind": w.kind,
@@ -344,6 +435,7 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
                             },
                         }),
                         w.containers.as_slice(),
+                        Some(c.as_slice()),
                     )
                 })
                 .collect(),
@@ -362,7 +454,8 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
             },
             annotations,
         )?;
-        for w in &ws {
+        print_node(out, &node)?;
+        for (w, c) in ws.iter().zip(&chains) {
             writeln!(
                 out,
                 "{}{}{}:",
@@ -374,7 +467,7 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
                 w.kind,
                 w.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
             )?;
-            print(out, &w.containers)?;
+            print(out, &w.containers, Some(c), &Check::Pod(check_pod(&a)))?;
             writeln!(
                 out,
                 "  Pod Security Standards, seccomp checks: {}",
@@ -383,6 +476,86 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The node's settings, one per line with where each came from.
+fn print_node(out: &mut impl Write, node: &Node) -> io::Result<()> {
+    writeln!(out, "node:")?;
+    for (what, value, from) in node_settings(node) {
+        writeln!(out, "  {what}: {value} ({from})")?;
+    }
+    Ok(())
+}
+
+/// The node's settings as (name, value, origin).
+fn node_settings(node: &Node) -> Vec<(&'static str, String, String)> {
+    let mut v = vec![(
+        "container engine",
+        node.describe_engine(),
+        node.engine.from.to_string(),
+    )];
+    if let Some(p) = &node.crio_seccomp_profile.value {
+        v.push((
+            "CRI-O seccomp_profile",
+            p.clone(),
+            node.crio_seccomp_profile.from.to_string(),
+        ));
+    }
+    if let Some(p) = &node.crio_privileged_seccomp_profile.value {
+        v.push((
+            "CRI-O privileged_seccomp_profile",
+            p.clone(),
+            node.crio_privileged_seccomp_profile.from.to_string(),
+        ));
+    }
+    v.push((
+        "seccomp",
+        if node.seccomp.value {
+            "supported"
+        } else {
+            "not supported"
+        }
+        .to_string(),
+        node.seccomp.from.to_string(),
+    ));
+    v.push((
+        "runtime",
+        node.runtime.value.describe(),
+        node.runtime.from.to_string(),
+    ));
+    v.push((
+        "libseccomp",
+        node.libseccomp_found
+            .clone()
+            .unwrap_or_else(|| node.libseccomp.value.clone()),
+        node.libseccomp.from.to_string(),
+    ));
+    v.push((
+        "kernel",
+        node.kernel
+            .value
+            .map_or("running".into(), |k| k.to_string()),
+        node.kernel.from.to_string(),
+    ));
+    v.push((
+        "arch",
+        node.arch
+            .value
+            .map_or("host".into(), |a| a.name().to_string()),
+        node.arch.from.to_string(),
+    ));
+    v
+}
+
+fn node_json(node: &Node) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (what, value, from) in node_settings(node) {
+        m.insert(
+            what.replace(' ', "_"),
+            serde_json::json!({"value": value, "from": from}),
+        );
+    }
+    serde_json::Value::Object(m)
 }
 
 /// The pod's seccomp standing under the Pod Security Standards, in a line.
@@ -407,30 +580,59 @@ fn mesos_profile(path: &str) -> Result<Vec<String>> {
     Ok(ignored)
 }
 
-/// Every Localhost profile must exist and be a profile syscage (and runc) accepts.
-fn check_files(rs: &[Resolution], consequence: &str) -> Result<()> {
-    for r in rs {
-        if let Applied::Localhost { path } = &r.applied {
-            if let Some(why) = crate::input::refusal(path) {
-                bail!(
-                    "{} {}: profile {path} {why} ({}): {consequence}",
-                    r.role,
-                    r.container,
-                    r.location
-                        .as_ref()
-                        .map_or(r.decided_by.clone(), |l| l.to_string())
-                );
+/// Every profile file a container ends up with must exist and be a profile syscage
+/// (and runc) accepts, read as the node's engine reads it (what the engine ignores
+/// becomes a note on the container). Without chains (Mesos), the platform's Localhost
+/// answers are checked.
+fn check_files(
+    rs: &mut [Resolution],
+    chains: Option<(&[Chain], &Node)>,
+    consequence: &str,
+) -> Result<()> {
+    for (i, r) in rs.iter_mut().enumerate() {
+        let path = match chains {
+            Some((c, _)) => match &c[i].filter {
+                Filter::File { path } => path.clone(),
+                _ => continue,
+            },
+            None => match &r.applied {
+                Applied::Localhost { path } => path.clone(),
+                _ => continue,
+            },
+        };
+        if let Some(why) = crate::input::refusal(&path) {
+            bail!(
+                "{} {}: profile {path} {why} ({}): {consequence}",
+                r.role,
+                r.container,
+                r.location
+                    .as_ref()
+                    .map_or(r.decided_by.clone(), |l| l.to_string())
+            );
+        }
+        let what = format!("{} {}: profile {path}", r.role, r.container);
+        match chains {
+            Some((_, node)) => {
+                let (source, text) = load::profile_text(&path).with_context(|| what.clone())?;
+                let read = localhost::read(node.engine.value, &source, &text, Runtime::Runc)
+                    .with_context(|| what.clone())?;
+                r.notes.extend(read.ignored);
             }
-            load::profile(path, Runtime::Runc)
-                .with_context(|| format!("{} {}: profile {path}", r.role, r.container))?;
+            None => {
+                load::profile(&path, Runtime::Runc).with_context(|| what.clone())?;
+            }
         }
     }
     Ok(())
 }
 
-fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
-    match rs {
-        [r] => {
+fn print_profile(rs: &[Resolution], chains: Option<&[Chain]>) -> Result<ExitCode> {
+    match (rs, chains) {
+        ([_], Some([c])) => {
+            crate::cmd::print(format!("{}\n", c.filter.profile_spec()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ([r], None) => {
             crate::cmd::print(format!("{}\n", r.applied.profile_spec()))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -444,14 +646,18 @@ fn print_profile(rs: &[Resolution]) -> Result<ExitCode> {
     }
 }
 
+/// One workload for [`print_json`]: its description, its containers' answers and, with
+/// a node below the platform, their chains.
+type JsonWorkload<'a> = (serde_json::Value, &'a [Resolution], Option<&'a [Chain]>);
+
 /// The answer as one JSON object: `settings` says what the platform was assumed to be.
 fn print_json(
     file: &str,
     platform: &str,
     settings: serde_json::Value,
-    workloads: Vec<(serde_json::Value, &[Resolution])>,
+    workloads: Vec<JsonWorkload<'_>>,
 ) -> Result<ExitCode> {
-    let container = |r: &Resolution| {
+    let container = |r: &Resolution, c: Option<&Chain>| {
         let (kind, path) = match &r.applied {
             Applied::RuntimeDefault => ("RuntimeDefault", None),
             Applied::Unconfined => ("Unconfined", None),
@@ -470,12 +676,23 @@ fn print_json(
             })),
             "reason": r.reason,
             "notes": r.notes,
+            "chain": c.map(|c| serde_json::json!({
+                "steps": c.steps.iter().map(|s| serde_json::json!({
+                    "what": s.what, "decided_by": s.decided_by,
+                })).collect::<Vec<_>>(),
+                "filter": (c.filter != Filter::None).then(|| c.filter.profile_spec()),
+                "capabilities": c.caps,
+            })),
         })
     };
     let workloads: Vec<serde_json::Value> = workloads
         .into_iter()
-        .map(|(mut meta, rs)| {
-            meta["containers"] = rs.iter().map(container).collect();
+        .map(|(mut meta, rs, chains)| {
+            meta["containers"] = rs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| container(r, chains.map(|c| &c[i])))
+                .collect();
             meta
         })
         .collect();
@@ -489,11 +706,69 @@ fn print_json(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(out: &mut impl Write, rs: &[Resolution]) -> io::Result<()> {
-    for r in rs {
-        let what = match &r.applied {
-            Applied::Localhost { path } => format!("{path} (Localhost)"),
-            a => a.to_string(),
+/// How to say which `syscage check` evaluates a container's filter.
+enum Check<'a> {
+    /// `check --pod FILE` and the node options, `--container NAME` to follow.
+    Pod(String),
+    /// `check --profile SPEC` with the container's capabilities and the node's stack
+    /// (OpenShift: `--pod` would skip the SCC's admission).
+    Explicit(&'a Node),
+}
+
+impl Check<'_> {
+    fn command(&self, r: &Resolution, chain: &Chain) -> String {
+        match self {
+            Check::Pod(head) => format!("{head} --container {} TRACE", r.container),
+            Check::Explicit(node) => {
+                let mut c = format!("syscage check --profile {}", chain.filter.profile_spec());
+                if matches!(chain.filter, Filter::File { .. }) {
+                    c += &format!(" --read-as {}", node.engine.value);
+                }
+                c += &format!(
+                    " --caps {}",
+                    if chain.caps.is_empty() {
+                        "none".to_string()
+                    } else {
+                        chain.caps.join(",")
+                    }
+                );
+                c += &format!(" --runtime {}", node.runtime.value);
+                if node.libseccomp.value != "host" {
+                    c += &format!(" --libseccomp {}", node.libseccomp.value);
+                }
+                if let Some(k) = node.kernel.value {
+                    c += &format!(" --kernel {k}");
+                }
+                if let Some(a) = node.arch.value {
+                    c += &format!(" --arch {}", a.name());
+                }
+                c + " TRACE"
+            }
+        }
+    }
+}
+
+/// Prints each container's answer, and the `check` that evaluates its filter.
+fn print(
+    out: &mut impl Write,
+    rs: &[Resolution],
+    chains: Option<&[Chain]>,
+    check: &Check<'_>,
+) -> io::Result<()> {
+    for (i, r) in rs.iter().enumerate() {
+        let chain = chains.map(|c| &c[i]);
+        let what = match (&r.applied, chain) {
+            (_, Some(c)) => match &c.filter {
+                Filter::None => "unconfined".to_string(),
+                Filter::Builtin(d) => d.name(),
+                // A node file's profile (CRI-O's seccomp_profile) is not a Localhost one.
+                Filter::File { path } if matches!(r.applied, Applied::Localhost { .. }) => {
+                    format!("{path} (Localhost)")
+                }
+                Filter::File { path } => path.clone(),
+            },
+            (Applied::Localhost { path }, None) => format!("{path} (Localhost)"),
+            (a, None) => a.to_string(),
         };
         writeln!(out, "{} {}: {what}", r.role, r.container)?;
         match &r.location {
@@ -508,12 +783,19 @@ fn print(out: &mut impl Write, rs: &[Resolution]) -> io::Result<()> {
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;
         }
-        if r.applied != Applied::Unconfined {
-            writeln!(
+        match chain {
+            Some(c) => {
+                writeln!(out, "  chain: {}", c.line())?;
+                if c.filter != Filter::None {
+                    writeln!(out, "  check: {}", check.command(r, c))?;
+                }
+            }
+            None if r.applied != Applied::Unconfined => writeln!(
                 out,
                 "  check: syscage check --profile {} TRACE",
                 r.applied.profile_spec()
-            )?;
+            )?,
+            None => {}
         }
     }
     Ok(())

@@ -161,7 +161,7 @@ fn bad_profiles_are_errors_that_name_the_place() {
     }
     let o = syscage(&["check", "-p", "no/such/profile.json", "-"], Some(""));
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("not a file, nor a builtin: runtime/default, unconfined"));
+    assert!(text(&o.stderr).contains("not a file, nor a builtin: runtime/default, docker/default@20.10, docker/default@29.7, containerd/default@1.6"), "{}", text(&o.stderr));
 }
 
 #[test]

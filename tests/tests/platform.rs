@@ -30,9 +30,15 @@ fn kubernetes_pod_every_container() {
     ]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
-    assert!(out.contains("init container setup: runtime/default\n  decided by /spec/securityContext/seccompProfile (examples/platform/pod.json:12:25)"), "{out}");
+    assert!(out.contains("init container setup: containerd/default@2.3\n  decided by /spec/securityContext/seccompProfile (examples/platform/pod.json:12:25)"), "{out}");
+    // The node below: the default one, containerd, says what RuntimeDefault is.
+    assert!(out.contains("  chain: the platform asks for RuntimeDefault -> containerd 2.3 (newest modelled) default profile (containerd/default@2.3) -> runc"), "{out}");
+    assert!(out.contains("  check: syscage check --pod examples/platform/pod.json --seccomp-root examples/platform/seccomp --container setup TRACE"), "{out}");
     assert!(out.contains("container app: examples/platform/seccomp/profiles/app.json (Localhost)\n  decided by /spec/containers/0/securityContext/seccompProfile"), "{out}");
-    assert!(out.contains("container sidecar: runtime/default"), "{out}");
+    assert!(
+        out.contains("container sidecar: containerd/default@2.3"),
+        "{out}"
+    );
     assert!(
         out.contains("container.seccomp.security.alpha.kubernetes.io~1sidecar is ignored"),
         "{out}"
@@ -72,7 +78,8 @@ fn kubernetes_deployment_seccomp_default_and_privileged() {
         ),
         "{out}"
     );
-    assert!(out.contains("container debug: unconfined\n  decided by /spec/template/spec/containers/1/securityContext/privileged"), "{out}");
+    assert!(out.contains("container debug: unconfined\n  decided by /spec/template/spec/containers/1/securityContext/seccompProfile"), "{out}");
+    assert!(out.contains("  chain: the platform asks for RuntimeDefault -> privileged: containerd sets no seccomp filter\n"), "{out}");
     let o = syscage(&[
         "platform",
         "kubernetes",
@@ -80,7 +87,7 @@ fn kubernetes_deployment_seccomp_default_and_privileged() {
         "--seccomp-default",
     ]);
     assert!(text(&o.stdout)
-        .contains("container api: runtime/default\n  decided by kubelet --seccomp-default"));
+        .contains("container api: containerd/default@2.3\n  decided by kubelet --seccomp-default"));
 }
 
 #[test]
@@ -161,7 +168,7 @@ fn openshift_restricted_v2_defaults_and_forbids() {
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
     assert!(out.contains("admitted under SCC restricted-v2 (seccompProfiles [runtime/default]); pod profile defaulted to runtime/default"), "{out}");
-    assert!(out.contains("container api: runtime/default\n  decided by examples/platform/scc-restricted-v2.json /seccompProfiles/0 (examples/platform/scc-restricted-v2.json:10:23)"), "{out}");
+    assert!(out.contains("container api: containerd/default@2.3\n  decided by examples/platform/scc-restricted-v2.json /seccompProfiles/0 (examples/platform/scc-restricted-v2.json:10:23)"), "{out}");
     // The pod's Localhost profile is not in the SCC's list: forbidden, with both places.
     let o = syscage(&[
         "platform",
@@ -274,11 +281,28 @@ fn json_output_carries_what_the_text_says() {
         assert!(!containers.is_empty());
         assert_eq!(containers.len(), out.matches("  decided by ").count());
         for c in containers {
-            let profile = match c["applied"].as_str().unwrap() {
-                "Localhost" => format!("{} (Localhost)", c["path"].as_str().unwrap()),
-                "RuntimeDefault" => "runtime/default".to_string(),
-                _ => "unconfined".to_string(),
+            // With a node below the platform (Kubernetes, OpenShift) the head names the
+            // filter the chain ends with; Mesos names the platform's answer.
+            let profile = match (c["chain"].as_object(), c["applied"].as_str().unwrap()) {
+                (Some(chain), applied) => match chain["filter"].as_str() {
+                    None => "unconfined".to_string(),
+                    Some(f) if applied == "Localhost" => format!("{f} (Localhost)"),
+                    Some(f) => f.to_string(),
+                },
+                (None, "Localhost") => format!("{} (Localhost)", c["path"].as_str().unwrap()),
+                (None, "RuntimeDefault") => "runtime/default".to_string(),
+                (None, _) => "unconfined".to_string(),
             };
+            if let Some(chain) = c["chain"].as_object() {
+                let steps: Vec<&str> = chain["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["what"].as_str().unwrap())
+                    .collect();
+                let line = format!("  chain: {}\n", steps.join(" -> "));
+                assert!(out.contains(&line), "{line:?} not in\n{out}");
+            }
             let head = format!(
                 "{} {}: {profile}\n",
                 c["role"].as_str().unwrap(),
@@ -319,8 +343,9 @@ fn yaml_manifests_with_several_documents() {
     assert!(!out.contains("Service"), "{out}");
     for want in [
         "document 2: Deployment web:\ncontainer app: examples/platform/seccomp/profiles/app.json (Localhost)\n  decided by /spec/template/spec/containers/0/securityContext/seccompProfile (examples/platform/manifests.yaml:28:13)",
-        "container sidecar: runtime/default\n  decided by /spec/template/spec/securityContext/seccompProfile (examples/platform/manifests.yaml:22:11)",
-        "document 3: CronJob cleanup:\ncontainer job: unconfined\n  decided by /spec/jobTemplate/spec/template/spec/containers/0/securityContext/privileged (examples/platform/manifests.yaml:46:27)",
+        "container sidecar: containerd/default@2.3\n  decided by /spec/template/spec/securityContext/seccompProfile (examples/platform/manifests.yaml:22:11)",
+        "document 3: CronJob cleanup:\ncontainer job: unconfined\n  decided by kubelet --seccomp-default",
+        "  chain: the platform asks for RuntimeDefault -> privileged: containerd sets no seccomp filter",
     ] {
         assert!(out.contains(want), "{want}\nnot in\n{out}");
     }
@@ -359,6 +384,142 @@ fn yaml_manifests_with_several_documents() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("bad.yaml:4:1: invalid YAML: while parsing a flow sequence"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_pod_evaluates_the_filter_the_node_installs() {
+    // The bundled pod's sidecar on the bundled node (containerd 1.6): the chain ends in
+    // containerd's 1.6 default with Docker's fourteen capabilities. `check --pod` must
+    // give, event for event, what `check --profile` gives for that filter and those
+    // capabilities (the real containerd's filter is compared in real_engines.rs).
+    let trace = "examples/denied.jsonl";
+    let pod = syscage(&[
+        "check",
+        "--pod",
+        "examples/platform/pod.json",
+        "--container",
+        "sidecar",
+        "--node",
+        "examples/platform/node.yaml",
+        "--format",
+        "json",
+        trace,
+    ]);
+    assert_eq!(pod.status.code(), Some(1), "{}", text(&pod.stderr));
+    assert!(
+        text(&pod.stderr).contains("container sidecar on containerd 1.6: the platform asks for RuntimeDefault -> containerd 1.6 default profile (containerd/default@1.6)"),
+        "{}",
+        text(&pod.stderr)
+    );
+    let direct = syscage(&[
+        "check",
+        "--profile",
+        "containerd/default@1.6",
+        "--caps",
+        "default",
+        "--format",
+        "json",
+        trace,
+    ]);
+    assert_eq!(text(&pod.stdout), text(&direct.stdout));
+    // Another engine, another filter: Podman's default (with its eleven capabilities)
+    // allows unshare, which containerd's denies.
+    let podman = syscage(&[
+        "check",
+        "--pod",
+        "examples/platform/pod.json",
+        "-c",
+        "sidecar",
+        "--node",
+        "examples/platform/node.yaml",
+        "--container-engine",
+        "podman@4.3",
+        trace,
+    ]);
+    let out = text(&podman.stdout);
+    assert!(out.starts_with("builtin:podman/default@4.3 on "), "{out}");
+    assert!(out.contains(", 11 capabilities;"), "{out}");
+    assert!(!out.contains("unshare("), "{out}");
+    // A pod of several containers needs --container.
+    let many = syscage(&["check", "--pod", "examples/platform/pod.json", trace]);
+    assert_eq!(many.status.code(), Some(2));
+    assert!(
+        text(&many.stderr)
+            .contains("has 3 containers; pick one with --container (setup, app, sidecar)"),
+        "{}",
+        text(&many.stderr)
+    );
+}
+
+#[test]
+fn node_files_and_flags() {
+    let dir = std::env::temp_dir().join(format!("syscage-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("node.yaml");
+    std::fs::write(
+        &bad,
+        "containerEngine:\n  name: containerd\n  version: \"1.9\"\n",
+    )
+    .unwrap();
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--node",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("node.yaml:3:12") && err.contains("(modelled: 1.6, 2.3)"),
+        "{err}"
+    );
+    // A node without seccomp: containerd refuses RuntimeDefault, CRI-O runs unconfined.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/deployment.json",
+        "--seccomp-default",
+        "--no-seccomp",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("seccomp is not supported"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/deployment.json",
+        "--seccomp-default",
+        "--no-seccomp",
+        "--container-engine",
+        "cri-o",
+        "-c",
+        "api",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("container api: unconfined"),
+        "{}",
+        text(&o.stdout)
+    );
+    // CRI-O settings on another engine are refused.
+    let o = syscage(&[
+        "platform",
+        "kubernetes",
+        "examples/platform/pod.json",
+        "--crio-seccomp-profile",
+        "/x.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("CRI-O settings"),
         "{}",
         text(&o.stderr)
     );

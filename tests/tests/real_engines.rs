@@ -380,6 +380,9 @@ fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {
             pid,
             tally,
         );
+        if i == 0 {
+            bundled_pod_on_bundled_node(version, &caps_of(pid), pid, tally);
+        }
         run(ctr().args(["task", "kill", "-s", "KILL", &id]));
         let deadline = Instant::now() + Duration::from_secs(10);
         while ctr()
@@ -392,6 +395,55 @@ fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {
         }
         run(ctr().args(["container", "rm", &id]));
     }
+}
+
+/// The bundled example's container under the bundled node (containerd 1.6): the chain
+/// syscage follows must end in the filter ctr's default gives, with the capabilities
+/// the real container has.
+fn bundled_pod_on_bundled_node(
+    version: Release,
+    real_caps: &[String],
+    pid: i32,
+    tally: &mut Tally,
+) {
+    let root = syscage_tests::repo_root();
+    let node_path = root.join("examples/platform/node.yaml");
+    let node_text = std::fs::read_to_string(&node_path).unwrap();
+    let node = syscage_core::chain::Node::parse("examples/platform/node.yaml", &node_text).unwrap();
+    let pod = std::fs::read_to_string(root.join("examples/platform/pod.json")).unwrap();
+    let opts = syscage_core::platform::kubernetes::Options {
+        seccomp_root: node.seccomp_profile_root.value.clone(),
+        seccomp_default: node.seccomp_default.value,
+        kubelet: node.kubelet.value,
+        api_server: node.api_server.value,
+    };
+    let w = syscage_core::platform::kubernetes::resolve("pod.json", &pod, &opts, Some("sidecar"))
+        .unwrap();
+    let chain = syscage_core::chain::follow(&w.containers[0], &node).unwrap();
+    assert_eq!(
+        chain.filter.profile_spec(),
+        format!("containerd/default@{}.{}", version.major, version.minor),
+        "{}",
+        chain.line()
+    );
+    let mut want = chain.caps.clone();
+    want.sort();
+    let mut got = real_caps.to_vec();
+    got.sort();
+    assert_eq!(
+        want, got,
+        "containerd's default capabilities: the model against the container"
+    );
+    let syscage_core::chain::Filter::Builtin(d) = chain.filter else {
+        unreachable!()
+    };
+    let model = profile::parse("chain", &d.text(), Runtime::Runc).unwrap();
+    compare(
+        &format!("containerd {version}, the bundled pod's sidecar on the bundled node"),
+        &model,
+        pid,
+        tally,
+    );
 }
 
 fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
@@ -449,6 +501,19 @@ fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
         let pid: i32 = run(cli().args(["inspect", "-f", "{{.State.Pid}}", &name]))
             .parse()
             .unwrap();
+        if i == 0 {
+            let mut got = caps_of(pid);
+            got.sort();
+            let mut want: Vec<String> = syscage_core::caps::PODMAN_DEFAULT
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            want.sort();
+            assert_eq!(
+                got, want,
+                "Podman's default capabilities: the model against the container"
+            );
+        }
         compare(&format!("podman {version}, {what}"), profile, pid, tally);
         run(cli().args(["rm", "-f", "-t", "0", &name]));
     }

@@ -328,6 +328,15 @@ pub fn find(
     })
 }
 
+/// Two defaults are the same when they are the same engine's same line.
+impl PartialEq for EngineDefault {
+    fn eq(&self, other: &EngineDefault) -> bool {
+        (self.engine, self.line) == (other.engine, other.line)
+    }
+}
+
+impl Eq for EngineDefault {}
+
 impl EngineDefault {
     /// The builtin's name: `docker/default@20.10`.
     pub fn name(&self) -> String {

@@ -8,11 +8,12 @@
 //! does; the legacy annotations where the node's versions still honour them (the
 //! kubelet read them until 1.24; the API server copied them into empty fields until
 //! 1.26); the API server's refusal of an annotation that contradicts its field; and
-//! containerd's rule that a privileged container gets no filter at all.
+//! whether the container is privileged and its capability changes, which the container
+//! engine acts on ([`crate::chain`]).
 
 pub mod pod_security;
 
-use super::{escape, join, Applied, Doc, PlatformError, Resolution};
+use super::{escape, join, Applied, CapabilityChanges, Doc, PlatformError, Resolution};
 use crate::profile::Location;
 use crate::runtime::Release;
 
@@ -382,7 +383,7 @@ pub(crate) fn resolve_doc(
             if let Some(pa) = pod_annot.clone() {
                 legacy_annotation(doc, opts, pa, POD_ANNOTATION, "pod", &mut chain, &mut notes);
             }
-            let (mut decided_by, mut location, mut applied, mut reason) = match chain.into_iter().next() {
+            let (decided_by, location, applied, reason) = match chain.into_iter().next() {
                 Some((p, l, a, why)) => (p, l, a, format!("set by {why}")),
                 None if opts.seccomp_default => (
                     "kubelet --seccomp-default".to_string(),
@@ -398,14 +399,26 @@ pub(crate) fn resolve_doc(
                 ),
             };
             let privileged = format!("{cp}/securityContext/privileged");
-            if doc.boolean(&privileged)? == Some(true) && applied != Applied::Unconfined {
-                reason = format!(
-                    "privileged: true: the kubelet asks for {applied} ({decided_by}), but containerd's CRI \
-                     sets no seccomp profile on a privileged container"
-                );
-                applied = Applied::Unconfined;
-                location = Some(doc.location(&privileged));
-                decided_by = privileged;
+            let privileged =
+                (doc.boolean(&privileged)? == Some(true)).then(|| doc.location(&privileged));
+            let mut capabilities = CapabilityChanges::default();
+            for (key, list) in [
+                ("add", &mut capabilities.add),
+                ("drop", &mut capabilities.drop),
+            ] {
+                let at = format!("{cp}/securityContext/capabilities/{key}");
+                if doc.get(&at).is_some() {
+                    for (i, c) in doc.array(&at)?.iter().enumerate() {
+                        match c.as_str() {
+                            Some(c) => list.push(c.to_string()),
+                            None => {
+                                return Err(
+                                    doc.invalid(&format!("{at}/{i}"), "expected a capability name")
+                                )
+                            }
+                        }
+                    }
+                }
             }
             out.push(Resolution {
                 container: cname,
@@ -416,6 +429,8 @@ pub(crate) fn resolve_doc(
                 decided_by,
                 reason,
                 notes,
+                privileged,
+                capabilities,
             });
         }
     }

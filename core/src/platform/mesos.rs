@@ -69,6 +69,8 @@ pub fn resolve(source: &str, text: &str, opts: &Options) -> Result<Resolution, P
         location: in_file.then(|| doc.location(decided_by)),
         reason,
         notes: Vec::new(),
+        privileged: None,
+        capabilities: Default::default(),
     };
     match container_type {
         None | Some("MESOS") => {}

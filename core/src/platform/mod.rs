@@ -72,6 +72,20 @@ pub struct Resolution {
     pub reason: String,
     /// Things that look like they matter but do not (ignored annotations, ...).
     pub notes: Vec<String>,
+    /// The container's `securityContext.privileged`, when true: where it is. What a
+    /// privileged container gets is the container engine's business
+    /// ([`crate::chain`]).
+    pub privileged: Option<Location>,
+    /// The container's `securityContext.capabilities`, which the engine applies to its
+    /// default set.
+    pub capabilities: CapabilityChanges,
+}
+
+/// `securityContext.capabilities`: names as written (`NET_ADMIN`, `ALL`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CapabilityChanges {
+    pub add: Vec<String>,
+    pub drop: Vec<String>,
 }
 
 /// Why a workload file could not be resolved.

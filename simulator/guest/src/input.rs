@@ -64,6 +64,9 @@ pub struct Input {
     /// For a seccompiler JSON profile: the name of the filter to take from it (needed
     /// when the file has several). An error for other profiles.
     pub filter: Option<String>,
+    /// For a profile file: read it as this container engine does (`containerd`,
+    /// `cri-o`, `docker`, `podman`; `syscage_core::localhost`).
+    pub read_as: Option<String>,
 }
 
 /// Bytes `offset..offset + length` of the data buffer the host passed to
@@ -314,8 +317,20 @@ pub fn profile(
     data: Data<'_>,
 ) -> Result<AnyProfile, ApiError> {
     let filter = input.filter.as_deref();
+    let engine = match input.read_as.as_deref() {
+        None => None,
+        Some(e) => Some(
+            e.parse::<syscage_core::builtin::ContainerEngine>()
+                .map_err(|m| ApiError::field(&format!("{at}/read_as"), m))?,
+        ),
+    };
     let parse = |source: &str, text: &str| -> Result<AnyProfile, ApiError> {
-        Ok(profile::parse_any(source, text, runtime, filter)?)
+        match engine {
+            Some(e) => Ok(AnyProfile::Oci(
+                syscage_core::localhost::read(e, source, text, runtime)?.profile,
+            )),
+            None => Ok(profile::parse_any(source, text, runtime, filter)?),
+        }
     };
     match input.content(at, data)? {
         Content::Builtin(name) => {

@@ -257,18 +257,31 @@ fn bad_annotation_value_is_an_error_with_its_place() {
 }
 
 #[test]
-fn privileged_gets_no_filter() {
+fn privileged_and_capabilities_are_recorded_for_the_engine() {
     let t = pod(
-        r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"a","securityContext":{"privileged":true}}]}"#,
+        r#"{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"a","securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN"],"drop":["ALL"]}}}]}"#,
         "",
     );
     let r = one(&t, &Options::default(), "a");
-    assert_eq!(r.applied, Applied::Unconfined);
+    // The kubelet still asks for RuntimeDefault; what a privileged container gets is
+    // the engine's call (crate::chain).
+    assert_eq!(r.applied, Applied::RuntimeDefault);
     assert_eq!(
-        r.decided_by,
+        r.privileged.unwrap().pointer,
         "/spec/containers/0/securityContext/privileged"
     );
-    assert!(r.reason.contains("containerd"));
+    assert_eq!(r.capabilities.add, ["NET_ADMIN"]);
+    assert_eq!(r.capabilities.drop, ["ALL"]);
+    let bad = pod(
+        r#"{"containers":[{"name":"a","securityContext":{"capabilities":{"add":[1]}}}]}"#,
+        "",
+    );
+    let e = resolve("pod.json", &bad, &Options::default(), None).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("/securityContext/capabilities/add/0"),
+        "{e}"
+    );
 }
 
 #[test]
