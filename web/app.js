@@ -138,7 +138,7 @@ function pointerOffset(text, pointer) {
 }
 
 function jumpToPointer(pointer) {
-  if (state.builtin !== "custom" && state.builtin !== "runtime/default") return;
+  if (state.builtin === "unconfined") return;
   const ta = $("profile-text");
   const at = pointerOffset(ta.value, pointer);
   if (at < 0) return;
@@ -330,7 +330,8 @@ async function saveState() {
 // ---- wiring -----------------------------------------------------------------------
 async function loadBuiltin(name) {
   if (name === "unconfined") return "// unconfined: no filter is installed, every call is allowed";
-  const r = await fetch("builtin/runtime-default.json");
+  // builtin/runtime-default.json, builtin/containerd-default@1.6.json, ...
+  const r = await fetch("builtin/" + name.replace("/", "-") + ".json");
   return r.ok ? r.text() : "";
 }
 

@@ -24,6 +24,7 @@
 //! * [`runtime`]: runc and crun by release, and what changed between releases.
 //! * [`chain`]: the node below the platform (engine, runtime, libseccomp, kernel) and
 //!   one container followed down it to its filter.
+//! * [`distinguish`]: the events that tell policies apart (verdict equivalence).
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
@@ -33,6 +34,7 @@ pub mod bpf;
 pub mod builtin;
 pub mod caps;
 pub mod chain;
+pub mod distinguish;
 pub mod engine;
 pub mod eval;
 pub mod event;

@@ -1,5 +1,6 @@
 //! One module a subcommand, plus the figures they share.
 
+pub mod agents;
 pub mod asm;
 pub mod check;
 pub mod compile;

@@ -137,17 +137,32 @@ struct OpenshiftArgs {
 /// in the agent's profile directory (--seccomp_config_dir); no seccomp block -> the
 /// agent's default profile (--seccomp_profile_name; DC/OS sets default.json).
 ///
+/// With --agent DIR given once per agent (each agent's --seccomp_config_dir), compares
+/// the agents instead, as DC/OS wants them identical: profiles missing on some agents,
+/// profiles whose verdicts differ between agents (by verdicts, with an event that
+/// tells them apart, not by bytes), agents whose default profile would stop them, and
+/// for each app which agents would run it under which filter.
+///
 /// Examples:
 ///   syscage platform mesos examples/platform/marathon-app.json --profiles-dir examples/platform/seccomp
+///   syscage platform mesos app1.json app2.json --agent agent-a/seccomp --agent agent-b/seccomp
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 struct MesosArgs {
-    /// The Marathon app, as JSON.
-    #[arg(value_name = "APP.json")]
-    file: String,
+    /// The Marathon apps, as JSON (one, unless --agent).
+    #[arg(value_name = "APP.json", required = true)]
+    files: Vec<String>,
     /// The agent's --seccomp_config_dir.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "agent",
+        conflicts_with = "agent"
+    )]
+    profiles_dir: Option<String>,
+    /// One agent's --seccomp_config_dir; repeat for each agent to compare them.
     #[arg(long, value_name = "DIR")]
-    profiles_dir: String,
+    agent: Vec<String>,
     /// The agent's --seccomp_profile_name (relative to --profiles-dir).
     #[arg(long, value_name = "NAME", default_value = mesos::DCOS_DEFAULT_PROFILE)]
     default: String,
@@ -155,7 +170,7 @@ struct MesosArgs {
     #[arg(long, conflicts_with = "default")]
     no_default: bool,
     /// Print only the --profile value for `syscage check`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "agent")]
     print_profile: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -242,12 +257,30 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
 }
 
 fn mesos(a: MesosArgs) -> Result<ExitCode> {
-    let text = read(&a.file)?;
+    if !a.agent.is_empty() {
+        return crate::cmd::agents::run(
+            &a.files,
+            &a.agent,
+            (!a.no_default).then_some(a.default.as_str()),
+            a.format == Format::Json,
+        );
+    }
+    let [file] = a.files.as_slice() else {
+        bail!(
+            "one Marathon app at a time without --agent (given {})",
+            a.files.len()
+        );
+    };
+    let profiles_dir = a
+        .profiles_dir
+        .clone()
+        .expect("clap requires it without --agent");
+    let text = read(file)?;
     let opts = mesos::Options {
-        profiles_dir: a.profiles_dir.clone(),
+        profiles_dir,
         default_profile: (!a.no_default).then(|| a.default.clone()),
     };
-    let r = mesos::resolve(&a.file, &text, &opts)?;
+    let r = mesos::resolve(file, &text, &opts)?;
     // The seccomp isolator parses the default profile when the agent starts
     // (`LinuxSeccompIsolatorProcess::create`), with Mesos' own parser; if it cannot, the
     // agent does not start and every task on it fails, unconfined ones too.
@@ -283,7 +316,7 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
     }
     if a.format == Format::Json {
         return print_json(
-            &a.file,
+            file,
             "mesos",
             serde_json::json!({
                 "profiles_dir": opts.profiles_dir,
@@ -300,7 +333,7 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "{}: Marathon app (profile directory {}; agent default {})",
-            a.file,
+            file,
             opts.profiles_dir,
             opts.default_profile.as_deref().unwrap_or("none")
         )?;
@@ -570,7 +603,7 @@ fn pod_security(p: &kubernetes::pod_security::PodSecurity) -> String {
 
 /// A profile as the Mesos agent reads it: it must exist, pass Mesos' own parser
 /// (`mesos::parser`) and be one syscage reads; `Ok` lists the fields Mesos ignores.
-fn mesos_profile(path: &str) -> Result<Vec<String>> {
+pub(crate) fn mesos_profile(path: &str) -> Result<Vec<String>> {
     if let Some(why) = crate::input::refusal(path) {
         bail!("profile {path} {why}");
     }

@@ -98,8 +98,32 @@ const RESPONSE_TIME: Duration = Duration::from_secs(60);
 /// so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
-/// (path, content type, bytes)
-fn assets() -> Vec<(&'static str, &'static str, &'static [u8])> {
+/// One embedded file: (path, content type, bytes).
+type Asset = (String, &'static str, std::borrow::Cow<'static, [u8]>);
+
+/// The playground's files, made once: the web page, the guest, the bundled examples,
+/// and every builtin profile's text (`builtin/runtime-default.json`,
+/// `builtin/containerd-default@1.6.json`, ...), which the profile menu shows.
+fn assets() -> &'static [Asset] {
+    static ASSETS: std::sync::OnceLock<Vec<Asset>> = std::sync::OnceLock::new();
+    ASSETS.get_or_init(|| {
+        let mut all: Vec<Asset> = static_assets()
+            .into_iter()
+            .map(|(p, t, b)| (p.to_string(), t, std::borrow::Cow::Borrowed(b)))
+            .collect();
+        for d in syscage_core::builtin::catalog::DEFAULTS {
+            all.push((
+                format!("builtin/{}.json", d.name().replace('/', "-")),
+                "application/json",
+                std::borrow::Cow::Owned(d.text().into_bytes()),
+            ));
+        }
+        all
+    })
+}
+
+/// (path, content type, bytes) of the files embedded as they are.
+fn static_assets() -> Vec<(&'static str, &'static str, &'static [u8])> {
     vec![
         (
             "index.html",
@@ -170,13 +194,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// `--write DIR`: the embedded files, as files.
 fn write_site(dir: &Path) -> Result<ExitCode> {
     let files = assets();
-    for (path, _, bytes) in &files {
+    for (path, _, bytes) in files {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&target, bytes)
+        std::fs::write(&target, bytes.as_ref())
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
     let mut out = std::io::stdout().lock();
@@ -292,7 +316,7 @@ fn answer<W: Write>(out: &mut W, request: &Request) -> std::io::Result<()> {
     };
     let path = path.split('?').next().unwrap_or("").trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
-    match assets().into_iter().find(|(p, _, _)| *p == path) {
+    match assets().iter().find(|(p, _, _)| p == path) {
         Some((_, content_type, body)) => {
             let mut headers = SECURITY_HEADERS.to_vec();
             headers.push(("Cache-Control", "no-cache"));
@@ -355,6 +379,24 @@ mod tests {
         let post = get("POST", "/");
         assert!(post.starts_with("HTTP/1.1 405 Method Not Allowed"));
         assert!(post.contains("\r\nAllow: GET, HEAD\r\n"));
+    }
+
+    #[test]
+    fn the_profile_menu_offers_every_engine_default_and_its_text() {
+        let index = get("GET", "/");
+        for d in syscage_core::builtin::catalog::DEFAULTS {
+            let name = d.name();
+            assert!(
+                index.contains(&format!("<option value=\"{name}\">")),
+                "{name} is not in the playground's profile menu"
+            );
+            let text = get("GET", &format!("/builtin/{}.json", name.replace('/', "-")));
+            assert!(text.starts_with("HTTP/1.1 200 OK"), "{name}: {text}");
+            assert!(
+                text.ends_with(&d.text()),
+                "{name}: the served text is the builtin's"
+            );
+        }
     }
 
     #[test]

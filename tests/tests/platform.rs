@@ -525,3 +525,106 @@ fn node_files_and_flags() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dcos_agents_compared_by_verdicts() {
+    // Three agents: a and b carry the bundled profiles (b's web.json re-serialized, the
+    // same verdicts in other bytes); c's web.json lacks `write`, and c has no extra.json
+    // (a copy of default.json, a profile Mesos' parser takes).
+    let dir = std::env::temp_dir().join(format!("syscage-agents-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let web =
+        std::fs::read_to_string(repo_root().join("examples/platform/seccomp/web.json")).unwrap();
+    let default =
+        std::fs::read_to_string(repo_root().join("examples/platform/seccomp/default.json"))
+            .unwrap();
+    let extra = default.clone();
+    let reformatted =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&web).unwrap()).unwrap();
+    assert_ne!(reformatted, web);
+    let without_write = web.replacen("\"write\", ", "", 1);
+    assert_ne!(without_write, web);
+    for (agent, files) in [
+        (
+            "a",
+            vec![
+                ("default.json", &default),
+                ("web.json", &web),
+                ("extra.json", &extra),
+            ],
+        ),
+        (
+            "b",
+            vec![
+                ("default.json", &default),
+                ("web.json", &reformatted),
+                ("extra.json", &extra),
+            ],
+        ),
+        (
+            "c",
+            vec![("default.json", &default), ("web.json", &without_write)],
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(agent)).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(agent).join(name), text).unwrap();
+        }
+    }
+    let agent = |a: &str| dir.join(a).display().to_string();
+    let (a, b, c) = (agent("a"), agent("b"), agent("c"));
+    let o = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--agent",
+        &a,
+        "--agent",
+        &b,
+        "--agent",
+        &c,
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("  default.json: same verdicts on 3 agents\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  extra.json: same verdicts on 2 agents; missing on {c} (tasks naming it fail there)\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  web.json: verdicts differ (variant 1: {a}, {b}; variant 2: {c}); e.g. x86_64 write("
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("    on {a}: web.json (variant 1 of 2)\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("    on {c}: web.json (variant 2 of 2)\n")),
+        "{out}"
+    );
+    // The same as JSON; and two identical agents agree (exit 0).
+    let j = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--agent",
+        &a,
+        "--agent",
+        &b,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j.status.code(), Some(0), "{}", text(&j.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(v["consistent"], true);
+    assert_eq!(v["apps"][0]["agents"][1]["runs"], "web.json");
+    let _ = std::fs::remove_dir_all(&dir);
+}

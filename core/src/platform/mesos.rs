@@ -15,6 +15,7 @@
 //! That the agent parses its default profile when it starts (and does not start when it
 //! cannot) is the caller's to check: it reads files.
 
+pub mod agents;
 pub mod parser;
 
 use super::{Applied, Doc, PlatformError, Resolution};

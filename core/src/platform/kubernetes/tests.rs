@@ -413,3 +413,138 @@ fn a_bare_pod_without_kind_is_accepted() {
     .unwrap();
     assert_eq!(w.kind, "Pod");
 }
+
+/// kubernetes `pkg/kubelet/kuberuntime/helpers_test.go`, `TestGetSeccompProfile` and
+/// `TestGetSeccompProfileDefaultSeccomp`, translated: (description, pod field,
+/// container field, expected without and with `--seccomp-default`; `Err` is the
+/// kubelet's "localhostProfile must be set if seccompProfile type is Localhost.").
+/// (description, pod field, container field, without and with `--seccomp-default`).
+type KubeletCase<'a> = (
+    &'a str,
+    Option<String>,
+    Option<String>,
+    Result<Applied, ()>,
+    Result<Applied, ()>,
+);
+
+#[test]
+fn kubelet_get_seccomp_profile_table() {
+    const U: &str = r#"{"type":"Unconfined"}"#;
+    const RD: &str = r#"{"type":"RuntimeDefault"}"#;
+    const LOCAL_NONE: &str = r#"{"type":"Localhost"}"#;
+    let local = |f: &str| format!(r#"{{"type":"Localhost","localhostProfile":"{f}"}}"#);
+    let root = "/var/lib/kubelet/seccomp";
+    let l = |f: &str| {
+        Ok::<Applied, ()>(Applied::Localhost {
+            path: format!("{root}/{f}"),
+        })
+    };
+    let cases: Vec<KubeletCase> = vec![
+        (
+            "no seccomp",
+            None,
+            None,
+            Ok(Applied::Unconfined),
+            Ok(Applied::RuntimeDefault),
+        ),
+        (
+            "pod unconfined",
+            Some(U.into()),
+            None,
+            Ok(Applied::Unconfined),
+            Ok(Applied::Unconfined),
+        ),
+        (
+            "container unconfined",
+            None,
+            Some(U.into()),
+            Ok(Applied::Unconfined),
+            Ok(Applied::Unconfined),
+        ),
+        (
+            "pod RuntimeDefault",
+            Some(RD.into()),
+            None,
+            Ok(Applied::RuntimeDefault),
+            Ok(Applied::RuntimeDefault),
+        ),
+        (
+            "container RuntimeDefault",
+            None,
+            Some(RD.into()),
+            Ok(Applied::RuntimeDefault),
+            Ok(Applied::RuntimeDefault),
+        ),
+        (
+            "pod Localhost",
+            Some(local("filename")),
+            None,
+            l("filename"),
+            l("filename"),
+        ),
+        (
+            "pod Localhost without a file",
+            Some(LOCAL_NONE.into()),
+            None,
+            Err(()),
+            Err(()),
+        ),
+        (
+            "container Localhost without a file",
+            None,
+            Some(LOCAL_NONE.into()),
+            Err(()),
+            Err(()),
+        ),
+        (
+            "container Localhost",
+            None,
+            Some(local("filename2")),
+            l("filename2"),
+            l("filename2"),
+        ),
+        (
+            "container field over pod field",
+            Some(U.into()),
+            Some(RD.into()),
+            Ok(Applied::RuntimeDefault),
+            Ok(Applied::RuntimeDefault),
+        ),
+        (
+            "container Localhost over pod Localhost",
+            Some(local("field-pod-profile.json")),
+            Some(local("field-cont-profile.json")),
+            l("field-cont-profile.json"),
+            l("field-cont-profile.json"),
+        ),
+    ];
+    for (what, pod_field, container_field, want, want_default) in cases {
+        let pod_sc = pod_field.map_or(String::new(), |f| {
+            format!(r#""securityContext":{{"seccompProfile":{f}}},"#)
+        });
+        let c_sc = container_field.map_or(String::new(), |f| {
+            format!(r#","securityContext":{{"seccompProfile":{f}}}"#)
+        });
+        let text = pod(
+            &format!(r#"{{{pod_sc}"containers":[{{"name":"container1"{c_sc}}}]}}"#),
+            "",
+        );
+        for (seccomp_default, want) in [(false, &want), (true, &want_default)] {
+            let opts = Options {
+                seccomp_default,
+                ..Options::default()
+            };
+            let got =
+                resolve("pod.json", &text, &opts, None).map(|w| w.containers[0].applied.clone());
+            match (got, want) {
+                (Ok(a), Ok(w)) => assert_eq!(&a, w, "{what} (seccomp-default {seccomp_default})"),
+                (Err(e), Err(())) => {
+                    assert!(e.to_string().contains("localhostProfile"), "{what}: {e}")
+                }
+                (got, want) => {
+                    panic!("{what} (seccomp-default {seccomp_default}): {got:?}, want {want:?}")
+                }
+            }
+        }
+    }
+}
