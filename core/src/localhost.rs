@@ -3,9 +3,14 @@
 //! --seccomp-profile FILE`): the same bytes mean different filters under different
 //! engines, and this module says which, and what the engine ignored.
 //!
-//! * dockerd, CRI-O and Podman read Docker's format (moby's loader and
-//!   containers/common's, which share it): `archMap`, `includes`/`excludes` and
-//!   `minKernel` apply, as [`crate::profile::parse`] reads any file.
+//! * dockerd reads Docker's format with moby's loader: `archMap`, `includes`/`excludes`
+//!   and `minKernel` apply, as [`crate::profile::parse`] reads any file; the
+//!   containers/common fields `defaultErrno` and `errno` are unknown to it and ignored.
+//! * CRI-O and Podman read it with containers/common's loader (`pkg/seccomp`
+//!   `setupSeccomp`, v0.50.1 to v0.67.0): the same, except that its `Filter` has no
+//!   `minKernel` (a rule's `includes.minKernel` is dropped unseen, so the rule applies on
+//!   every kernel), and `defaultErrno`/`errno` (an errno name or number) take the place
+//!   of `defaultErrnoRet`/`errnoRet` when set (`getErrno`); an unknown name is an error.
 //! * containerd reads an OCI runtime-spec `LinuxSeccomp` (`contrib/seccomp`
 //!   `WithProfile`: `json.Unmarshal` into `specs.LinuxSeccomp`), so Docker's keys are
 //!   dropped unseen: no `archMap` (a filter for the native architecture only, whose
@@ -16,8 +21,10 @@
 //! The Mesos containerizer has a parser of its own ([`crate::platform::mesos`]). Which
 //! engine a node runs is the platform chain's business; this module only reads.
 
+use serde_json::Value;
+
 use crate::builtin::ContainerEngine;
-use crate::profile::{self, Format, Profile, ProfileError, Runtime};
+use crate::profile::{self, Diagnostic, Format, Locator, Profile, ProfileError, Runtime};
 
 /// A file as an engine reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,24 +64,150 @@ pub fn read(
             ));
         }
         profile.format = Format::Oci;
-        // Also as the profile's warnings, so that every consumer says so.
-        for message in &ignored {
-            profile.warnings.push(crate::profile::Diagnostic {
-                location: crate::profile::Location {
-                    source: source.to_string(),
-                    line: 1,
-                    column: 1,
-                    pointer: String::new(),
-                },
-                message: message.clone(),
-            });
+    }
+    if let Some(root) = common_fields(text) {
+        match engine {
+            ContainerEngine::CriO | ContainerEngine::Podman => {
+                containers_common(engine, source, text, &root, &mut profile)?
+            }
+            ContainerEngine::Docker | ContainerEngine::Containerd => ignored.push(format!(
+                "{engine} ignores `defaultErrno`/`errno` (containers/common's fields): the \
+                 errnoRet values, or EPERM, apply"
+            )),
         }
+    }
+    if matches!(engine, ContainerEngine::CriO | ContainerEngine::Podman) {
+        let with_min_kernel = profile
+            .syscalls
+            .iter_mut()
+            .filter_map(|r| r.includes.min_kernel.take())
+            .count();
+        if with_min_kernel > 0 {
+            ignored.push(format!(
+                "{engine} (containers/common) does not read `includes.minKernel`: {with_min_kernel} \
+                 rules apply on every kernel"
+            ));
+        }
+    }
+    // Also as the profile's warnings, so that every consumer says so.
+    for message in &ignored {
+        profile.warnings.push(Diagnostic {
+            location: crate::profile::Location {
+                source: source.to_string(),
+                line: 1,
+                column: 1,
+                pointer: String::new(),
+            },
+            message: message.clone(),
+        });
     }
     Ok(EngineRead { profile, ignored })
 }
 
+/// The file's JSON when it uses containers/common's `defaultErrno` or `errno`.
+fn common_fields(text: &str) -> Option<Value> {
+    let root: Value = serde_json::from_str(text).ok()?;
+    let uses = root.get("defaultErrno").is_some()
+        || root
+            .get("syscalls")
+            .and_then(Value::as_array)
+            .is_some_and(|rules| rules.iter().any(|r| r.get("errno").is_some()));
+    uses.then_some(root)
+}
+
+/// containers/common's `getErrno`: a number, or an errno name; empty keeps `errnoRet`.
+fn common_errno(
+    source: &str,
+    text: &str,
+    engine: ContainerEngine,
+    v: &Value,
+    pointer: &str,
+) -> Result<Option<u32>, ProfileError> {
+    let bad = |message: String| {
+        ProfileError::Invalid(Diagnostic {
+            location: Locator::new(text).location(source, pointer),
+            message,
+        })
+    };
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad(format!("{engine} (containers/common) wants a string here")))?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(n) = s.parse::<u32>() {
+        return Ok(Some(n));
+    }
+    crate::action::errno_number(s)
+        .map(|n| Some(u32::from(n)))
+        .ok_or_else(|| {
+            bad(format!(
+                "{engine} (containers/common) refuses it: unknown errno {s}"
+            ))
+        })
+}
+
+/// `defaultErrno` and each rule's `errno` replace the numbers, as containers/common does.
+fn containers_common(
+    engine: ContainerEngine,
+    source: &str,
+    text: &str,
+    root: &Value,
+    profile: &mut Profile,
+) -> Result<(), ProfileError> {
+    if let Some(v) = root.get("defaultErrno") {
+        if let Some(n) = common_errno(source, text, engine, v, "/defaultErrno")? {
+            profile.default_errno_ret = Some(n);
+        }
+    }
+    let rules = root.get("syscalls").and_then(Value::as_array);
+    for rule in profile.syscalls.iter_mut() {
+        let Some(i) = rule
+            .pointer
+            .strip_prefix("/syscalls/")
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let Some(v) = rules.and_then(|r| r.get(i)).and_then(|r| r.get("errno")) else {
+            continue;
+        };
+        if let Some(n) = common_errno(source, text, engine, v, &format!("{}/errno", rule.pointer))?
+        {
+            rule.errno_ret = Some(n);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn containers_common_reads_errno_names_and_not_min_kernel() {
+        let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "defaultErrno": "ENOSYS",
+            "syscalls": [
+              {"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errno": "EACCES"},
+              {"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}}]}"#;
+        let podman = read(ContainerEngine::Podman, "p.json", text, Runtime::Runc).unwrap();
+        assert_eq!(podman.profile.default_errno_ret, Some(38));
+        assert_eq!(podman.profile.syscalls[0].errno_ret, Some(13));
+        assert_eq!(podman.profile.syscalls[1].includes.min_kernel, None);
+        assert_eq!(podman.ignored.len(), 1, "{:?}", podman.ignored);
+        let docker = read(ContainerEngine::Docker, "p.json", text, Runtime::Runc).unwrap();
+        assert_eq!(docker.profile.default_errno_ret, Some(1));
+        assert_eq!(docker.profile.syscalls[0].errno_ret, None);
+        assert!(docker.profile.syscalls[1].includes.min_kernel.is_some());
+        assert!(docker.ignored[0].contains("ignores `defaultErrno`/`errno`"));
+        let bad = text.replace("EACCES", "EWHAT");
+        let e = read(ContainerEngine::CriO, "p.json", &bad, Runtime::Runc).unwrap_err();
+        assert_eq!(e.location().pointer, "/syscalls/0/errno");
+        assert!(e.to_string().contains("unknown errno EWHAT"), "{e}");
+        // A number is a number.
+        let num = text.replace("\"EACCES\"", "\"7\"");
+        let p = read(ContainerEngine::Podman, "p.json", &num, Runtime::Runc).unwrap();
+        assert_eq!(p.profile.syscalls[0].errno_ret, Some(7));
+    }
+
     use super::*;
     use crate::arch::Arch;
     use crate::eval::Evaluator;

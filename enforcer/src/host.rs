@@ -39,3 +39,27 @@ pub fn libseccomp() -> Option<Libseccomp> {
         unknown,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    /// syscage's errno table (`syscage_core::action`) against nix's, which comes from
+    /// libc: the same name for every number both know.
+    #[test]
+    fn errno_names_match_libc() {
+        let mut compared = 0;
+        for n in 1..200u16 {
+            let ours = syscage_core::action::errno_name(n);
+            let libc = nix::errno::Errno::from_raw(i32::from(n));
+            match (ours, libc) {
+                (None, nix::errno::Errno::UnknownErrno) => {}
+                (Some(name), e) => {
+                    assert_eq!(format!("{e:?}"), name, "errno {n}");
+                    assert_eq!(syscage_core::action::errno_number(name), Some(n));
+                    compared += 1;
+                }
+                (None, e) => panic!("errno {n}: libc knows {e:?}, syscage does not"),
+            }
+        }
+        assert!(compared >= 131, "{compared}");
+    }
+}

@@ -73,8 +73,9 @@ pub struct Args {
     node: crate::node::NodeArgs,
     /// Read profile files as this container engine does: containerd reads a runtime-spec
     /// LinuxSeccomp, so a Docker-format file loses archMap (native architecture only) and
-    /// includes/excludes (every rule for every container); docker, cri-o and podman read
-    /// Docker's format. Set by --pod from the node's engine.
+    /// includes/excludes (every rule for every container); cri-o and podman read Docker's
+    /// format with containers/common (no minKernel; errno names in defaultErrno/errno);
+    /// docker reads it as syscage does. Set by --pod from the node's engine.
     #[arg(long, value_name = "ENGINE")]
     read_as: Option<builtin::ContainerEngine>,
     /// A raw filter (.bpf) to evaluate, e.g. from libseccomp, bwrap or `syscage dump`.

@@ -204,6 +204,31 @@ fn localhost(dir: &Path, name: &str) -> (PathBuf, Profile) {
     (path, p)
 }
 
+/// docker/default@29.7 with containers/common's own fields added — `defaultErrno`
+/// ENOSYS over `defaultErrnoRet` 1, a rule answering `acct` with `errno` EACCES — and a
+/// rule gated on `minKernel` 99.0 allowing `vhangup`: dockerd ignores the first two and
+/// honours the third, Podman and CRI-O the opposite ([`syscage_core::localhost`]).
+fn common_fields(dir: &Path, engine: ContainerEngine) -> (PathBuf, Profile) {
+    let d = syscage_core::builtin::engine_default("docker/default@29.7")
+        .unwrap()
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&d.text()).unwrap();
+    v["defaultErrno"] = "ENOSYS".into();
+    let rules = v["syscalls"].as_array_mut().unwrap();
+    rules.push(
+        serde_json::json!({"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errno": "EACCES"}),
+    );
+    rules.push(serde_json::json!({"names": ["vhangup"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}}));
+    let text = serde_json::to_string_pretty(&v).unwrap();
+    let path = dir.join("common-fields.json");
+    std::fs::write(&path, &text).unwrap();
+    let read =
+        syscage_core::localhost::read(engine, &path.display().to_string(), &text, Runtime::Runc)
+            .unwrap();
+    assert!(!read.ignored.is_empty(), "{engine} ignores something here");
+    (path, read.profile)
+}
+
 /// Waits until `check` succeeds (a daemon's socket answering), up to 60 s.
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -261,8 +286,15 @@ fn docker(dir: &Path, tar: &Path, tally: &mut Tally) {
     run(cli().arg("import").arg(tar).arg("syscage-bb:1"));
     let (file, file_profile) = localhost(&d, "docker/default@29.7");
     let seccomp_file = format!("seccomp={}", file.display());
-    let cases: [(&str, &Profile, Vec<&str>); 3] = [
+    let (common, common_profile) = common_fields(&d, ContainerEngine::Docker);
+    let seccomp_common = format!("seccomp={}", common.display());
+    let cases: [(&str, &Profile, Vec<&str>); 4] = [
         ("default profile, default capabilities", &default, vec![]),
+        (
+            "a file with containers/common's fields, default capabilities",
+            &common_profile,
+            vec!["--security-opt", seccomp_common.as_str()],
+        ),
         (
             "default profile, every capability",
             &default,
@@ -472,8 +504,15 @@ fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
     let (file, file_profile) = localhost(&d, "podman/default@5.8");
     let seccomp_file = format!("seccomp={}", file.display());
     let every = ["--cap-add", "all"];
-    let cases: [(&str, &Profile, Vec<&str>); 3] = [
+    let (common, common_profile) = common_fields(&d, ContainerEngine::Podman);
+    let seccomp_common = format!("seccomp={}", common.display());
+    let cases: [(&str, &Profile, Vec<&str>); 4] = [
         ("default profile, default capabilities", &default, vec![]),
+        (
+            "a file with containers/common's fields, default capabilities",
+            &common_profile,
+            vec!["--security-opt", seccomp_common.as_str()],
+        ),
         (
             "default profile, every capability",
             &default,
