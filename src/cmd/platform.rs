@@ -602,13 +602,16 @@ fn pod_security(p: &kubernetes::pod_security::PodSecurity) -> String {
 }
 
 /// A profile as the Mesos agent reads it: it must exist, pass Mesos' own parser
-/// (`mesos::parser`) and be one syscage reads; `Ok` lists the fields Mesos ignores.
+/// (`mesos::parser`, with this host's libseccomp as the agent's) and be one syscage
+/// reads; `Ok` lists the fields Mesos ignores.
 pub(crate) fn mesos_profile(path: &str) -> Result<Vec<String>> {
     if let Some(why) = crate::input::refusal(path) {
         bail!("profile {path} {why}");
     }
     let text = crate::input::read_text(path, crate::input::Kind::Profile)?;
-    let ignored = mesos::parser::check(path, &text)?;
+    let libseccomp = syscage_enforcer::host::libseccomp()
+        .unwrap_or_else(syscage_core::libseccomp::Libseccomp::latest);
+    let ignored = mesos::parser::check(path, &text, &libseccomp)?;
     load::profile(path, Runtime::Runc).with_context(|| format!("profile {path}"))?;
     Ok(ignored)
 }

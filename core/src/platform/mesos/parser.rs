@@ -13,8 +13,13 @@
 //! * every rule needs `names` (not empty), `action`, `args` (an array, even empty), and
 //!   `includes` and `excludes` objects (even empty); an argument needs `index`,
 //!   `value`, `valueTwo` and `op`;
-//! * `includes`/`excludes` know `arches` (Go names) and `caps`; `minKernel`,
-//!   `errnoRet`, `defaultErrnoRet`, `comment`, `name` and anything else are not read.
+//! * `includes`/`excludes` know `arches` (Go names) and `caps` (Mesos' capability
+//!   names); `minKernel`, `errnoRet`, `defaultErrnoRet`, `comment`, `name` and anything
+//!   else are not read;
+//! * every name must resolve in the agent's libseccomp (`src/linux/seccomp/seccomp.cpp`
+//!   `SeccompFilter::create`: `seccomp_syscall_resolve_name`, "Unrecognized syscall"),
+//!   unlike runc, which skips names its libseccomp does not know. A name libseccomp
+//!   knows only for other architectures resolves to a pseudo-number, not an error.
 //!
 //! A profile it refuses fails the task (or, as the agent's default, stops the agent).
 //! This module checks a profile the way that parser does, naming the place of the
@@ -72,9 +77,14 @@ const GO_ARCHES: &[&str] = &[
     "s390x",
 ];
 
-/// Checks `text` (read from `source`) as the Mesos agent's parser would. `Ok` lists
-/// the fields it would not read; `Err` is the first thing it refuses, with its place.
-pub fn check(source: &str, text: &str) -> Result<Vec<String>, PlatformError> {
+/// Checks `text` (read from `source`) as the Mesos agent's parser would, with the
+/// agent's libseccomp `libseccomp`. `Ok` lists the fields it would not read; `Err` is
+/// the first thing it refuses, with its place.
+pub fn check(
+    source: &str,
+    text: &str,
+    libseccomp: &crate::libseccomp::Libseccomp,
+) -> Result<Vec<String>, PlatformError> {
     let doc = Doc::parse(source, text)?;
     let refuse = |pointer: &str, why: String| PlatformError::Forbidden {
         location: doc.location(pointer),
@@ -140,7 +150,7 @@ pub fn check(source: &str, text: &str) -> Result<Vec<String>, PlatformError> {
                 _ => {
                     return Err(refuse(
                         &format!("{at}/subArchitectures/{j}"),
-                        format!("Unknown architecture: {s}"),
+                        format!("Unknown architecture: '{}'", s.as_str().unwrap_or_default()),
                     ))
                 }
             }
@@ -177,17 +187,23 @@ pub fn check(source: &str, text: &str) -> Result<Vec<String>, PlatformError> {
                             if !a.as_str().is_some_and(|a| GO_ARCHES.contains(&a)) {
                                 return Err(refuse(
                                     &format!("{fp}/{j}"),
-                                    format!("Unknown architecture: {a}"),
+                                    format!(
+                                        "Unknown architecture: '{}'",
+                                        a.as_str().unwrap_or_default()
+                                    ),
                                 ));
                             }
                         }
                     }
                     "caps" => {
                         for (j, c) in v.as_array().into_iter().flatten().enumerate() {
-                            if !c.as_str().is_some_and(|c| c.starts_with("CAP_")) {
+                            if !c.as_str().is_some_and(|c| crate::caps::NAMES.contains(&c)) {
                                 return Err(refuse(
                                     &format!("{fp}/{j}"),
-                                    format!("Unexpected capability: {c}"),
+                                    format!(
+                                        "Unknown capability: '{}'",
+                                        c.as_str().unwrap_or_default()
+                                    ),
                                 ));
                             }
                         }
@@ -210,7 +226,23 @@ pub fn check(source: &str, text: &str) -> Result<Vec<String>, PlatformError> {
                     "Syscall 'names' list is empty".into(),
                 ))
             }
-            Some(_) => {}
+            Some(names) => {
+                for (j, n) in names.iter().enumerate() {
+                    let known = n
+                        .as_str()
+                        .is_some_and(|n| crate::syscalls::known_anywhere(n) && libseccomp.knows(n));
+                    if !known {
+                        return Err(refuse(
+                            &format!("{at}/names/{j}"),
+                            format!(
+                                "Unrecognized syscall '{}' ({} does not know it)",
+                                n.as_str().unwrap_or_default(),
+                                libseccomp
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         action(obj.get("action"), &format!("{at}/action"), "action")?;
         let Some(args) = obj.get("args").and_then(Value::as_array) else {
@@ -262,13 +294,16 @@ mod tests {
                       "includes": {}, "excludes": {"caps": ["CAP_SYS_ADMIN"]}, "comment": "c"}]}"#;
 
     fn refused(text: &str) -> (String, String) {
-        let e = check("p.json", text).unwrap_err();
+        let e = check("p.json", text, &crate::libseccomp::Libseccomp::latest()).unwrap_err();
         (e.location().pointer.clone(), e.to_string())
     }
 
     #[test]
     fn accepts_its_shape_and_lists_what_it_ignores() {
-        assert_eq!(check("p.json", OK).unwrap(), vec!["/syscalls/0/comment"]);
+        assert_eq!(
+            check("p.json", OK, &crate::libseccomp::Libseccomp::latest()).unwrap(),
+            vec!["/syscalls/0/comment"]
+        );
     }
 
     /// One case per refusal of `parseProfileData`.

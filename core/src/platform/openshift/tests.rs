@@ -195,3 +195,201 @@ fn admission_writes_annotations_into_the_fields() {
         "{e}"
     );
 }
+
+/// openshift/apiserver-library-go `pkg/securitycontextconstraints/seccomp/
+/// strategy_test.go`, `TestValidatePod` and `TestValidateContainer`, translated: (case,
+/// SCC seccompProfiles, pod annotation, pod or container field, expected refusal text
+/// or "" when admitted). The Go cases' free-form names `foo`/`bar` are written
+/// `localhost/foo`/`localhost/bar` here, since the API server refuses other annotation
+/// values before admission; the strategy matches the strings the same way.
+#[test]
+fn scc_strategy_validate_tables() {
+    let field_lf = r#"{"type":"Localhost","localhostProfile":"foo"}"#;
+    let field_lb = r#"{"type":"Localhost","localhostProfile":"bar"}"#;
+    let field_rd = r#"{"type":"RuntimeDefault"}"#;
+    let field_u = r#"{"type":"Unconfined"}"#;
+    // (case, allowed, annotation, field, expected)
+    let pod_cases: &[(&str, &str, &str, Option<&str>, &str)] = &[
+        ("empty allowed profiles, no pod profile", "[]", "", None, ""),
+        (
+            "empty allowed profiles, pod profile",
+            "[]",
+            "localhost/foo",
+            None,
+            "seccomp may not be set",
+        ),
+        (
+            "good pod profile",
+            r#"["localhost/foo"]"#,
+            "localhost/foo",
+            None,
+            "",
+        ),
+        (
+            "bad pod profile",
+            r#"["localhost/foo"]"#,
+            "localhost/bar",
+            None,
+            "localhost/bar is not an allowed seccomp profile. Valid values are [localhost/foo]",
+        ),
+        (
+            "wildcard allows pod profile",
+            r#"["*"]"#,
+            "localhost/foo",
+            None,
+            "",
+        ),
+        ("wildcard allows no profile", r#"["*"]"#, "", None, ""),
+        (
+            "valid profile in both the pod annotations and field",
+            r#"["localhost/foo"]"#,
+            "localhost/foo",
+            Some(field_lf),
+            "",
+        ),
+        (
+            "invalid pod field and no annotation",
+            r#"["foo"]"#,
+            "",
+            Some(field_lf),
+            "localhost/foo is not an allowed seccomp profile. Valid values are [foo]",
+        ),
+        (
+            "valid pod field and no annotation",
+            r#"["localhost/foo"]"#,
+            "",
+            Some(field_lf),
+            "",
+        ),
+        (
+            "docker/default policy allows runtime/default in pod annotation",
+            r#"["docker/default"]"#,
+            "runtime/default",
+            None,
+            "",
+        ),
+        (
+            "docker/default policy allows runtime/default in pod field",
+            r#"["docker/default"]"#,
+            "",
+            Some(field_rd),
+            "",
+        ),
+        (
+            "runtime/default policy allows docker/default in pod annotation",
+            r#"["runtime/default"]"#,
+            "docker/default",
+            None,
+            "",
+        ),
+        (
+            "specific profile does not allow any other profiles",
+            r#"["runtime/default"]"#,
+            "",
+            Some(field_u),
+            "unconfined is not an allowed seccomp profile. Valid values are [runtime/default]",
+        ),
+    ];
+    for (case, allowed, annotation, field, want) in pod_cases {
+        let ann = if annotation.is_empty() {
+            String::new()
+        } else {
+            format!(r#""seccomp.security.alpha.kubernetes.io/pod":"{annotation}""#)
+        };
+        let sc = field.map_or(String::new(), |f| {
+            format!(r#""securityContext":{{"seccompProfile":{f}}},"#)
+        });
+        let spec = format!(r#"{{{sc}"containers":[{{"name":"test"}}]}}"#);
+        check_case(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
+    }
+    let container_cases: &[(&str, &str, &str, Option<&str>, &str)] = &[
+        (
+            "empty allowed profiles, no container profile",
+            "[]",
+            "",
+            None,
+            "",
+        ),
+        (
+            "empty allowed profiles, container profile",
+            "[]",
+            "localhost/foo",
+            None,
+            "seccomp may not be set",
+        ),
+        (
+            "good container profile",
+            r#"["localhost/foo"]"#,
+            "localhost/foo",
+            None,
+            "",
+        ),
+        (
+            "bad container profile",
+            r#"["localhost/foo"]"#,
+            "localhost/bar",
+            None,
+            "localhost/bar is not an allowed seccomp profile. Valid values are [localhost/foo]",
+        ),
+        (
+            "wildcard allows container profile",
+            r#"["*"]"#,
+            "localhost/foo",
+            None,
+            "",
+        ),
+        ("wildcard allows no profile", r#"["*"]"#, "", None, ""),
+        (
+            "valid container field and no annotation",
+            r#"["localhost/foo"]"#,
+            "",
+            Some(field_lf),
+            "",
+        ),
+        (
+            "invalid container field and no annotation",
+            r#"["localhost/foo"]"#,
+            "",
+            Some(field_lb),
+            "localhost/bar is not an allowed seccomp profile. Valid values are [localhost/foo]",
+        ),
+        (
+            "runtime/default allows the profile of that type",
+            r#"["runtime/default"]"#,
+            "",
+            Some(field_rd),
+            "",
+        ),
+        (
+            "specific profile does not allow any other profiles",
+            r#"["runtime/default"]"#,
+            "",
+            Some(field_u),
+            "unconfined is not an allowed seccomp profile. Valid values are [runtime/default]",
+        ),
+    ];
+    for (case, allowed, annotation, field, want) in container_cases {
+        let ann = if annotation.is_empty() {
+            String::new()
+        } else {
+            format!(r#""container.seccomp.security.alpha.kubernetes.io/test":"{annotation}""#)
+        };
+        let sc = field.map_or(String::new(), |f| {
+            format!(r#","securityContext":{{"seccompProfile":{f}}}"#)
+        });
+        let spec = format!(r#"{{"containers":[{{"name":"test"{sc}}}]}}"#);
+        check_case(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
+    }
+}
+
+fn check_case(case: &str, got: &Result<Admitted, PlatformError>, want: &str) {
+    match (got, want.is_empty()) {
+        (Ok(_), true) => {}
+        (Err(e), false) => {
+            assert!(matches!(e, PlatformError::Forbidden { .. }), "{case}: {e}");
+            assert!(e.to_string().contains(want), "{case}: {e}\nwant: {want}");
+        }
+        (Ok(_), false) => panic!("{case}: admitted, want refused: {want}"),
+        (Err(e), true) => panic!("{case}: refused ({e}), want admitted"),
+    }
+}
