@@ -99,6 +99,12 @@ struct KubeArgs {
     /// filter the node installs (e.g. containerd/default@2.3), or unconfined.
     #[arg(long)]
     print_profile: bool,
+    /// Admit the pod under this PodSecurityPolicy first (JSON or YAML): its
+    /// seccomp.security.alpha.kubernetes.io/defaultProfileName and allowedProfileNames
+    /// annotations, as Kubernetes 1.18 and earlier apply them (annotations only; the
+    /// kubelet defaults to 1.18). One workload per file.
+    #[arg(long, value_name = "PSP.yaml")]
+    psp: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -420,6 +426,9 @@ fn read(path: &str) -> Result<String> {
 }
 
 fn kube(a: KubeArgs) -> Result<ExitCode> {
+    if let Some(psp) = a.psp.clone() {
+        return kube_psp(a, &psp);
+    }
     let text = read(&a.file)?;
     let node = kube_node(&a)?;
     let opts = node::kube_options(&node);
@@ -507,6 +516,79 @@ fn kube(a: KubeArgs) -> Result<ExitCode> {
                 pod_security(&w.pod_security)
             )?;
         }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `platform kubernetes --psp`: PodSecurityPolicy admission, then the kubelet and the
+/// node's chain.
+fn kube_psp(a: KubeArgs, psp_path: &str) -> Result<ExitCode> {
+    let psp_text = read(psp_path)?;
+    let text = read(&a.file)?;
+    let mut node = kube_node(&a)?;
+    if node.kubelet.value.is_none() {
+        node.kubelet.value = Some(kubernetes::psp::NEWEST);
+        node.kubelet.from = syscage_core::chain::Origin::Default("1.18: the PSP model's");
+    }
+    let opts = node::kube_options(&node);
+    let adm = kubernetes::psp::resolve(
+        psp_path,
+        &psp_text,
+        &a.file,
+        &text,
+        &opts,
+        a.container.as_deref(),
+    )?;
+    let mut w = adm.workload;
+    let chains = follow_all(&w.containers, &node)?;
+    check_files(
+        &mut w.containers,
+        Some((&chains, &node)),
+        "the kubelet would fail to create the container (CreateContainerError)",
+    )?;
+    if a.print_profile {
+        return print_profile(&w.containers, Some(&chains));
+    }
+    if a.format == Format::Json {
+        return print_json(
+            &a.file,
+            "kubernetes",
+            serde_json::json!({
+                "psp": adm.psp.name,
+                "allowed_profile_names": adm.psp.allowed_string,
+                "default_profile_name": adm.psp.default,
+                "defaulted": adm.defaulted,
+                "seccomp_root": opts.seccomp_root,
+                "kubelet": opts.kubelet.map(|r| r.to_string()),
+                "node": node_json(&node),
+            }),
+            vec![(
+                serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
+                w.containers.as_slice(),
+                Some(chains.as_slice()),
+            )],
+        );
+    }
+    crate::cmd::stdout(|out| {
+        writeln!(
+            out,
+            "{}: {}{} admitted under PSP {} (allowedProfileNames {}; defaultProfileName {}){}",
+            a.file,
+            w.kind,
+            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
+            adm.psp.name,
+            if adm.psp.allowed_string.is_empty() {
+                "unset"
+            } else {
+                adm.psp.allowed_string.as_str()
+            },
+            adm.psp.default.as_deref().unwrap_or("unset"),
+            adm.defaulted
+                .map(|d| format!("; pod annotation defaulted to {d}"))
+                .unwrap_or_default(),
+        )?;
+        print_node(out, &node)?;
+        print(out, &w.containers, Some(&chains), &Check::Explicit(&node))?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -628,3 +628,54 @@ fn dcos_agents_compared_by_verdicts() {
     assert_eq!(v["apps"][0]["agents"][1]["runs"], "web.json");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn kubernetes_pod_security_policy() {
+    let dir = std::env::temp_dir().join(format!("syscage-psp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let psp = dir.join("psp.yaml");
+    std::fs::write(
+        &psp,
+        "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata:\n  name: restricted\n  annotations:\n    seccomp.security.alpha.kubernetes.io/allowedProfileNames: \"runtime/default\"\n    seccomp.security.alpha.kubernetes.io/defaultProfileName: \"runtime/default\"\n",
+    )
+    .unwrap();
+    let pod = dir.join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "kind: Pod\nmetadata:\n  name: legacy\nspec:\n  containers:\n  - name: app\n",
+    )
+    .unwrap();
+    let (psp, pod_path) = (psp.to_str().unwrap(), pod.to_str().unwrap());
+    let o = syscage(&["platform", "kubernetes", pod_path, "--psp", psp]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(out.contains("admitted under PSP restricted (allowedProfileNames runtime/default; defaultProfileName runtime/default); pod annotation defaulted to runtime/default"), "{out}");
+    assert!(
+        out.contains("container app: containerd/default@2.3\n  decided by "),
+        "{out}"
+    );
+    assert!(
+        out.contains("defaultProfileName (") && out.contains("psp.yaml:7:"),
+        "{out}"
+    );
+    // A pod annotation the PSP does not list is forbidden, with both places.
+    std::fs::write(
+        &pod,
+        "kind: Pod\nmetadata:\n  name: legacy\n  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: unconfined\nspec:\n  containers:\n  - name: app\n",
+    )
+    .unwrap();
+    let o = syscage(&["platform", "kubernetes", pod_path, "--psp", psp]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("pod.yaml:5:") && err.contains("forbidden by PSP restricted"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "unconfined is not an allowed seccomp profile. Valid values are runtime/default"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,6 +12,7 @@
 //! engine acts on ([`crate::chain`]).
 
 pub mod pod_security;
+pub mod psp;
 
 use super::{escape, join, Applied, CapabilityChanges, Doc, PlatformError, Resolution};
 use crate::profile::Location;
