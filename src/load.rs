@@ -161,13 +161,13 @@ pub fn profile_text(spec: &str) -> Result<(String, String)> {
 pub fn profile_read_as(
     spec: &str,
     runtime: Runtime,
-    engine: Option<builtin::ContainerEngine>,
+    reader: Option<syscage_core::localhost::Reader>,
 ) -> Result<AnyProfile> {
-    match engine {
-        Some(e) if !builtin::is_builtin(spec) => {
+    match reader {
+        Some(r) if !builtin::is_builtin(spec) => {
             let (path, text) = profile_text(spec)?;
             Ok(AnyProfile::Oci(
-                syscage_core::localhost::read(e, &path, &text, runtime)?.profile,
+                syscage_core::localhost::read_by(r, &path, &text, runtime)?.profile,
             ))
         }
         _ => profile(spec, runtime),
@@ -179,12 +179,12 @@ pub fn policies(specs: &[String], t: &TargetArgs, quiet: bool) -> Result<Vec<Pol
     policies_read_as(specs, t, quiet, None)
 }
 
-/// [`policies`], with profile files read as container engine `engine` reads them.
+/// [`policies`], with profile files read as `reader` (an engine, or Mesos) reads them.
 pub fn policies_read_as(
     specs: &[String],
     t: &TargetArgs,
     quiet: bool,
-    engine: Option<builtin::ContainerEngine>,
+    engine: Option<syscage_core::localhost::Reader>,
 ) -> Result<Vec<Policy>> {
     let target = t.target()?;
     specs

@@ -18,13 +18,92 @@
 //!   container whatever its `includes`/`excludes` say (capability-gated allows
 //!   included).
 //!
-//! The Mesos containerizer has a parser of its own ([`crate::platform::mesos`]). Which
-//! engine a node runs is the platform chain's business; this module only reads.
+//! * The Mesos containerizer checks a file with its own parser
+//!   ([`crate::platform::mesos::parser`]) and builds the filter itself with libseccomp
+//!   (`src/linux/seccomp/seccomp.cpp`): no runtime stub, and `errnoRet`/`defaultErrnoRet`
+//!   are not read, so ERRNO answers EPERM ([`Reader::Mesos`]).
+//!
+//! Which engine a node runs is the platform chain's business; this module only reads.
 
 use serde_json::Value;
 
 use crate::builtin::ContainerEngine;
 use crate::profile::{self, Diagnostic, Format, Locator, Profile, ProfileError, Runtime};
+
+/// Who reads a profile file: a container engine, or the Mesos containerizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Engine(ContainerEngine),
+    Mesos,
+}
+
+impl std::fmt::Display for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reader::Engine(e) => write!(f, "{e}"),
+            Reader::Mesos => f.write_str("mesos"),
+        }
+    }
+}
+
+impl std::str::FromStr for Reader {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Reader, String> {
+        if s.eq_ignore_ascii_case("mesos") {
+            return Ok(Reader::Mesos);
+        }
+        s.parse().map(Reader::Engine).map_err(|_| {
+            format!("unknown reader {s:?} (expected docker, containerd, cri-o, podman or mesos)")
+        })
+    }
+}
+
+/// Reads `text` as `reader` does: [`read`] for an engine; for Mesos, Docker's format
+/// without `errnoRet`/`defaultErrnoRet` (Mesos' ERRNO is EPERM). Whether Mesos' parser
+/// accepts the file at all is [`crate::platform::mesos::parser::check`]'s question.
+pub fn read_by(
+    reader: Reader,
+    source: &str,
+    text: &str,
+    runtime: Runtime,
+) -> Result<EngineRead, ProfileError> {
+    match reader {
+        Reader::Engine(e) => read(e, source, text, runtime),
+        Reader::Mesos => {
+            let mut profile = profile::parse(source, text, Runtime::Runc)?;
+            let mut ignored = Vec::new();
+            let with_errno = usize::from(profile.default_errno_ret.take().is_some())
+                + profile
+                    .syscalls
+                    .iter_mut()
+                    .filter_map(|r| r.errno_ret.take())
+                    .count();
+            if with_errno > 0 {
+                ignored.push(format!(
+                    "Mesos does not read errnoRet/defaultErrnoRet ({with_errno} set): its ERRNO \
+                     answers EPERM"
+                ));
+            }
+            note(&mut profile, source, &ignored);
+            Ok(EngineRead { profile, ignored })
+        }
+    }
+}
+
+/// Records each sentence of `ignored` among the profile's warnings.
+fn note(profile: &mut Profile, source: &str, ignored: &[String]) {
+    for message in ignored {
+        profile.warnings.push(Diagnostic {
+            location: crate::profile::Location {
+                source: source.to_string(),
+                line: 1,
+                column: 1,
+                pointer: String::new(),
+            },
+            message: message.clone(),
+        });
+    }
+}
 
 /// A file as an engine reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,17 +169,7 @@ pub fn read(
         }
     }
     // Also as the profile's warnings, so that every consumer says so.
-    for message in &ignored {
-        profile.warnings.push(Diagnostic {
-            location: crate::profile::Location {
-                source: source.to_string(),
-                line: 1,
-                column: 1,
-                pointer: String::new(),
-            },
-            message: message.clone(),
-        });
-    }
+    note(&mut profile, source, &ignored);
     Ok(EngineRead { profile, ignored })
 }
 
@@ -182,6 +251,22 @@ fn containers_common(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mesos_reads_no_errno_values() {
+        let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "archMap": [],
+            "syscalls": [{"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
+        let m = read_by(Reader::Mesos, "p.json", text, Runtime::Crun).unwrap();
+        assert_eq!(m.profile.default_errno_ret, None);
+        assert_eq!(m.profile.syscalls[0].errno_ret, None);
+        assert!(m.ignored[0].contains("2 set"), "{:?}", m.ignored);
+        assert_eq!("mesos".parse::<Reader>().unwrap(), Reader::Mesos);
+        assert_eq!(
+            "crio".parse::<Reader>().unwrap(),
+            Reader::Engine(ContainerEngine::CriO)
+        );
+        assert!("lxc".parse::<Reader>().is_err());
+    }
+
     #[test]
     fn containers_common_reads_errno_names_and_not_min_kernel() {
         let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "defaultErrno": "ENOSYS",

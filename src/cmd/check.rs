@@ -43,7 +43,7 @@ pub struct Args {
         long,
         short = 'p',
         value_name = "PROFILE",
-        required_unless_present_any = ["bpf", "pid", "pod"]
+        required_unless_present_any = ["bpf", "pid", "pod", "marathon"]
     )]
     profile: Vec<String>,
     /// A Pod or workload (JSON or YAML, as for `syscage platform kubernetes`): evaluate
@@ -54,6 +54,20 @@ pub struct Args {
     /// flags (--container-engine, --runtime, --libseccomp, --kernel, --arch, ...).
     #[arg(long, value_name = "POD.yaml", conflicts_with_all = ["profile", "bpf", "pid", "caps"])]
     pod: Option<String>,
+    /// A Marathon app (JSON): evaluate the filter a DC/OS-Mesos agent with
+    /// --profiles-dir (its --seccomp_config_dir) and --default gives it, as `syscage
+    /// platform mesos` decides it (a profile Mesos' own parser refuses is an error).
+    #[arg(long, value_name = "APP.json", conflicts_with_all = ["profile", "bpf", "pid", "pod"], requires = "profiles_dir")]
+    marathon: Option<String>,
+    /// With --marathon: the agent's --seccomp_config_dir.
+    #[arg(long, value_name = "DIR", requires = "marathon")]
+    profiles_dir: Option<String>,
+    /// With --marathon: the agent's --seccomp_profile_name (default: DC/OS's default.json).
+    #[arg(long, value_name = "NAME", requires = "marathon")]
+    default: Option<String>,
+    /// With --marathon: the agent has no default profile.
+    #[arg(long, requires = "marathon", conflicts_with = "default")]
+    no_default: bool,
     /// With --pod: the container (needed when the pod has several).
     #[arg(long, short = 'c', value_name = "NAME", requires = "pod")]
     container: Option<String>,
@@ -75,9 +89,10 @@ pub struct Args {
     /// LinuxSeccomp, so a Docker-format file loses archMap (native architecture only) and
     /// includes/excludes (every rule for every container); cri-o and podman read Docker's
     /// format with containers/common (no minKernel; errno names in defaultErrno/errno);
-    /// docker reads it as syscage does. Set by --pod from the node's engine.
+    /// docker reads it as syscage does; mesos reads no errnoRet (its ERRNO is EPERM).
+    /// Set by --pod from the node's engine, by --marathon to mesos.
     #[arg(long, value_name = "ENGINE")]
-    read_as: Option<builtin::ContainerEngine>,
+    read_as: Option<syscage_core::localhost::Reader>,
     /// A raw filter (.bpf) to evaluate, e.g. from libseccomp, bwrap or `syscage dump`.
     /// Stacked after the profiles; implies the bpf interpreter (inside the sandbox
     /// with the wasm engine).
@@ -117,6 +132,62 @@ pub struct Args {
     /// Don't print profile or trace warnings.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+/// `--marathon`: the Mesos agent's choice for the app, as `platform mesos` makes it,
+/// becomes the profile checked.
+fn marathon(args: &mut Args) -> Result<()> {
+    use syscage_core::platform::{mesos, Applied};
+    let file = args.marathon.clone().expect("called with --marathon");
+    let text = crate::input::read_text(&file, crate::input::Kind::Manifest)?;
+    let opts = mesos::Options {
+        profiles_dir: args.profiles_dir.clone().expect("clap requires it"),
+        default_profile: (!args.no_default).then(|| {
+            args.default
+                .clone()
+                .unwrap_or_else(|| mesos::DCOS_DEFAULT_PROFILE.to_string())
+        }),
+    };
+    if let (Some(d), Some(path)) = (&opts.default_profile, opts.default_path()) {
+        crate::cmd::platform::mesos_profile(&path).with_context(|| {
+            format!(
+                "the agent's default profile {d}: the agent does not start, so the task fails                  (--no-default models an agent without one)"
+            )
+        })?;
+    }
+    let r = mesos::resolve(&file, &text, &opts)?;
+    let spec = match &r.applied {
+        Applied::Unconfined => "unconfined".to_string(),
+        // container.type DOCKER: dockerd's own default.
+        Applied::RuntimeDefault => "docker/default".to_string(),
+        Applied::Localhost { path } => {
+            crate::cmd::platform::mesos_profile(path)
+                .with_context(|| format!("app {}: the agent would fail the task", r.container))?;
+            // Mesos builds the filter itself with libseccomp: no runtime stub (crun's
+            // model has none), and no errnoRet.
+            args.read_as = Some(syscage_core::localhost::Reader::Mesos);
+            args.target.runtime = Some("crun".parse().expect("a runtime name"));
+            path.clone()
+        }
+    };
+    if !args.quiet {
+        eprintln!(
+            "syscage: app {} on the Mesos agent: {} ({}; decided by {}){}",
+            r.container,
+            spec,
+            r.reason,
+            r.decided_by,
+            if args.read_as.is_some() {
+                "; the Mesos containerizer builds the filter itself with libseccomp, which \
+                 syscage evaluates as crun's (no stub); capabilities: --caps (default \
+                 Docker's)"
+            } else {
+                ""
+            }
+        );
+    }
+    args.profile = vec![spec];
+    Ok(())
 }
 
 /// `--pod`: follows the container down the node and points the check at exactly that
@@ -170,7 +241,7 @@ fn pod(args: &mut Args) -> Result<()> {
         f => f.profile_spec(),
     }];
     if matches!(chain.filter, Filter::File { .. }) {
-        args.read_as = Some(node.engine.value);
+        args.read_as = Some(syscage_core::localhost::Reader::Engine(node.engine.value));
     }
     args.target.arch = node.arch.value;
     args.target.kernel = node.kernel.value;
@@ -221,6 +292,9 @@ pub fn run(mut args: Args) -> Result<ExitCode> {
     load::check_traces(&args.traces)?;
     if args.pod.is_some() {
         pod(&mut args)?;
+    }
+    if args.marathon.is_some() {
+        marathon(&mut args)?;
     }
     // A live process's filters are read natively (ptrace) and run by the bpf engine.
     if args.engine == Engine::Wasm && args.pid.is_none() {
@@ -384,8 +458,8 @@ fn wasm_request(args: &Args, target: &syscage_core::policy::Target) -> Result<Ve
             if let Some(name) = filter {
                 p["filter"] = json!(name);
             }
-            if let Some(e) = args.read_as {
-                p["read_as"] = json!(e.name());
+            if let Some(r) = args.read_as {
+                p["read_as"] = json!(r.to_string());
             }
             p
         });

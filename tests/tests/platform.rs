@@ -679,3 +679,54 @@ fn kubernetes_pod_security_policy() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_marathon_evaluates_the_agents_choice() {
+    let o = syscage(&[
+        "check",
+        "--marathon",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        ROOT,
+        "--format",
+        "json",
+        "examples/denied.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("app /web on the Mesos agent: examples/platform/seccomp/web.json"),
+        "{}",
+        text(&o.stderr)
+    );
+    // The same verdicts as the file read as Mesos reads it, without a runtime stub.
+    let direct = syscage(&[
+        "check",
+        "--profile",
+        "examples/platform/seccomp/web.json",
+        "--read-as",
+        "mesos",
+        "--runtime",
+        "crun",
+        "--format",
+        "json",
+        "examples/denied.jsonl",
+    ]);
+    assert_eq!(text(&o.stdout), text(&direct.stdout));
+    // An agent whose default profile Mesos cannot read does not start.
+    let o = syscage(&[
+        "check",
+        "--marathon",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        ROOT,
+        "--default",
+        "profiles/app.json",
+        "examples/denied.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("the agent does not start"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -317,17 +317,17 @@ pub fn profile(
     data: Data<'_>,
 ) -> Result<AnyProfile, ApiError> {
     let filter = input.filter.as_deref();
-    let engine = match input.read_as.as_deref() {
+    let reader = match input.read_as.as_deref() {
         None => None,
         Some(e) => Some(
-            e.parse::<syscage_core::builtin::ContainerEngine>()
+            e.parse::<syscage_core::localhost::Reader>()
                 .map_err(|m| ApiError::field(&format!("{at}/read_as"), m))?,
         ),
     };
     let parse = |source: &str, text: &str| -> Result<AnyProfile, ApiError> {
-        match engine {
-            Some(e) => Ok(AnyProfile::Oci(
-                syscage_core::localhost::read(e, source, text, runtime)?.profile,
+        match reader {
+            Some(r) => Ok(AnyProfile::Oci(
+                syscage_core::localhost::read_by(r, source, text, runtime)?.profile,
             )),
             None => Ok(profile::parse_any(source, text, runtime, filter)?),
         }
