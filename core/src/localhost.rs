@@ -20,8 +20,11 @@
 //!
 //! * The Mesos containerizer checks a file with its own parser
 //!   ([`crate::platform::mesos::parser`]) and builds the filter itself with libseccomp
-//!   (`src/linux/seccomp/seccomp.cpp`): no runtime stub, and `errnoRet`/`defaultErrnoRet`
-//!   are not read, so ERRNO answers EPERM ([`Reader::Mesos`]).
+//!   (`src/linux/seccomp/seccomp.cpp` `SeccompFilter::create`, `resolveAction`): no
+//!   runtime stub; `errnoRet`/`defaultErrnoRet` and `includes.minKernel` are not read, so
+//!   ERRNO answers EPERM and kernel-gated rules always apply ([`Reader::Mesos`]). Not
+//!   modelled: Mesos hands a rule's conditions to libseccomp as one rule even when they
+//!   repeat an argument (runc splits those).
 //!
 //! Which engine a node runs is the platform chain's business; this module only reads.
 
@@ -82,6 +85,17 @@ pub fn read_by(
                 ignored.push(format!(
                     "Mesos does not read errnoRet/defaultErrnoRet ({with_errno} set): its ERRNO \
                      answers EPERM"
+                ));
+            }
+            let with_min_kernel = profile
+                .syscalls
+                .iter_mut()
+                .filter_map(|r| r.includes.min_kernel.take())
+                .count();
+            if with_min_kernel > 0 {
+                ignored.push(format!(
+                    "Mesos does not read includes.minKernel: {with_min_kernel} rules apply on \
+                     every kernel"
                 ));
             }
             note(&mut profile, source, &ignored);
@@ -254,11 +268,14 @@ mod tests {
     #[test]
     fn mesos_reads_no_errno_values() {
         let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "archMap": [],
-            "syscalls": [{"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
+            "syscalls": [{"names": ["acct"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+                         {"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}}]}"#;
         let m = read_by(Reader::Mesos, "p.json", text, Runtime::Crun).unwrap();
         assert_eq!(m.profile.default_errno_ret, None);
         assert_eq!(m.profile.syscalls[0].errno_ret, None);
+        assert_eq!(m.profile.syscalls[1].includes.min_kernel, None);
         assert!(m.ignored[0].contains("2 set"), "{:?}", m.ignored);
+        assert!(m.ignored[1].contains("minKernel"), "{:?}", m.ignored);
         assert_eq!("mesos".parse::<Reader>().unwrap(), Reader::Mesos);
         assert_eq!(
             "crio".parse::<Reader>().unwrap(),
