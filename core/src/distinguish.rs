@@ -164,21 +164,28 @@ pub fn first_difference(a: &Policy, b: &Policy) -> Option<Difference> {
     })
 }
 
+/// `text` resolved for x86_64, kernel 6.18, runc, Docker's capabilities: the policies
+/// tests compare.
+#[cfg(test)]
+pub(crate) fn test_policy(text: &str) -> Policy {
+    use crate::policy::{resolve, Target};
+    use crate::profile::{parse, KernelVersion, Runtime};
+    let t = Target::new(
+        Arch::X86_64,
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    );
+    resolve(&parse("p.json", text, Runtime::Runc).unwrap(), &t).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{resolve, Target};
-    use crate::profile::{parse, KernelVersion, Runtime};
 
     fn policy(text: &str) -> Policy {
-        let t = Target::new(
-            Arch::X86_64,
-            KernelVersion {
-                major: 6,
-                minor: 18,
-            },
-        );
-        resolve(&parse("p.json", text, Runtime::Runc).unwrap(), &t).unwrap()
+        test_policy(text)
     }
 
     #[test]

@@ -87,11 +87,7 @@ pub fn read_by(
                      answers EPERM"
                 ));
             }
-            let with_min_kernel = profile
-                .syscalls
-                .iter_mut()
-                .filter_map(|r| r.includes.min_kernel.take())
-                .count();
+            let with_min_kernel = drop_min_kernel(&mut profile);
             if with_min_kernel > 0 {
                 ignored.push(format!(
                     "Mesos does not read includes.minKernel: {with_min_kernel} rules apply on \
@@ -102,6 +98,16 @@ pub fn read_by(
             Ok(EngineRead { profile, ignored })
         }
     }
+}
+
+/// Drops every rule's `includes.minKernel` (for readers that do not know it); returns
+/// how many rules had one.
+fn drop_min_kernel(profile: &mut Profile) -> usize {
+    profile
+        .syscalls
+        .iter_mut()
+        .filter_map(|r| r.includes.min_kernel.take())
+        .count()
 }
 
 /// Records each sentence of `ignored` among the profile's warnings.
@@ -170,11 +176,7 @@ pub fn read(
         }
     }
     if matches!(engine, ContainerEngine::CriO | ContainerEngine::Podman) {
-        let with_min_kernel = profile
-            .syscalls
-            .iter_mut()
-            .filter_map(|r| r.includes.min_kernel.take())
-            .count();
+        let with_min_kernel = drop_min_kernel(&mut profile);
         if with_min_kernel > 0 {
             ignored.push(format!(
                 "{engine} (containers/common) does not read `includes.minKernel`: {with_min_kernel} \

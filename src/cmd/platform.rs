@@ -205,11 +205,53 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
         &opts,
         k.container.as_deref(),
     )?;
-    let mut w = adm.workload;
-    let chains = follow_all(&w.containers, &node)?;
+    let w = adm.workload;
+    let header = format!(
+        "{}: {}{} admitted under SCC {} (seccompProfiles [{}{}]){}",
+        k.file,
+        w.kind,
+        w.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
+        adm.scc.name,
+        adm.scc.allowed.join(" "),
+        if adm.scc.allow_any {
+            if adm.scc.allowed.is_empty() {
+                "*"
+            } else {
+                " *"
+            }
+        } else {
+            ""
+        },
+        adm.defaulted
+            .as_ref()
+            .map(|d| format!("; pod profile defaulted to {d}"))
+            .unwrap_or_default(),
+    );
+    let settings = serde_json::json!({
+        "scc": adm.scc.name,
+        "seccomp_profiles": adm.scc.allowed,
+        "allow_any": adm.scc.allow_any,
+        "defaulted": adm.defaulted,
+        "seccomp_root": opts.seccomp_root,
+        "node": node_json(&node),
+    });
+    admitted(&k, &node, w, "openshift", settings, &header)
+}
+
+/// An admitted workload (OpenShift's SCC, a PodSecurityPolicy): each container
+/// followed down the node, its files checked, and the answer printed under `header`.
+fn admitted(
+    k: &KubeArgs,
+    node: &Node,
+    mut w: kubernetes::Workload,
+    platform: &str,
+    settings: serde_json::Value,
+    header: &str,
+) -> Result<ExitCode> {
+    let chains = follow_all(&w.containers, node)?;
     check_files(
         &mut w.containers,
-        Some((&chains, &node)),
+        Some((&chains, node)),
         "the kubelet would fail to create the container (CreateContainerError)",
     )?;
     if k.print_profile {
@@ -218,15 +260,8 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
     if k.format == Format::Json {
         return print_json(
             &k.file,
-            "openshift",
-            serde_json::json!({
-                "scc": adm.scc.name,
-                "seccomp_profiles": adm.scc.allowed,
-                "allow_any": adm.scc.allow_any,
-                "defaulted": adm.defaulted,
-                "seccomp_root": opts.seccomp_root,
-                "node": node_json(&node),
-            }),
+            platform,
+            settings,
             vec![(
                 serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
                 w.containers.as_slice(),
@@ -235,29 +270,9 @@ fn openshift(a: OpenshiftArgs) -> Result<ExitCode> {
         );
     }
     crate::cmd::stdout(|out| {
-        writeln!(
-            out,
-            "{}: {}{} admitted under SCC {} (seccompProfiles [{}{}]){}",
-            k.file,
-            w.kind,
-            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
-            adm.scc.name,
-            adm.scc.allowed.join(" "),
-            if adm.scc.allow_any {
-                if adm.scc.allowed.is_empty() {
-                    "*"
-                } else {
-                    " *"
-                }
-            } else {
-                ""
-            },
-            adm.defaulted
-                .map(|d| format!("; pod profile defaulted to {d}"))
-                .unwrap_or_default(),
-        )?;
-        print_node(out, &node)?;
-        print(out, &w.containers, Some(&chains), &Check::Explicit(&node))?;
+        writeln!(out, "{header}")?;
+        print_node(out, node)?;
+        print(out, &w.containers, Some(&chains), &Check::Explicit(node))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -539,58 +554,34 @@ fn kube_psp(a: KubeArgs, psp_path: &str) -> Result<ExitCode> {
         &opts,
         a.container.as_deref(),
     )?;
-    let mut w = adm.workload;
-    let chains = follow_all(&w.containers, &node)?;
-    check_files(
-        &mut w.containers,
-        Some((&chains, &node)),
-        "the kubelet would fail to create the container (CreateContainerError)",
-    )?;
-    if a.print_profile {
-        return print_profile(&w.containers, Some(&chains));
-    }
-    if a.format == Format::Json {
-        return print_json(
-            &a.file,
-            "kubernetes",
-            serde_json::json!({
-                "psp": adm.psp.name,
-                "allowed_profile_names": adm.psp.allowed_string,
-                "default_profile_name": adm.psp.default,
-                "defaulted": adm.defaulted,
-                "seccomp_root": opts.seccomp_root,
-                "kubelet": opts.kubelet.map(|r| r.to_string()),
-                "node": node_json(&node),
-            }),
-            vec![(
-                serde_json::json!({"kind": w.kind, "name": w.name, "at": w.at}),
-                w.containers.as_slice(),
-                Some(chains.as_slice()),
-            )],
-        );
-    }
-    crate::cmd::stdout(|out| {
-        writeln!(
-            out,
-            "{}: {}{} admitted under PSP {} (allowedProfileNames {}; defaultProfileName {}){}",
-            a.file,
-            w.kind,
-            w.name.map(|n| format!(" {n}")).unwrap_or_default(),
-            adm.psp.name,
-            if adm.psp.allowed_string.is_empty() {
-                "unset"
-            } else {
-                adm.psp.allowed_string.as_str()
-            },
-            adm.psp.default.as_deref().unwrap_or("unset"),
-            adm.defaulted
-                .map(|d| format!("; pod annotation defaulted to {d}"))
-                .unwrap_or_default(),
-        )?;
-        print_node(out, &node)?;
-        print(out, &w.containers, Some(&chains), &Check::Explicit(&node))?;
-        Ok(ExitCode::SUCCESS)
-    })
+    let w = adm.workload;
+    let header = format!(
+        "{}: {}{} admitted under PSP {} (allowedProfileNames {}; defaultProfileName {}){}",
+        a.file,
+        w.kind,
+        w.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
+        adm.psp.name,
+        if adm.psp.allowed_string.is_empty() {
+            "unset"
+        } else {
+            adm.psp.allowed_string.as_str()
+        },
+        adm.psp.default.as_deref().unwrap_or("unset"),
+        adm.defaulted
+            .as_ref()
+            .map(|d| format!("; pod annotation defaulted to {d}"))
+            .unwrap_or_default(),
+    );
+    let settings = serde_json::json!({
+        "psp": adm.psp.name,
+        "allowed_profile_names": adm.psp.allowed_string,
+        "default_profile_name": adm.psp.default,
+        "defaulted": adm.defaulted,
+        "seccomp_root": opts.seccomp_root,
+        "kubelet": opts.kubelet.map(|r| r.to_string()),
+        "node": node_json(&node),
+    });
+    admitted(&a, &node, w, "kubernetes", settings, &header)
 }
 
 /// The node's settings, one per line with where each came from.

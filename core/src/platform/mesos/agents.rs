@@ -75,20 +75,7 @@ pub fn across(agents: &[BTreeMap<String, Policy>]) -> Vec<AcrossAgents> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::Arch;
-    use crate::policy::{resolve, Target};
-    use crate::profile::{parse, KernelVersion, Runtime};
-
-    fn policy(text: &str) -> Policy {
-        let t = Target::new(
-            Arch::X86_64,
-            KernelVersion {
-                major: 6,
-                minor: 18,
-            },
-        );
-        resolve(&parse("p.json", text, Runtime::Runc).unwrap(), &t).unwrap()
-    }
+    use crate::distinguish::test_policy as policy;
 
     #[test]
     fn missing_same_by_verdicts_and_different() {
