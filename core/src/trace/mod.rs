@@ -1,7 +1,8 @@
-//! Trace readers: JSON Lines events and strace text in, [`Event`]s out.
+//! Trace readers: JSON Lines events, strace text and the kernel's seccomp audit records
+//! in, [`Event`]s out.
 //!
-//! This module owns reading recorded syscall traces — format detection, the two line
-//! formats ([`jsonl`], [`strace`]), symbolic-argument decoding ([`decode`]) — and the
+//! This module owns reading recorded syscall traces — format detection, the line
+//! formats ([`jsonl`], [`strace`], [`audit`]), symbolic-argument decoding ([`decode`]) — and the
 //! errors and warnings that name the line they come from. It does not record traces (the
 //! enforcer does), evaluate them against a policy ([`crate::eval`]) or print verdicts.
 //!
@@ -10,6 +11,7 @@
 //! input. An argument that cannot be decoded back into its register value is *unknown*
 //! (`None` in [`Event::args`]); arguments a trace did not give at all are unknown too.
 
+pub mod audit;
 pub mod decode;
 pub mod jsonl;
 pub mod strace;
@@ -24,13 +26,15 @@ pub use jsonl::parse_jsonl;
 pub use strace::parse_strace;
 pub use stream::TraceReader;
 
-/// The two trace formats syscage reads.
+/// The trace formats syscage reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceFormat {
     /// One JSON object a line (see [`jsonl`]).
     Jsonl,
     /// `strace` text output (see [`strace`]).
     Strace,
+    /// The kernel's SECCOMP audit records (see [`audit`]).
+    Audit,
 }
 
 /// A parsed trace: the events in line order, and what was skipped or doubtful.
@@ -185,29 +189,46 @@ impl TraceError {
 }
 
 /// Sniffs the format from the first line that is neither blank nor a `#` comment: a
-/// line starting with `{` is JSON Lines, anything else strace.
+/// line starting with `{` is JSON Lines, a SECCOMP audit record (or `ausearch`'s
+/// `----`/`time->`) audit output, anything else strace.
 pub fn detect(text: &str) -> TraceFormat {
     for line in text.split('\n') {
         let t = line.trim_start();
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        return if t.starts_with('{') {
-            TraceFormat::Jsonl
-        } else {
-            TraceFormat::Strace
-        };
+        return detect_line(t);
     }
     TraceFormat::Strace
 }
 
-/// Parses a trace of either format (see [`detect`]). `default_arch` is the arch of events
+/// The format a trace's first content line says.
+pub(crate) fn detect_line(t: &str) -> TraceFormat {
+    if t.starts_with('{') {
+        TraceFormat::Jsonl
+    } else if audit::looks_like(t) {
+        TraceFormat::Audit
+    } else {
+        TraceFormat::Strace
+    }
+}
+
+/// Parses a trace of any format (see [`detect`]). `default_arch` is the arch of events
 /// that do not name one (JSON Lines without `"arch"`, every strace process until a
 /// `runs in N bit mode` line says otherwise).
 pub fn parse(text: &str, default_arch: Arch) -> Result<Trace, TraceError> {
     match detect(text) {
         TraceFormat::Jsonl => parse_jsonl(text, default_arch),
         TraceFormat::Strace => parse_strace(text, default_arch),
+        TraceFormat::Audit => {
+            let mut trace = Trace::default();
+            for (n, l) in numbered_lines(text) {
+                if let Some(e) = audit::parse_line(l, n)? {
+                    trace.events.push(e);
+                }
+            }
+            Ok(trace)
+        }
     }
 }
 

@@ -29,6 +29,7 @@ enum Format {
     Unknown,
     Jsonl,
     Strace(Box<StraceReader>),
+    Audit,
 }
 
 /// An incremental trace reader (see the module documentation).
@@ -65,6 +66,7 @@ impl TraceReader {
             Format::Unknown => None,
             Format::Jsonl => Some(TraceFormat::Jsonl),
             Format::Strace(_) => Some(TraceFormat::Strace),
+            Format::Audit => Some(TraceFormat::Audit),
         }
     }
 
@@ -163,10 +165,12 @@ impl TraceReader {
             if t.is_empty() || t.starts_with('#') {
                 return Ok(());
             }
-            self.format = if t.starts_with('{') {
-                Format::Jsonl
-            } else {
-                Format::Strace(Box::new(StraceReader::new(self.default_arch)))
+            self.format = match super::detect_line(t) {
+                TraceFormat::Jsonl => Format::Jsonl,
+                TraceFormat::Audit => Format::Audit,
+                TraceFormat::Strace => {
+                    Format::Strace(Box::new(StraceReader::new(self.default_arch)))
+                }
             };
         }
         match &mut self.format {
@@ -175,6 +179,12 @@ impl TraceReader {
                 let t = scan::trim(text);
                 if !t.is_empty() && !t.starts_with('#') {
                     out.push(jsonl::parse_line(t, line, self.default_arch)?);
+                }
+                Ok(())
+            }
+            Format::Audit => {
+                if let Some(e) = super::audit::parse_line(text, line)? {
+                    out.push(e);
                 }
                 Ok(())
             }
