@@ -358,7 +358,16 @@ fn mesos(a: MesosArgs) -> Result<ExitCode> {
             opts.profiles_dir,
             opts.default_profile.as_deref().unwrap_or("none")
         )?;
-        print(out, &rs, None, &Check::Explicit(&Node::default()))?;
+        let check = format!(
+            "syscage check --marathon {file} --profiles-dir {}{} TRACE",
+            opts.profiles_dir,
+            match &opts.default_profile {
+                None => " --no-default".to_string(),
+                Some(d) if d == mesos::DCOS_DEFAULT_PROFILE => String::new(),
+                Some(d) => format!(" --default {d}"),
+            }
+        );
+        print(out, &rs, None, &Check::Marathon(check))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -822,12 +831,15 @@ enum Check<'a> {
     /// `check --profile SPEC` with the container's capabilities and the node's stack
     /// (OpenShift: `--pod` would skip the SCC's admission).
     Explicit(&'a Node),
+    /// `check --marathon APP ...`, whole (Mesos: no chain below the agent).
+    Marathon(String),
 }
 
 impl Check<'_> {
     fn command(&self, r: &Resolution, chain: &Chain) -> String {
         match self {
             Check::Pod(head) => format!("{head} --container {} TRACE", r.container),
+            Check::Marathon(c) => c.clone(),
             Check::Explicit(node) => {
                 let mut c = format!("syscage check --profile {}", chain.filter.profile_spec());
                 if matches!(chain.filter, Filter::File { .. }) {
@@ -899,11 +911,14 @@ fn print(
                     writeln!(out, "  check: {}", check.command(r, c))?;
                 }
             }
-            None if r.applied != Applied::Unconfined => writeln!(
-                out,
-                "  check: syscage check --profile {} TRACE",
-                r.applied.profile_spec()
-            )?,
+            None if r.applied != Applied::Unconfined => match check {
+                Check::Marathon(c) => writeln!(out, "  check: {c}")?,
+                _ => writeln!(
+                    out,
+                    "  check: syscage check --profile {} TRACE",
+                    r.applied.profile_spec()
+                )?,
+            },
             None => {}
         }
     }

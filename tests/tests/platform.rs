@@ -698,6 +698,19 @@ fn check_marathon_evaluates_the_agents_choice() {
         "{}",
         text(&o.stderr)
     );
+    // `platform mesos` names this very command.
+    let p = syscage(&[
+        "platform",
+        "mesos",
+        "examples/platform/marathon-app.json",
+        "--profiles-dir",
+        ROOT,
+    ]);
+    assert!(
+        text(&p.stdout).contains("  check: syscage check --marathon examples/platform/marathon-app.json --profiles-dir examples/platform/seccomp TRACE\n"),
+        "{}",
+        text(&p.stdout)
+    );
     // The same verdicts as the file read as Mesos reads it, without a runtime stub.
     let direct = syscage(&[
         "check",
