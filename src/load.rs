@@ -16,7 +16,7 @@ use syscage_core::runtime::{Release, RuntimeRelease};
 use crate::input::{self, Kind};
 
 /// The target a profile is resolved for.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone, Debug, Default)]
 pub struct TargetArgs {
     /// Native architecture of the host the profile runs on (x86_64, aarch64, ...).
     /// Sub-architectures come from the profile (`architectures`, `archMap`).

@@ -106,8 +106,6 @@ impl NodeArgs {
             node.engine.set_by_flag(engine, "--container-engine");
             node.engine_release
                 .set_by_flag(release, "--container-engine");
-        } else if node.engine_release.value.is_some() {
-            // A file's version was checked against its file's engine.
         }
         if let Some(p) = &self.crio_seccomp_profile {
             node.crio_seccomp_profile

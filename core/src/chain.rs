@@ -529,15 +529,16 @@ pub fn follow(r: &Resolution, node: &Node) -> Result<Chain, Refused> {
             decided_by: format!("{}; {}", node.kernel.from, node.arch.from),
         });
     }
-    let caps = crate::caps::apply(
-        node.default_caps(),
-        &r.capabilities.add,
-        &r.capabilities.drop,
-    );
+    // A privileged container has every capability; others the engine's defaults with
+    // the container's changes.
     let caps = if r.privileged.is_some() {
         crate::caps::NAMES.iter().map(|c| c.to_string()).collect()
     } else {
-        caps
+        crate::caps::apply(
+            node.default_caps(),
+            &r.capabilities.add,
+            &r.capabilities.drop,
+        )
     };
     Ok(Chain {
         steps,

@@ -142,14 +142,7 @@ pub fn run(
     default: Option<&str>,
     json: bool,
 ) -> Result<ExitCode> {
-    let target = TargetArgs {
-        arch: None,
-        caps: None,
-        kernel: None,
-        runtime: None,
-        libseccomp: None,
-    }
-    .target()?;
+    let target = TargetArgs::default().target()?;
     let agents: Vec<Agent> = dirs
         .iter()
         .map(|d| read_agent(d, &target))

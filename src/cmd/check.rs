@@ -193,7 +193,7 @@ fn marathon(args: &mut Args) -> Result<()> {
 /// `--pod`: follows the container down the node and points the check at exactly that
 /// filter, for that container's capabilities on that node's stack.
 fn pod(args: &mut Args) -> Result<()> {
-    use syscage_core::chain::{self, Filter};
+    use syscage_core::chain::Filter;
     use syscage_core::platform::kubernetes;
     let file = args.pod.clone().expect("called with --pod");
     let node = args.node.node(
@@ -224,9 +224,7 @@ fn pod(args: &mut Args) -> Result<()> {
                 .join(", ")
         ),
     };
-    let chain = chain::follow(r, &node).map_err(|e| {
-        anyhow::anyhow!("{e}: the container would not start (CreateContainerError)")
-    })?;
+    let chain = crate::cmd::platform::follow_all(std::slice::from_ref(r), &node)?.remove(0);
     if !args.quiet {
         eprintln!(
             "syscage: {} {} on {}: {}",

@@ -435,7 +435,7 @@ fn check_pod(a: &KubeArgs) -> String {
 }
 
 /// Each container followed down the node; a container the engine refuses is an error.
-fn follow_all(rs: &[Resolution], node: &Node) -> Result<Vec<Chain>> {
+pub(crate) fn follow_all(rs: &[Resolution], node: &Node) -> Result<Vec<Chain>> {
     rs.iter()
         .map(|r| {
             chain::follow(r, node).map_err(|e| {

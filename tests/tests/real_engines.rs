@@ -529,23 +529,72 @@ fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
             [&every[..], &["--security-opt", seccomp_file.as_str()]].concat(),
         ),
     ];
-    for (i, (what, profile, args)) in cases.iter().enumerate() {
-        let name = format!("syscage-{i}");
-        run(cli()
-            .args(["run", "-d", "--runtime", "runc", "--network", "none"])
-            .args([
-                "--ulimit",
-                "nofile=1024:1024",
-                "--ulimit",
-                "nproc=1024:1024",
-            ])
-            .args(["--name", &name])
-            .args(args)
-            .args(["localhost/syscage-bb:1", "/bin/sleep", "60"]));
+    // `podman run -d` of one case under `runtime`, as a command line.
+    let run_line = |runtime: Runtime, name: &str, args: &[&str]| -> Vec<String> {
+        let mut line: Vec<String> = [
+            "podman",
+            "--root",
+            &d.join("root").display().to_string(),
+            "--runroot",
+            &d.join("runroot").display().to_string(),
+            "--cgroup-manager=cgroupfs",
+            "--events-backend=file",
+            "run",
+            "-d",
+            "--runtime",
+            &runtime.to_string(),
+            "--network",
+            "none",
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+            "--name",
+            name,
+        ]
+        .map(String::from)
+        .to_vec();
+        line.extend(args.iter().map(|a| a.to_string()));
+        line.extend(["localhost/syscage-bb:1", "/bin/sleep", "60"].map(String::from));
+        line
+    };
+    // Under crun, Podman's default runtime, too: on this hybrid-cgroup machine crun
+    // 1.8.1 needs the unified hierarchy out of its way, so Podman runs in its own mount
+    // namespace with it unmounted (the container keeps that namespace). Two cases.
+    let with_crun = on_path("crun");
+    if !with_crun {
+        skip_unless_ci("Podman under crun", "crun is not on PATH (Debian: crun)");
+    }
+    let runs = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (Runtime::Runc, i, c))
+        .chain(
+            cases
+                .iter()
+                .enumerate()
+                .take(if with_crun { 2 } else { 0 })
+                .map(|(i, c)| (Runtime::Crun, i, c)),
+        );
+    for (runtime, i, (what, profile, args)) in runs {
+        let name = format!("syscage-{runtime}-{i}");
+        let line = run_line(runtime, &name, args);
+        match runtime {
+            Runtime::Runc => run(Command::new(&line[0]).args(&line[1..])),
+            Runtime::Crun => {
+                let quoted: Vec<String> = line.iter().map(|a| format!("'{a}'")).collect();
+                run(Command::new("unshare")
+                    .args(["-m", "sh", "-c"])
+                    .arg(format!(
+                        "umount -l /sys/fs/cgroup/unified 2>/dev/null; exec {}",
+                        quoted.join(" ")
+                    )))
+            }
+        };
         let pid: i32 = run(cli().args(["inspect", "-f", "{{.State.Pid}}", &name]))
             .parse()
             .unwrap();
-        if i == 0 {
+        if (runtime, i) == (Runtime::Runc, 0) {
             let mut got = caps_of(pid);
             got.sort();
             let mut want: Vec<String> = syscage_core::caps::PODMAN_DEFAULT
@@ -558,58 +607,11 @@ fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
                 "Podman's default capabilities: the model against the container"
             );
         }
-        compare(&format!("podman {version}, {what}"), profile, pid, tally);
-        run(cli().args(["rm", "-f", "-t", "0", &name]));
-    }
-    // Under crun, Podman's default runtime: on this hybrid-cgroup machine crun 1.8.1
-    // needs the unified hierarchy out of its way, so Podman runs in its own mount
-    // namespace with it unmounted (the container keeps that namespace).
-    if !on_path("crun") {
-        skip_unless_ci("Podman under crun", "crun is not on PATH (Debian: crun)");
-        return;
-    }
-    for (i, (what, profile, args)) in cases.iter().enumerate().take(2) {
-        let name = format!("syscage-crun-{i}");
-        let mut line: Vec<String> = vec![
-            "podman".into(),
-            "--root".into(),
-            d.join("root").display().to_string(),
-            "--runroot".into(),
-            d.join("runroot").display().to_string(),
-            "--cgroup-manager=cgroupfs".into(),
-            "--events-backend=file".into(),
-            "run".into(),
-            "-d".into(),
-            "--runtime".into(),
-            "crun".into(),
-            "--network".into(),
-            "none".into(),
-            "--ulimit".into(),
-            "nofile=1024:1024".into(),
-            "--ulimit".into(),
-            "nproc=1024:1024".into(),
-            "--name".into(),
-            name.clone(),
-        ];
-        line.extend(args.iter().map(|a| a.to_string()));
-        line.extend(["localhost/syscage-bb:1", "/bin/sleep", "60"].map(String::from));
-        let quoted: Vec<String> = line.iter().map(|a| format!("'{a}'")).collect();
-        run(Command::new("unshare")
-            .args(["-m", "sh", "-c"])
-            .arg(format!(
-                "umount -l /sys/fs/cgroup/unified 2>/dev/null; exec {}",
-                quoted.join(" ")
-            )));
-        let pid: i32 = run(cli().args(["inspect", "-f", "{{.State.Pid}}", &name]))
-            .parse()
-            .unwrap();
-        compare_under(
-            Runtime::Crun,
-            &format!("podman {version} with crun, {what}"),
-            profile,
-            pid,
-            tally,
-        );
+        let what = match runtime {
+            Runtime::Runc => format!("podman {version}, {what}"),
+            Runtime::Crun => format!("podman {version} with crun, {what}"),
+        };
+        compare_under(runtime, &what, profile, pid, tally);
         run(cli().args(["rm", "-f", "-t", "0", &name]));
     }
 }

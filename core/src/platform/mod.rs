@@ -88,6 +88,21 @@ pub struct CapabilityChanges {
     pub drop: Vec<String>,
 }
 
+/// For admission tests (SCC, PSP): `got` is admitted when `want` is empty, else refused
+/// as forbidden with a message containing `want`.
+#[cfg(test)]
+pub(crate) fn assert_admission<T>(case: &str, got: &Result<T, PlatformError>, want: &str) {
+    match (got, want.is_empty()) {
+        (Ok(_), true) => {}
+        (Err(e), false) => {
+            assert!(matches!(e, PlatformError::Forbidden { .. }), "{case}: {e}");
+            assert!(e.to_string().contains(want), "{case}: {e}\nwant: {want}");
+        }
+        (Ok(_), false) => panic!("{case}: admitted, want refused: {want}"),
+        (Err(e), true) => panic!("{case}: refused ({e}), want admitted"),
+    }
+}
+
 /// Why a workload file could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlatformError {

@@ -278,12 +278,7 @@ mod tests {
                 ann.push(format!(r#""{CONTAINER_ANNOTATION_PREFIX}test":"{c_ann}""#));
             }
             let got = run(&psp(None, *allowed), &pod(&ann.join(",")));
-            match (got, want.is_empty()) {
-                (Ok(_), true) => {}
-                (Err(e), false) => assert!(e.to_string().contains(want), "{case}: {e}"),
-                (Ok(_), false) => panic!("{case}: admitted, want {want}"),
-                (Err(e), true) => panic!("{case}: refused: {e}"),
-            }
+            crate::platform::assert_admission(case, &got, want);
         }
     }
 

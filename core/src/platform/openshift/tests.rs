@@ -300,7 +300,7 @@ fn scc_strategy_validate_tables() {
             format!(r#""securityContext":{{"seccompProfile":{f}}},"#)
         });
         let spec = format!(r#"{{{sc}"containers":[{{"name":"test"}}]}}"#);
-        check_case(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
+        crate::platform::assert_admission(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
     }
     let container_cases: &[(&str, &str, &str, Option<&str>, &str)] = &[
         (
@@ -378,18 +378,6 @@ fn scc_strategy_validate_tables() {
             format!(r#","securityContext":{{"seccompProfile":{f}}}"#)
         });
         let spec = format!(r#"{{"containers":[{{"name":"test"{sc}}}]}}"#);
-        check_case(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
-    }
-}
-
-fn check_case(case: &str, got: &Result<Admitted, PlatformError>, want: &str) {
-    match (got, want.is_empty()) {
-        (Ok(_), true) => {}
-        (Err(e), false) => {
-            assert!(matches!(e, PlatformError::Forbidden { .. }), "{case}: {e}");
-            assert!(e.to_string().contains(want), "{case}: {e}\nwant: {want}");
-        }
-        (Ok(_), false) => panic!("{case}: admitted, want refused: {want}"),
-        (Err(e), true) => panic!("{case}: refused ({e}), want admitted"),
+        crate::platform::assert_admission(case, &run(&scc(allowed), &pod(&spec, &ann)), want);
     }
 }

@@ -43,13 +43,7 @@ impl Tree {
                 let c2 = c2.expect("allocated");
                 for (id, hi) in [(c0, true), (c1, true), (c2, false)] {
                     let node = self.m(id);
-                    node.hi = hi;
-                    node.mask = if hi { (mask >> 32) as u32 } else { mask as u32 };
-                    node.datum = if hi {
-                        (datum >> 32) as u32
-                    } else {
-                        datum as u32
-                    } & node.mask;
+                    set_word(node, hi, mask, datum);
                 }
                 self.m(c0).op = WordOp::Gt;
                 self.m(c1).op = WordOp::Eq;
@@ -65,13 +59,7 @@ impl Tree {
             } else {
                 for (id, hi) in [(c0, true), (c1, false)] {
                     let node = self.m(id);
-                    node.hi = hi;
-                    node.mask = if hi { (mask >> 32) as u32 } else { mask as u32 };
-                    node.datum = if hi {
-                        (datum >> 32) as u32
-                    } else {
-                        datum as u32
-                    } & node.mask;
+                    set_word(node, hi, mask, datum);
                     node.op = if c.op == CmpOp::MaskedEq {
                         WordOp::MaskedEq
                     } else {
@@ -196,4 +184,13 @@ impl Tree {
         }
         list
     }
+}
+
+/// A word test's half of a 64-bit comparison: the high or low 32 bits of `mask` and of
+/// `datum` (masked), as `_db_rule_gen_64` splits them.
+fn set_word(node: &mut Node, hi: bool, mask: u64, datum: u64) {
+    let word = |v: u64| if hi { (v >> 32) as u32 } else { v as u32 };
+    node.hi = hi;
+    node.mask = word(mask);
+    node.datum = word(datum) & node.mask;
 }
