@@ -25,6 +25,9 @@
 //! * [`chain`]: the node below the platform (engine, runtime, libseccomp, kernel) and
 //!   one container followed down it to its filter.
 //! * [`distinguish`]: the events that tell policies apart (verdict equivalence).
+//! * [`generate`]: the smallest profile that runs what a trace shows (or the smallest
+//!   widening of a base), written in each deployable format and verified by replay.
+//! * [`merge`]: the union of profiles, verdict-exact, with its conflicts explained.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
@@ -38,8 +41,10 @@ pub mod distinguish;
 pub mod engine;
 pub mod eval;
 pub mod event;
+pub mod generate;
 pub mod libseccomp;
 pub mod localhost;
+pub mod merge;
 pub mod platform;
 pub mod policy;
 pub mod profile;

@@ -12,6 +12,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod startup;
+pub use startup::StartupCall;
+
 pub use crate::profile::Runtime;
 
 /// A release number, `major.minor.patch`. A release given as `major.minor` stands for

@@ -11,7 +11,7 @@
 pub mod kubernetes;
 pub mod mesos;
 pub mod openshift;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::fmt;
 

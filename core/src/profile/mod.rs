@@ -10,6 +10,7 @@
 
 mod locate;
 pub mod seccompiler;
+pub mod write;
 
 use std::fmt;
 use std::str::FromStr;
