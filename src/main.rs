@@ -38,6 +38,8 @@ enum Command {
     Disasm(cmd::disasm::Args),
     Asm(cmd::asm::Args),
     Platform(cmd::platform::Args),
+    Generate(cmd::generate::Args),
+    Merge(cmd::merge::Args),
     Serve(cmd::serve::Args),
     #[cfg(target_os = "linux")]
     Enforce(cmd::enforce::Args),
@@ -64,6 +66,8 @@ fn main() -> ExitCode {
         Command::Disasm(args) => cmd::disasm::run(args),
         Command::Asm(args) => cmd::asm::run(args),
         Command::Platform(args) => cmd::platform::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
+        Command::Merge(args) => cmd::merge::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         #[cfg(target_os = "linux")]
         Command::Enforce(args) => cmd::enforce::run(args),

@@ -92,7 +92,11 @@ pub enum GenerateError {
         "line {line}: {sys} on {arch} has no name in syscage's tables, and a profile can only \
          allow syscalls by name"
     )]
-    Unnamed { line: usize, arch: Arch, sys: String },
+    Unnamed {
+        line: usize,
+        arch: Arch,
+        sys: String,
+    },
     #[error(
         "architecture {arch} (line {line}) cannot be written: a {format} profile holds one \
          architecture, {native}"

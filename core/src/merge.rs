@@ -243,12 +243,7 @@ impl Conflict {
                 .unwrap_or(crate::arch::Arch::X86_64),
             nr: self.event.nr,
         };
-        let args: Vec<String> = self
-            .event
-            .args
-            .iter()
-            .map(|a| format!("{a:#x}"))
-            .collect();
+        let args: Vec<String> = self.event.args.iter().map(|a| format!("{a:#x}")).collect();
         format!(
             "{sys}({}) on {}: the union is {} ({}), the merged profile gives {} ({})",
             args.join(", "),

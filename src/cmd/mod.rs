@@ -11,8 +11,10 @@ pub mod dump;
 pub mod enforce;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod fuzz;
+pub mod generate;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod kernel;
+pub mod merge;
 pub mod platform;
 pub mod serve;
 #[cfg(target_os = "linux")]

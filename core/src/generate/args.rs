@@ -80,7 +80,11 @@ pub struct Condition {
 
 /// The conditions for `name` from its events, or `None` when it is allowed whatever
 /// its arguments (a note in `notes` says why, when conditions were possible).
-pub fn conditions(name: &str, events: &[&Event], notes: &mut Vec<String>) -> Option<Vec<Condition>> {
+pub fn conditions(
+    name: &str,
+    events: &[&Event],
+    notes: &mut Vec<String>,
+) -> Option<Vec<Condition>> {
     let (kind, what) = rule_for(name)?;
     let mut index = None;
     let mut values = BTreeSet::new();
@@ -206,9 +210,15 @@ mod tests {
         let refs: Vec<&Event> = threads.iter().collect();
         let c = conditions("clone", &refs, &mut notes).unwrap();
         assert_eq!(c[0].cond.op, CmpOp::MaskedEq);
-        assert_eq!((c[0].cond.value, c[0].cond.value_two), (CLONE_NAMESPACES, 0));
+        assert_eq!(
+            (c[0].cond.value, c[0].cond.value_two),
+            (CLONE_NAMESPACES, 0)
+        );
 
-        let userns = [ev("clone", [Some(0x1000_0011), None, None, None, None, None])];
+        let userns = [ev(
+            "clone",
+            [Some(0x1000_0011), None, None, None, None, None],
+        )];
         let refs: Vec<&Event> = userns.iter().collect();
         assert!(conditions("clone", &refs, &mut notes).is_none());
         assert!(conditions("read", &refs, &mut notes).is_none());

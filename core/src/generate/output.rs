@@ -53,7 +53,9 @@ impl std::str::FromStr for OutputFormat {
         OutputFormat::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format {s:?} (expected oci, docker, seccompiler or spo)"))
+            .ok_or_else(|| {
+                format!("unknown format {s:?} (expected oci, docker, seccompiler or spo)")
+            })
     }
 }
 
@@ -105,8 +107,8 @@ pub fn render(
             if let Value::Object(rest) = write::to_value(p, Format::Docker) {
                 root.extend(rest);
             }
-            let mut text = serde_json::to_string_pretty(&Value::Object(root))
-                .expect("JSON values serialize");
+            let mut text =
+                serde_json::to_string_pretty(&Value::Object(root)).expect("JSON values serialize");
             text.push('\n');
             Rendered {
                 text,

@@ -22,7 +22,13 @@ const TRACE: &str = r#"
 fn target(runtime: Runtime) -> Target {
     Target {
         runtime,
-        ..Target::new(Arch::X86_64, KernelVersion { major: 6, minor: 18 })
+        ..Target::new(
+            Arch::X86_64,
+            KernelVersion {
+                major: 6,
+                minor: 18,
+            },
+        )
     }
 }
 
@@ -95,7 +101,10 @@ fn observed_arguments_narrow_clone_socket_and_ioctl() {
     assert!(permits(&p, x, "socket", [2, 2, 0, 0, 0, 0]));
     assert!(!permits(&p, x, "socket", [16, 3, 0, 0, 0, 0]), "AF_NETLINK");
     assert!(permits(&p, x, "clone", [0x3d0f00, 0, 0, 0, 0, 0]));
-    assert!(!permits(&p, x, "clone", [0x1000_0011, 0, 0, 0, 0, 0]), "CLONE_NEWUSER");
+    assert!(
+        !permits(&p, x, "clone", [0x1000_0011, 0, 0, 0, 0, 0]),
+        "CLONE_NEWUSER"
+    );
     assert!(!permits(&p, x, "ioctl", [1, 0x5402, 0, 0, 0, 0]));
     // Without a runtime, nothing but the trace: prctl was never called.
     assert!(!permits(&p, x, "prctl", [0; 6]));
@@ -136,7 +145,11 @@ fn widening_a_base_adds_only_what_the_trace_needs() {
     );
     let g = widen(&base, &base_policy, &evs, &opts(ArgMode::None, None)).unwrap();
     let names: Vec<&str> = g.added.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["kexec_load"], "Docker's default already allows the rest");
+    assert_eq!(
+        names,
+        ["kexec_load"],
+        "Docker's default already allows the rest"
+    );
     assert!(g.arches_added.is_empty(), "x86 is in Docker's archMap");
     let p = policy::resolve(&g.profile, &t).unwrap();
     assert_eq!(verify(&p, &evs, &[]), []);
@@ -147,7 +160,9 @@ fn widening_a_base_adds_only_what_the_trace_needs() {
 
 #[test]
 fn unnamed_numbers_and_empty_traces_are_refused() {
-    let evs = trace::parse("{\"nr\":4000}\n", Arch::X86_64).unwrap().events;
+    let evs = trace::parse("{\"nr\":4000}\n", Arch::X86_64)
+        .unwrap()
+        .events;
     let e = generate(&evs, &opts(ArgMode::None, None)).unwrap_err();
     assert!(matches!(e, GenerateError::Unnamed { line: 1, .. }), "{e}");
     assert_eq!(
@@ -160,8 +175,22 @@ use crate::distinguish;
 
 fn name_pool() -> Vec<&'static str> {
     vec![
-        "read", "write", "openat", "close", "mmap", "futex", "socket", "clone", "prctl",
-        "ioctl", "getpid", "brk", "fstat", "personality", "unshare", "exit_group",
+        "read",
+        "write",
+        "openat",
+        "close",
+        "mmap",
+        "futex",
+        "socket",
+        "clone",
+        "prctl",
+        "ioctl",
+        "getpid",
+        "brk",
+        "fstat",
+        "personality",
+        "unshare",
+        "exit_group",
     ]
 }
 

@@ -6,7 +6,13 @@ use crate::policy::{self, Target};
 use crate::profile::{parse, KernelVersion, Runtime};
 
 fn target() -> Target {
-    Target::new(Arch::X86_64, KernelVersion { major: 6, minor: 18 })
+    Target::new(
+        Arch::X86_64,
+        KernelVersion {
+            major: 6,
+            minor: 18,
+        },
+    )
 }
 
 fn oci(text: &str, name: &str) -> Profile {
@@ -34,7 +40,11 @@ fn replicas_merge_into_their_union() {
     );
     let m = merge(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(m.profile.syscalls[0].names, ["openat", "read", "write"]);
-    assert_eq!(m.profile.syscalls.len(), 3, "the repeated socket rule is dropped");
+    assert_eq!(
+        m.profile.syscalls.len(),
+        3,
+        "the repeated socket rule is dropped"
+    );
     assert!(m.resolved.is_empty());
     let conflicts = check(&[resolve(&a), resolve(&b)], &resolve(&m.profile));
     assert_eq!(conflicts, []);
@@ -46,14 +56,20 @@ fn a_deny_rule_another_input_overrides_is_a_conflict() {
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO"}]}"#,
         "a.json",
     );
-    let b = oci(r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#, "b.json");
+    let b = oci(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#,
+        "b.json",
+    );
     let m = merge(&[a.clone(), b.clone()]).unwrap();
     let conflicts = check(&[resolve(&a), resolve(&b)], &resolve(&m.profile));
     assert!(!conflicts.is_empty());
     let text = conflicts[0].describe();
     assert!(text.contains("ptrace") && text.contains("b.json"), "{text}");
 
-    let c = oci(r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[]}"#, "c.json");
+    let c = oci(
+        r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[]}"#,
+        "c.json",
+    );
     let e = merge(&[a, c]).unwrap_err();
     assert!(e.to_string().contains("c.json"), "{e}");
 }
