@@ -327,6 +327,63 @@ async function saveState() {
   history.replaceState(null, "", "#" + (await pack(s)));
 }
 
+// ---- generate ---------------------------------------------------------------------
+let generated = null; // the last generate answer
+
+/** Asks the simulator for the tightest profile for the trace (ABI.md, `generate`). */
+async function generateProfile() {
+  const panel = $("generated-panel");
+  panel.hidden = false;
+  $("generated-summary").textContent = "generating…";
+  $("generated-notes").innerHTML = "";
+  $("generated-text").textContent = "";
+  $("use-generated").disabled = true;
+  try {
+    generated = await call("generate", {
+      traces: [{ source: "trace", text: state.trace }],
+      target: target(),
+      args: $("gen-args").checked ? "observed" : "none",
+      default_action: $("gen-default").value,
+      format: $("gen-format").value,
+      no_new_privs: $("gen-nnp").checked,
+    });
+  } catch (e) {
+    generated = null;
+    $("generated-summary").textContent = "";
+    $("generated-notes").innerHTML = `<li class="error">${esc(e.message || String(e))}</li>`;
+    return;
+  }
+  const g = generated;
+  const traced = g.added.filter((a) => a.reason === "traced").length;
+  const runtime = g.added.filter((a) => a.reason !== "traced").map((a) => a.name);
+  $("generated-summary").textContent =
+    `${traced} syscalls from ${g.distinct} distinct calls` +
+    (runtime.length ? `, ${runtime.length} for the runtime` : "") +
+    ` · ${g.architectures.join(", ")} · default ${g.default} · ${g.instructions} BPF instructions · ` +
+    (g.verified ? "verified: every traced call goes ahead" : "NOT verified");
+  const notes = [];
+  if (g.comment) notes.push(g.comment);
+  if (runtime.length) notes.push("the runtime calls these under the filter before the program starts: " + runtime.join(" "));
+  for (const a of g.added) if (a.condition) notes.push(`${a.name} only when ${a.condition}`);
+  for (const n of g.notes) notes.push(n);
+  for (const d of g.denied) notes.push(`still denied: ${d.what}: ${d.verdict}`);
+  $("generated-notes").innerHTML = notes.map((n) => `<li>${esc(n)}</li>`).join("");
+  $("generated-text").textContent = g.text;
+  // Only the JSON formats load back into the profile editor (SPO is YAML).
+  $("use-generated").disabled = g.format === "spo";
+}
+
+function useGenerated() {
+  if (!generated) return;
+  state.profile = generated.text;
+  state.builtin = "custom";
+  $("builtin").value = "custom";
+  $("profile-text").value = state.profile;
+  renderPicker();
+  renderGutter(0);
+  schedule();
+}
+
 // ---- wiring -----------------------------------------------------------------------
 async function loadBuiltin(name) {
   if (name === "unconfined") return "// unconfined: no filter is installed, every call is allowed";
@@ -396,6 +453,8 @@ function bindInputs() {
     $("trace-text").value = state.trace;
     schedule();
   });
+  $("generate").addEventListener("click", generateProfile);
+  $("use-generated").addEventListener("click", useGenerated);
   document.querySelectorAll("[data-example]").forEach((b) => b.addEventListener("click", () => loadExample(b.dataset.example)));
   $("filter-verdict").addEventListener("change", () => results && renderTable());
   $("filter-syscall").addEventListener("input", () => results && renderTable());

@@ -8,13 +8,12 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 use syscage_core::action::{describe_ret, Action};
 use syscage_core::arch::Arch;
-use syscage_core::bpf;
 use syscage_core::event::Event;
-use syscage_core::generate::output::{self, OutputFormat, Rendered};
-use syscage_core::generate::{self, ArgMode, Generated, Options, Reason, Unpermitted};
-use syscage_core::policy::{self, Policy, Target};
+use syscage_core::generate::output::OutputFormat;
+use syscage_core::generate::{self, ArgMode, BuildError, Built, Options, Reason, Unpermitted};
+use syscage_core::policy::Target;
 use syscage_core::profile::AnyProfile;
-use syscage_core::runtime::{RuntimeRelease, StartupCall};
+use syscage_core::runtime::RuntimeRelease;
 use syscage_core::trace::stream::TraceReader;
 
 use crate::load::{self, TargetArgs};
@@ -217,36 +216,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         native: target.arch,
         sources: sources.clone(),
     };
-    let generated = match &args.base {
-        None => generate::generate(&events.events, &opts)?,
-        Some(spec) => {
-            let base = match load::profile(spec, target.runtime)? {
-                AnyProfile::Oci(p) => p,
-                AnyProfile::Seccompiler(_) => {
-                    bail!("--base {spec}: a seccompiler file cannot be widened; give an OCI or Docker profile")
-                }
-            };
-            if base.no_filter {
-                bail!("--base {spec} installs no filter: there is nothing to widen");
+    let base = match &args.base {
+        None => None,
+        Some(spec) => match load::profile(spec, target.runtime)? {
+            AnyProfile::Oci(p) => Some(p),
+            AnyProfile::Seccompiler(_) => {
+                bail!("--base {spec}: a seccompiler file cannot be widened; give an OCI or Docker profile")
             }
-            let policy = policy::resolve(&base, &target)?;
-            generate::widen(&base, &policy, &events.events, &opts)?
-        }
-    };
-    let format = match (&args.base, args.format) {
-        // A Docker base keeps what only Docker says.
-        (Some(_), OutputFormat::Oci)
-            if syscage_core::profile::write::needs_docker(&generated.profile) =>
-        {
-            if args.report == ReportFormat::Text {
-                eprintln!(
-                    "syscage: generate: the base uses archMap or includes/excludes; writing \
-                     the docker format"
-                );
-            }
-            OutputFormat::Docker
-        }
-        (_, f) => f,
+        },
     };
     let name = args.name.clone().unwrap_or_else(|| {
         args.output
@@ -255,101 +232,54 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "generated".into())
     });
-    let comment = comment(&generated, &sources, &events, runtime);
-    let rendered = output::render(&generated.profile, format, &comment, &name)?;
-    let startup: Vec<StartupCall> = runtime
-        .map(|(rr, nnp)| rr.after_install(nnp))
-        .unwrap_or_default();
-    let verified = verify(&rendered, format, &target, &events, &startup)?;
+    let built = generate::build(
+        &events.events,
+        &opts,
+        base.as_ref(),
+        args.format,
+        &name,
+        &target,
+    )
+    .map_err(|e| match (&args.base, e) {
+        (Some(spec), e @ (BuildError::Base(_) | BuildError::UnconfinedBase)) => {
+            anyhow::anyhow!("--base {spec}: {e}")
+        }
+        (_, e) => e.into(),
+    })?;
+    if built.format != args.format && args.report == ReportFormat::Text {
+        eprintln!(
+            "syscage: generate: the base uses archMap or includes/excludes; writing the \
+             docker format"
+        );
+    }
     let report = Report {
-        generated: &generated,
+        built: &built,
         events: &events,
         target: &target,
         runtime,
-        format,
-        verified: &verified,
     };
-    if !verified.failures.is_empty() {
+    if !built.failures.is_empty() {
         report.print(args.report, args.output.as_deref());
         eprintln!(
             "syscage: generate: not written: {} call(s) would be denied",
-            verified.failures.len()
+            built.failures.len()
         );
         return Ok(ExitCode::from(1));
     }
     match &args.output {
-        Some(path) => std::fs::write(path, &rendered.text)
+        Some(path) => std::fs::write(path, &built.rendered.text)
             .with_context(|| format!("cannot write {path:?}"))?,
-        None => crate::cmd::print(&rendered.text)?,
+        None => crate::cmd::print(&built.rendered.text)?,
     }
     report.print(args.report, args.output.as_deref());
     Ok(ExitCode::SUCCESS)
 }
 
-fn comment(
-    g: &Generated,
-    sources: &[String],
-    events: &Events,
-    runtime: Option<(RuntimeRelease, bool)>,
-) -> String {
-    let mut c = format!(
-        "Generated by syscage generate from {} ({} calls, {} distinct)",
-        sources.join(", "),
-        events.total,
-        events.events.len()
-    );
-    if let Some((rr, nnp)) = runtime {
-        let _ = write!(
-            c,
-            ", for {} with no_new_privs {}",
-            rr.describe(),
-            if nnp { "set" } else { "unset" }
-        );
-    }
-    if !g.arches_added.is_empty() {
-        let a: Vec<&str> = g.arches_added.iter().map(|a| a.name()).collect();
-        let _ = write!(c, "; architectures {}", a.join(", "));
-    }
-    c
-}
-
-/// What verification found.
-pub struct Verified {
-    pub policy: Policy,
-    pub failures: Vec<Unpermitted>,
-    pub instructions: usize,
-}
-
-/// Reads the rendered text back, resolves it for the target, replays every event and
-/// runtime call, and compiles it.
-pub fn verify(
-    rendered: &Rendered,
-    format: OutputFormat,
-    target: &Target,
-    events: &Events,
-    startup: &[StartupCall],
-) -> Result<Verified> {
-    let back = output::read_back(&rendered.text, format, target.runtime)
-        .context("internal error: the written profile does not read back")?;
-    let policy = policy::resolve_any(&back, target)
-        .context("the written profile cannot be resolved for the target")?;
-    let program = bpf::compile::compile(&policy).context("the written profile does not compile")?;
-    bpf::validate(&program).map_err(|e| anyhow::anyhow!("internal error: invalid filter: {e}"))?;
-    let failures = generate::verify(&policy, &events.events, startup);
-    Ok(Verified {
-        instructions: program.len(),
-        policy,
-        failures,
-    })
-}
-
 struct Report<'a> {
-    generated: &'a Generated,
+    built: &'a Built,
     events: &'a Events,
     target: &'a Target,
     runtime: Option<(RuntimeRelease, bool)>,
-    format: OutputFormat,
-    verified: &'a Verified,
 }
 
 impl Report<'_> {
@@ -368,7 +298,7 @@ impl Report<'_> {
     }
 
     fn text(&self, output: Option<&str>) -> String {
-        let g = self.generated;
+        let g = &self.built.generated;
         let mut s = String::new();
         let traced = g
             .added
@@ -382,7 +312,7 @@ impl Report<'_> {
             .map(|a| a.name.as_str())
             .collect();
         let arches: Vec<&str> = self
-            .verified
+            .built
             .policy
             .arches
             .iter()
@@ -416,13 +346,13 @@ impl Report<'_> {
             s,
             "  architectures {}; default {}; {} format{}",
             arches.join(", "),
-            describe_ret(self.verified.policy.default.to_ret()),
-            self.format.name(),
+            describe_ret(self.built.policy.default.to_ret()),
+            self.built.format.name(),
             output
                 .map(|o| format!(", written to {o}"))
                 .unwrap_or_default()
         );
-        if self.verified.failures.is_empty() {
+        if self.built.failures.is_empty() {
             let _ = writeln!(
                 s,
                 "  verified: every traced call{} goes ahead under {} with {} (reference engine, \
@@ -438,22 +368,22 @@ impl Report<'_> {
                 }
                 .describe(),
                 self.target.libseccomp,
-                self.verified.instructions
+                self.built.instructions
             );
         } else {
             let _ = writeln!(s, "  NOT verified: these would be denied:");
-            for u in self.verified.failures.iter().take(20) {
+            for u in self.built.failures.iter().take(20) {
                 let _ = writeln!(s, "    {}: {}", self.failure_place(u), u.verdict);
             }
-            if self.verified.failures.len() > 20 {
-                let _ = writeln!(s, "    ... and {} more", self.verified.failures.len() - 20);
+            if self.built.failures.len() > 20 {
+                let _ = writeln!(s, "    ... and {} more", self.built.failures.len() - 20);
             }
         }
         s
     }
 
     fn json(&self, output: Option<&str>) -> serde_json::Value {
-        let g = self.generated;
+        let g = &self.built.generated;
         let added: Vec<serde_json::Value> = g
             .added
             .iter()
@@ -476,17 +406,17 @@ impl Report<'_> {
             })
             .collect();
         json!({
-            "written": self.verified.failures.is_empty(),
+            "written": self.built.failures.is_empty(),
             "output": output,
-            "format": self.format.name(),
+            "format": self.built.format.name(),
             "events": self.events.total,
             "distinct": self.events.events.len(),
-            "architectures": self.verified.policy.arches.iter().map(|a| a.arch.name()).collect::<Vec<_>>(),
-            "default": describe_ret(self.verified.policy.default.to_ret()),
+            "architectures": self.built.policy.arches.iter().map(|a| a.arch.name()).collect::<Vec<_>>(),
+            "default": describe_ret(self.built.policy.default.to_ret()),
             "added": added,
             "notes": g.notes,
-            "instructions": self.verified.instructions,
-            "denied": self.verified.failures.iter().map(|u| json!({
+            "instructions": self.built.instructions,
+            "denied": self.built.failures.iter().map(|u| json!({
                 "what": self.failure_place(u),
                 "verdict": u.verdict,
             })).collect::<Vec<_>>(),

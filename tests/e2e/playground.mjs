@@ -136,6 +136,27 @@ try {
     `picker ${pickerShown} ${picks} page ${JSON.stringify(fcGot)} cli ${JSON.stringify(fcWant)}`);
   await page.fill("#trace-text", trace);
 
+  // Generate a profile from a trace: the page's text is the command line's, byte for
+  // byte (the same core, in wasm), and replaying the trace against it allows it all.
+  const curlPath = join(repo, "examples", "curl-version.strace");
+  await page.fill("#trace-text", readFileSync(curlPath, "utf8"));
+  await idle();
+  await page.click("#generate");
+  await page.waitForFunction(() => /verified/.test(document.getElementById("generated-summary").textContent), null, { timeout: 60000 });
+  const genText = await page.textContent("#generated-text");
+  const genCli = spawnSync(syscage, ["generate", "--arch", "x86_64", "--kernel", "6.18", "--libseccomp", "latest", "--runtime", "runc", "-q", curlPath], { encoding: "utf8" });
+  check("generate in the page writes what syscage generate writes", genCli.status === 0 && genText === genCli.stdout && /"SCMP_ACT_ERRNO"/.test(genText),
+    `cli status ${genCli.status} ${genCli.stderr}; page ${genText.length} bytes, cli ${genCli.stdout.length} bytes`);
+  const genSummary = await page.textContent("#generated-summary");
+  check("the generated profile is reported verified", /verified: every traced call goes ahead/.test(genSummary), genSummary);
+  await page.click("#use-generated");
+  await idle();
+  const genCounts = await page.$$eval("#counts .badge", (bs) => bs.map((b) => b.textContent.trim()));
+  check("the trace replayed against the generated profile is all allowed", genCounts.length === 1 && /^ALLOW /.test(genCounts[0]), genCounts.join(" "));
+  await page.selectOption("#builtin", "runtime/default");
+  await page.fill("#trace-text", trace);
+  await idle();
+
   // Shareable state: a new page with the same URL restores the profile and trace.
   await page.fill("#profile-text", '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]}');
   await idle();

@@ -48,6 +48,7 @@ pub const METHODS: &[&str] = &[
     "resolve",
     "explain",
     "lint",
+    "generate",
 ];
 
 /// Extensions of ABI version 1 a host can test for (`version`'s `"extensions"`), each
@@ -127,6 +128,7 @@ fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Answer, Api
         "resolve" => methods::resolve::resolve(&input::parse(request)?, data)?,
         "explain" => methods::resolve::explain(&input::parse(request)?, data)?,
         "lint" => methods::resolve::lint(&input::parse(request)?, data)?,
+        "generate" => methods::generate::run(input::parse(request)?, data)?,
         other => {
             return Err(ApiError::new(format!(
                 "unknown method {other:?} (expected one of: {})",

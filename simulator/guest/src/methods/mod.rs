@@ -4,6 +4,7 @@
 pub mod check;
 pub mod compile;
 pub mod disasm;
+pub mod generate;
 pub mod resolve;
 
 use serde_json::{json, Map, Value};
