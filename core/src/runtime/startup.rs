@@ -41,7 +41,10 @@ const EXEC: &str = "the runtime executes the program";
 const GO: &str = "Go runtime on runc's init thread (scheduler, GC, preemption)";
 
 const RUNC_NNP: &[StartupCall] = &[
-    c("close", "runc closes its sync pipe, log fd and exec FIFO fd"),
+    c(
+        "close",
+        "runc closes its sync pipe, log fd and exec FIFO fd",
+    ),
     c("openat", "runc opens the exec FIFO through /proc/self/fd"),
     c("write", "runc writes to the exec FIFO"),
     c("epoll_ctl", "Go registers each opened fd with its poller"),
@@ -49,7 +52,10 @@ const RUNC_NNP: &[StartupCall] = &[
     c("getdents64", "runc reads /proc/self/fd"),
     c("getpid", "runc records its pid in the container state"),
     c("newfstatat", "exec.LookPath stats the program"),
-    c("faccessat2", "runc checks the program is executable (Eaccess)"),
+    c(
+        "faccessat2",
+        "runc checks the program is executable (Eaccess)",
+    ),
     c("faccessat", "runc's Eaccess on kernels without faccessat2"),
     c("execve", EXEC),
     c("futex", GO),
@@ -67,7 +73,10 @@ const RUNC_PRIVILEGED_INSTALL: &[StartupCall] = &[
     c("read", "runc reads /proc/self/status"),
     c("capget", "runc reads its capabilities"),
     c("capset", "runc sets the container's capabilities"),
-    c("prctl", "runc drops the bounding set, keeps caps, restores PDEATHSIG"),
+    c(
+        "prctl",
+        "runc drops the bounding set, keeps caps, restores PDEATHSIG",
+    ),
     c("setgroups", "runc sets the supplementary groups"),
     c("setgid", "runc switches to the container's group"),
     c("setuid", "runc switches to the container's user"),
