@@ -14,6 +14,7 @@ pub mod compile;
 pub mod disasm;
 pub mod export;
 pub mod interp;
+pub mod permissive;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod testgen;
