@@ -1,6 +1,8 @@
 //! Helpers shared by the cross-crate tests in `tests/tests/`: locating the shared
 //! real-world profiles and building boundary events for a policy.
 
+#[cfg(target_os = "linux")]
+pub mod containers;
 pub mod gen;
 pub mod wasm;
 

@@ -27,6 +27,7 @@ use syscage_core::policy::{resolve, ResolveError, Target};
 use syscage_core::profile::{parse, KernelVersion, Runtime};
 use syscage_enforcer::capture::{capture, CaptureError, Captured, Install};
 use syscage_enforcer::differential::{compare, program_in_kernel, Engines};
+use syscage_tests::containers;
 use syscage_tests::{
     boundary_events, filter_agrees_with_reference, shared_profile, skip_unless_ci,
 };
@@ -87,54 +88,15 @@ const CORNERS: &[(&str, &str)] = &[
 
 /// Why this machine cannot run the suite, if it cannot.
 fn unavailable() -> Option<String> {
-    // The effective uid is the second field of `Uid:` in /proc/self/status.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1).map(str::to_string));
-    if euid.as_deref() != Some("0") {
-        return Some("needs root (containers, ptrace of the runtime)".into());
-    }
-    for tool in ["runc", "crun", "busybox", "unshare"] {
-        let found = Command::new(tool).arg("--help").output().is_ok();
-        if !found {
-            return Some(format!(
-                "{tool} is not on PATH (Debian: runc, crun, busybox-static)"
-            ));
-        }
-    }
-    if let Err(why) = syscage_enforcer::oracle::available() {
+    if let Some(why) = containers::unavailable() {
         return Some(why);
     }
-    None
+    syscage_enforcer::oracle::available().err()
 }
 
-/// A bundle with a busybox rootfs and `profile` as `linux.seccomp`.
+/// A bundle with a busybox rootfs running `/bin/true` and `profile` as `linux.seccomp`.
 fn bundle(dir: &Path, profile: &Value) -> PathBuf {
-    let b = dir.join("bundle");
-    let bin = b.join("rootfs/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    for applet in ["sh", "true", "sleep"] {
-        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
-    }
-    for d in ["proc", "dev", "sys", "tmp"] {
-        std::fs::create_dir_all(b.join("rootfs").join(d)).unwrap();
-    }
-    let status = Command::new("runc")
-        .arg("spec")
-        .current_dir(&b)
-        .status()
-        .unwrap();
-    assert!(status.success(), "runc spec");
-    let path = b.join("config.json");
-    let mut config: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["process"]["terminal"] = json!(false);
-    config["process"]["args"] = json!(["/bin/true"]);
-    config["linux"]["seccomp"] = profile.clone();
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-    b
+    containers::busybox_bundle(dir, profile, &["/bin/true"], true)
 }
 
 /// Starts a container under `runtime` and catches the filter it installs.
@@ -145,34 +107,12 @@ fn captured(
     id: &str,
 ) -> Result<Captured, CaptureError> {
     let state = dir.join("state");
-    let cmd = match runtime {
-        Runtime::Runc => {
-            let mut c = Command::new("runc");
-            c.arg("--root")
-                .arg(&state)
-                .args(["run", "--bundle"])
-                .arg(bundle)
-                .arg(id);
-            c
-        }
-        Runtime::Crun => {
-            // Hybrid cgroups: crun 1.8.1 needs the unified hierarchy out of the way.
-            let mut c = Command::new("unshare");
-            c.args(["-m", "sh", "-c"]).arg(format!(
-                "umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=disabled --root '{}' run --bundle '{}' '{id}'",
-                state.display(),
-                bundle.display()
-            ));
-            c
-        }
-    };
+    let argv = containers::run_argv(runtime, &state, bundle, id);
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
     let out = capture(cmd, Duration::from_secs(30));
     // Whatever happened, the runtime's state goes.
-    let _ = Command::new(runtime.to_string())
-        .arg("--root")
-        .arg(&state)
-        .args(["delete", "-f", id])
-        .output();
+    containers::delete(runtime, &state, id);
     out
 }
 
