@@ -203,7 +203,7 @@ fn generated_profiles_deny_user_namespaces_ptrace_and_mount() {
             out.contains(&format!("{call}: Operation not permitted")),
             "{call} under the generated profile: {out}{}\n(without a profile: {})",
             text(&run.stderr),
-            text(&free.stdout)
+            free_out
         );
     }
     // And the KILL_PROCESS profile ends the program at the first of them.

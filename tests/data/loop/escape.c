@@ -16,12 +16,13 @@ static void report(const char *what, long r) {
 
 int main(int argc, char **argv) {
     if (argc > 2 && strcmp(argv[1], "escape") == 0) {
-        report("unshare(CLONE_NEWUSER)", unshare(CLONE_NEWUSER));
-        report("ptrace(PTRACE_TRACEME)", ptrace(PTRACE_TRACEME, 0, 0, 0));
+        /* mount first: in a new user namespace it would fail for want of privilege. */
         long m = mount("none", argv[2], "tmpfs", 0, 0);
         report("mount(tmpfs)", m);
         if (m == 0)
             umount(argv[2]);
+        report("ptrace(PTRACE_TRACEME)", ptrace(PTRACE_TRACEME, 0, 0, 0));
+        report("unshare(CLONE_NEWUSER)", unshare(CLONE_NEWUSER));
     }
     printf("done\n");
     return 0;
