@@ -49,6 +49,8 @@ enum Command {
     Dump(cmd::dump::Args),
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     Fuzz(cmd::fuzz::Args),
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    Record(cmd::record::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +79,8 @@ fn main() -> ExitCode {
         Command::Dump(args) => cmd::dump::run(args),
         #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
         Command::Fuzz(args) => cmd::fuzz::run(args),
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        Command::Record(args) => cmd::record::run(args),
     };
     match result {
         Ok(code) => code,
@@ -88,9 +92,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints clap's error, help or version. Usage errors exit 2, except for `enforce`,
-/// which promises 125 for anything that fails before the command starts (so a caller
-/// can tell syscage's failure from the command's own status).
+/// Prints clap's error, help or version. Usage errors exit 2, except for `enforce` and
+/// `record`, which promise 125 for anything that fails before the command starts (so a
+/// caller can tell syscage's failure from the command's own status).
 fn usage(e: &clap::Error) -> ExitCode {
     let printed = e.print();
     if !e.use_stderr() {
@@ -104,7 +108,7 @@ fn usage(e: &clap::Error) -> ExitCode {
         };
     }
     let args: Vec<_> = std::env::args_os().collect();
-    if subcommand(&args).is_some_and(|s| s == "enforce") {
+    if subcommand(&args).is_some_and(|s| s == "enforce" || s == "record") {
         return ExitCode::from(125);
     }
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))

@@ -16,6 +16,8 @@ pub mod generate;
 pub mod kernel;
 pub mod merge;
 pub mod platform;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod record;
 pub mod serve;
 #[cfg(target_os = "linux")]
 pub mod status;

@@ -647,6 +647,17 @@ pub fn clone_arg_position(arch: Arch, name: &str) -> Option<usize> {
     })
 }
 
+/// The name of signal `n` as the generic Linux headers number it (`SIGKILL` for 9; the
+/// aliases `SIGIOT` and `SIGPOLL` are never returned), or `None` (real-time signals,
+/// numbers past 31).
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    let n = u64::try_from(n).ok()?;
+    tables::SIGNALS
+        .iter()
+        .find(|(name, v)| *v == n && !matches!(*name, "SIGIOT" | "SIGPOLL"))
+        .map(|(name, _)| *name)
+}
+
 /// The constant tables. Every table is sorted by name (a unit test checks it) and cites
 /// the kernel header its values come from.
 mod tables {

@@ -17,13 +17,26 @@
 //!   `"CLONE_NEWUSER|CLONE_NEWNS"`), or `null` for unknown. Missing ones are unknown.
 //! * `pid` (u32), `ip` (alias `instruction_pointer`; integer or string): optional.
 //!
-//! Blank lines and lines starting with `#` are skipped; unknown fields are ignored.
-//! This module does not sniff formats ([`super::detect`]) or decode strace text.
+//! * `event`: optional; absent or `"syscall"` for a syscall. Any other value is a record
+//!   that is not a syscall, which the readers skip: `syscage record` writes process
+//!   boundaries so (`{"event":"exec","pid":12,"tid":13,"path":"/usr/bin/ls"}`,
+//!   `{"event":"exit","pid":12,"code":0}`, `{"event":"exit","pid":12,"signal":"SIGKILL"}`).
+//!   A skipped line must still be a JSON object with a string `event`.
+//!
+//! Blank lines and lines starting with `#` are skipped; unknown fields are ignored
+//! (`syscage record`'s `tid` and `ret` among them).
+//! This module does not sniff formats ([`super::detect`]) or decode strace text. It
+//! writes the lines `syscage record` makes ([`write_record`]): every syscall with its
+//! arch, name (when the table numbers it back), number, six arguments as hex strings,
+//! `pid`, `tid`, `ip` and, when known, `ret`.
+
+use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::decode;
+use super::record::{signal_text, ExitKind, RecordKind, Recorded};
 use super::{numbered_lines, Trace, TraceError};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::event::Event;
@@ -31,6 +44,8 @@ use crate::syscalls::{self, SyscallNr};
 
 #[derive(Deserialize)]
 struct RawEvent<'a> {
+    #[serde(default, borrow)]
+    event: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
     arch: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -53,18 +68,50 @@ pub fn parse_jsonl(text: &str, default_arch: Arch) -> Result<Trace, TraceError> 
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        trace.events.push(parse_line(t, line, default_arch)?);
+        if let Some(e) = parse_trace_line(t, line, default_arch)? {
+            trace.events.push(e);
+        }
     }
     Ok(trace)
 }
 
-/// One event line (already trimmed, not blank).
+/// One event line (already trimmed, not blank). A record that is not a syscall
+/// (`"event":"exec"`) is an error here; trace readers use [`parse_trace_line`].
 pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, TraceError> {
+    match parse_raw(text, line, default_arch)? {
+        Ok(e) => Ok(e),
+        Err(kind) => Err(TraceError::Field {
+            line,
+            field: "event".into(),
+            message: format!("{kind:?} is not a syscall event"),
+        }),
+    }
+}
+
+/// One line of a trace (already trimmed, not blank): the event, or `None` for a record
+/// that is not a syscall (an `"event"` other than `"syscall"`).
+pub fn parse_trace_line(
+    text: &str,
+    line: usize,
+    default_arch: Arch,
+) -> Result<Option<Event>, TraceError> {
+    Ok(parse_raw(text, line, default_arch)?.ok())
+}
+
+/// The event, or the `"event"` kind of a record that is not a syscall.
+fn parse_raw(
+    text: &str,
+    line: usize,
+    default_arch: Arch,
+) -> Result<Result<Event, String>, TraceError> {
     let raw: RawEvent = serde_json::from_str(text).map_err(|e| TraceError::Json {
         line,
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
+    if let Some(kind) = raw.event.as_deref().filter(|k| *k != "syscall") {
+        return Ok(Err(kind.to_string()));
+    }
     let field = |field: &str, message: String| TraceError::Field {
         line,
         field: field.to_string(),
@@ -155,7 +202,7 @@ pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, 
         })?,
     };
 
-    Ok(Event {
+    Ok(Ok(Event {
         sys,
         args,
         instruction_pointer,
@@ -166,7 +213,60 @@ pub fn parse_line(text: &str, line: usize, default_arch: Arch) -> Result<Event, 
             .filter(|s| sys.name() != Some(s.as_ref()))
             .map(|s| s.into_owned()),
         line,
-    })
+    }))
+}
+
+/// Appends `r` as one line (with its `\n`) that [`parse_trace_line`] reads back: a
+/// syscall as the event [`Recorded::event`] gives, an exec or exit as a record the
+/// readers skip.
+pub fn write_record(out: &mut String, r: &Recorded) {
+    let _ = match &r.kind {
+        RecordKind::Exec { path } => writeln!(
+            out,
+            r#"{{"event":"exec","pid":{},"tid":{},"path":{}}}"#,
+            r.pid,
+            r.tid,
+            serde_json::to_string(path).unwrap_or_else(|_| "null".into())
+        ),
+        RecordKind::Exit {
+            status: ExitKind::Code(c),
+        } => writeln!(out, r#"{{"event":"exit","pid":{},"code":{c}}}"#, r.pid),
+        RecordKind::Exit {
+            status: ExitKind::Signal { signal, core },
+        } => writeln!(
+            out,
+            r#"{{"event":"exit","pid":{},"signal":"{}"{}}}"#,
+            r.pid,
+            signal_text(*signal),
+            if *core { r#","core":true"# } else { "" }
+        ),
+        RecordKind::Syscall => write_call(out, r),
+    };
+}
+
+fn write_call(out: &mut String, r: &Recorded) -> std::fmt::Result {
+    write!(out, r#"{{"arch":"{}","#, r.arch.name())?;
+    if let Some(name) = r.name() {
+        write!(out, r#""syscall":"{name}","#)?;
+    }
+    write!(out, r#""nr":{},"args":["#, r.nr)?;
+    for (i, a) in r.args.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        write!(out, r#"{sep}"{a:#x}""#)?;
+    }
+    write!(
+        out,
+        r#"],"pid":{},"tid":{},"ip":"{:#x}""#,
+        r.pid, r.tid, r.ip
+    )?;
+    if let Some(ret) = r.ret {
+        write!(out, r#","ret":{ret}"#)?;
+    }
+    if r.trace_data != 0 {
+        write!(out, r#","trace_data":{}"#, r.trace_data)?;
+    }
+    out.push_str("}\n");
+    Ok(())
 }
 
 fn resolve_name(
@@ -231,6 +331,7 @@ fn arg_value(v: &Value, arch: Arch) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::SyscallNr;
 
     fn one(line: &str) -> Result<Event, TraceError> {
         parse_line(line, 1, Arch::X86_64)
@@ -401,6 +502,112 @@ mod tests {
             one(r#"{"syscall":5}"#),
             Err(TraceError::Json { .. })
         ));
+    }
+
+    #[test]
+    fn records_that_are_not_syscalls_are_skipped() {
+        let t = concat!(
+            "{\"event\":\"exec\",\"pid\":1,\"tid\":1,\"path\":\"/bin/true\"}\n",
+            "{\"nr\":39,\"pid\":1}\n",
+            "{\"event\":\"syscall\",\"nr\":39}\n",
+            "{\"event\":\"exit\",\"pid\":1,\"signal\":\"SIGKILL\"}\n",
+            "{\"event\":\"exit\",\"pid\":1,\"code\":0}\n",
+            "{\"event\":\"something-new\"}\n",
+        );
+        let trace = parse_jsonl(t, Arch::X86_64).unwrap();
+        let lines: Vec<usize> = trace.events.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3]);
+        // The streaming reader agrees.
+        let mut r = crate::trace::TraceReader::new(Arch::X86_64);
+        let mut out = Vec::new();
+        r.feed(t.as_bytes(), &mut out).unwrap();
+        r.finish(&mut out).unwrap();
+        assert_eq!(out, trace.events);
+        // One line asked for as an event says what it is instead.
+        assert_eq!(
+            one(r#"{"event":"exit","pid":1,"code":0}"#)
+                .unwrap_err()
+                .to_string(),
+            "line 1: event: \"exit\" is not a syscall event"
+        );
+        // A skipped line is still JSON with a string "event".
+        assert!(matches!(
+            parse_jsonl("{\"event\":1}", Arch::X86_64),
+            Err(TraceError::Json { line: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn written_lines_read_back_exactly() {
+        use crate::arch::X32_SYSCALL_BIT;
+        let cases = [
+            (Arch::X86_64, 257, Some(3)),
+            (Arch::X86, 20, Some(42)),
+            (Arch::X32, X32_SYSCALL_BIT | 39, Some(-38)),
+            (Arch::X32, X32_SYSCALL_BIT | 16, None),
+            (Arch::X86_64, 4000, Some(-1)),
+        ];
+        for (arch, nr, ret) in cases {
+            let r = Recorded {
+                ret,
+                ..Recorded::syscall(
+                    7,
+                    8,
+                    SyscallNr { arch, nr },
+                    [0xffff_ff9c, 0x7ffd_1234_5678, 0, 1, u64::MAX, 1 << 63],
+                    0x7f12_3456_789a,
+                )
+            };
+            let mut line = String::new();
+            write_record(&mut line, &r);
+            assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+            let e = parse_line(line.trim(), 1, Arch::X86_64).unwrap();
+            assert_eq!(e.data_with(0), r.event().unwrap().data_with(0), "{line}");
+            assert_eq!(e.pid, Some(7));
+            assert_eq!(e.unknown_args().count(), 0);
+            assert_eq!(Some(e), r.event().map(|e| Event { line: 1, ..e }));
+        }
+        let mut line = String::new();
+        write_record(
+            &mut line,
+            &Recorded::syscall(
+                1,
+                1,
+                SyscallNr {
+                    arch: Arch::X86_64,
+                    nr: 257,
+                },
+                [0xffff_ff9c, 0x10, 0x80000, 0, 0, 0],
+                0x7f00,
+            ),
+        );
+        assert_eq!(
+            line,
+            "{\"arch\":\"x86_64\",\"syscall\":\"openat\",\"nr\":257,\"args\":[\"0xffffff9c\",\
+             \"0x10\",\"0x80000\",\"0x0\",\"0x0\",\"0x0\"],\"pid\":1,\"tid\":1,\"ip\":\"0x7f00\"}\n"
+        );
+        for (status, want) in [
+            (ExitKind::Code(3), r#"{"event":"exit","pid":5,"code":3}"#),
+            (
+                ExitKind::Signal {
+                    signal: 11,
+                    core: true,
+                },
+                r#"{"event":"exit","pid":5,"signal":"SIGSEGV","core":true}"#,
+            ),
+            (
+                ExitKind::Signal {
+                    signal: 34,
+                    core: false,
+                },
+                r#"{"event":"exit","pid":5,"signal":"SIG34"}"#,
+            ),
+        ] {
+            let mut line = String::new();
+            write_record(&mut line, &Recorded::exit(5, status));
+            assert_eq!(line.trim_end(), want);
+            assert_eq!(parse_trace_line(want, 1, Arch::X86_64), Ok(None));
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! This module owns reading recorded syscall traces — format detection, the line
 //! formats ([`jsonl`], [`strace`], [`audit`]), symbolic-argument decoding ([`decode`]) — and the
-//! errors and warnings that name the line they come from. It does not record traces (the
+//! errors and warnings that name the line they come from; and the forms a recorder
+//! writes ([`record`], [`jsonl::write_record`]). It does not record traces (the
 //! enforcer does), evaluate them against a policy ([`crate::eval`]) or print verdicts.
 //!
 //! Readers take `&str` (use [`parse_bytes`] for raw bytes: it names the line of the first
@@ -14,6 +15,7 @@
 pub mod audit;
 pub mod decode;
 pub mod jsonl;
+pub mod record;
 pub mod strace;
 pub mod stream;
 

@@ -178,7 +178,9 @@ impl TraceReader {
             Format::Jsonl => {
                 let t = scan::trim(text);
                 if !t.is_empty() && !t.starts_with('#') {
-                    out.push(jsonl::parse_line(t, line, self.default_arch)?);
+                    if let Some(e) = jsonl::parse_trace_line(t, line, self.default_arch)? {
+                        out.push(e);
+                    }
                 }
                 Ok(())
             }
