@@ -189,15 +189,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if events.events.is_empty() {
         bail!("the traces hold no syscall events: nothing to generate from");
     }
-    let runtime = (!args.no_runtime && args.format != OutputFormat::Seccompiler).then(|| {
-        (
-            RuntimeRelease {
-                runtime: target.runtime,
-                release: target.release,
-            },
-            args.no_new_privs,
-        )
-    });
+    let runtime = (!args.no_runtime && args.format != OutputFormat::Seccompiler).then_some((
+        RuntimeRelease {
+            runtime: target.runtime,
+            release: target.release,
+        },
+        args.no_new_privs,
+    ));
     let sources: Vec<String> = if args.traces.is_empty() {
         vec!["standard input".into()]
     } else {
