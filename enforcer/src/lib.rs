@@ -4,8 +4,9 @@
 //! [`exec`]), asks the running kernel what it returns for a syscall without running the
 //! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
 //! live processes ([`status`], [`dump`]) or as a runtime installs them ([`capture`]), records
-//! what a program does, call by call, under ptrace ([`record`], x86_64 only), asks the host's own libseccomp what it knows
-//! and builds ([`libseccomp`], loaded at run time), and compares engines ([`differential`];
+//! what a program does, call by call, under ptrace ([`record`], x86_64 only), runs a
+//! command in complain mode, reporting what its profiles would stop ([`permissive`],
+//! x86_64 only), asks the host's own libseccomp what it knows and builds ([`libseccomp`], loaded at run time), and compares engines ([`differential`];
 //! [`observe`] says how a kernel observation relates to an engine's return value;
 //! [`random_profile`] is what the random profiles compared on are made of).
 //!
@@ -29,6 +30,8 @@ pub mod libseccomp;
 pub mod observe;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod oracle;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod permissive;
 pub mod random_profile;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod record;

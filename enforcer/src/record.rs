@@ -8,7 +8,7 @@
 //! makes of them is the evaluator's. x86_64 only.
 //!
 //! A launched command runs under a `SECCOMP_RET_TRACE` filter (by default one that
-//! traces every call of every arch; [`RecordOptions::filter`] may trace fewer), so each
+//! traces every call of every arch; [`RecordOptions::filters`] may trace fewer), so each
 //! call costs one stop (`PTRACE_EVENT_SECCOMP`), two with return values (the call is
 //! resumed with `PTRACE_SYSCALL` to its exit stop). The filter is inherited by every
 //! child and cannot be removed, and a `RET_TRACE` with no tracer makes the call fail
@@ -64,9 +64,11 @@ pub struct RecordOptions {
     pub follow: bool,
     /// Also stop at each call's exit for its return value (two stops a call).
     pub returns: bool,
-    /// The `SECCOMP_RET_TRACE` filter a launched command runs under; `None`:
+    /// The filters a launched command runs under, oldest first, installed in order
+    /// (the kernel runs them all and takes the strongest action; on a tie between
+    /// RET_TRACEs the newest one's data); empty:
     /// [`trace_all`]. Calls it does not RET_TRACE are not recorded.
-    pub filter: Option<Program>,
+    pub filters: Vec<Program>,
 }
 
 impl Default for RecordOptions {
@@ -74,7 +76,7 @@ impl Default for RecordOptions {
         RecordOptions {
             follow: false,
             returns: true,
-            filter: None,
+            filters: Vec::new(),
         }
     }
 }
@@ -257,7 +259,7 @@ struct Launch {
     cmd: String,
     /// The file to execute (`argv[0]` searched in `PATH`).
     path: CString,
-    filter: Vec<libc::sock_filter>,
+    filters: Vec<Vec<libc::sock_filter>>,
     no_new_privs: bool,
     /// NULL-terminated arrays pointing into `_strings`.
     argv: Vec<*const libc::c_char>,
@@ -288,22 +290,32 @@ impl Launch {
                 .chain(std::iter::once(std::ptr::null()))
                 .collect::<Vec<_>>()
         };
-        let program = opts.filter.clone().unwrap_or_else(trace_all);
-        bpf::validate(&program).map_err(RecordError::Filter)?;
-        let filter = program
-            .insns()
-            .iter()
-            .map(|i| libc::sock_filter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect();
+        let default = [trace_all()];
+        let programs = if opts.filters.is_empty() {
+            &default[..]
+        } else {
+            &opts.filters[..]
+        };
+        let mut filters = Vec::with_capacity(programs.len());
+        for program in programs {
+            bpf::validate(program).map_err(RecordError::Filter)?;
+            filters.push(
+                program
+                    .insns()
+                    .iter()
+                    .map(|i| libc::sock_filter {
+                        code: i.code,
+                        jt: i.jt,
+                        jf: i.jf,
+                        k: i.k,
+                    })
+                    .collect(),
+            );
+        }
         Ok(Launch {
             cmd: first.to_string_lossy().into_owned(),
             path: search_path(first)?,
-            filter,
+            filters,
             no_new_privs: !sys::has_cap_sys_admin(),
             argv: ptrs(&strings[..nargs]),
             envp: ptrs(&strings[nargs..]),
@@ -335,21 +347,24 @@ impl Launch {
                 report(STAGE_NNP, Errno::last_raw());
             }
         }
-        let fprog = libc::sock_fprog {
-            len: self.filter.len() as u16,
-            filter: self.filter.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: `fprog` points to `self.filter`, alive for the call; the kernel copies it.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                0,
-                &fprog as *const libc::sock_fprog,
-            )
-        };
-        if r != 0 {
-            report(STAGE_FILTER, Errno::last_raw());
+        for filter in &self.filters {
+            let fprog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            // SAFETY: `fprog` points to `filter`, alive for the call; the kernel copies it.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    libc::SECCOMP_SET_MODE_FILTER,
+                    0,
+                    &fprog as *const libc::sock_fprog,
+                )
+            };
+            if r != 0 {
+                // Some filters may be on: the command does not run, so none applies.
+                report(STAGE_FILTER, Errno::last_raw());
+            }
         }
         // From here on every call is the tracer's to see, this execve first.
         // SAFETY: `path` is NUL-terminated; `argv` and `envp` are NULL-terminated
@@ -480,7 +495,7 @@ impl Drop for Blocked {
 
 /// Attaches to every thread of process `pid` (`PTRACE_SEIZE`) and records it until it
 /// ends or SIGINT, SIGTERM, SIGHUP or SIGQUIT asks the recorder to detach (see the
-/// module documentation). `opts.filter` is not used: a running process cannot be
+/// module documentation). `opts.filters` is not used: a running process cannot be
 /// given one. Must be called from the thread that will trace.
 pub fn record_pid(
     pid: u32,

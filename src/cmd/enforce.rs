@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use syscage_core::action::{describe_ret, Action};
 use syscage_core::arch::Arch;
 use syscage_core::bpf;
+use syscage_core::policy::Policy;
 use syscage_core::profile::Runtime;
 use syscage_enforcer::exec;
 use syscage_enforcer::install::{self, Filter, InstallOptions};
@@ -24,10 +25,23 @@ use crate::load::{self, TargetArgs};
 ///
 /// Profiles that use SCMP_ACT_NOTIFY are refused: the command would have no supervisor.
 ///
+/// --permissive (complain mode): the command runs under the profiles' own compiled
+/// filters with every stopping action turned into a trace stop, and syscage stays as
+/// its tracer: each call a profile would deny is allowed, and reported (pid, syscall,
+/// arguments, the verdict and the rule that would have decided it) with a summary at
+/// the end. The kernel decides which calls stop; syscage's reference engine names the
+/// rule, and any disagreement between the two is reported as a syscage bug. The
+/// command's exit status and signals are syscage's, as with record. --record FILE
+/// writes the would-be-denied calls as a trace (`generate --base PROFILE FILE` widens
+/// the profile for them); --record-all FILE writes every call, so `check` can be run on
+/// the very trace the kernel judged.
+///
 /// Examples:
 ///   syscage enforce --profile runtime/default -- python3 -c 'print(1)'
 ///   syscage enforce -p runtime/default -p extra.json --runtime crun -- ./app
 ///   syscage enforce --profile my.json --dry-run
+///   syscage enforce --permissive -p my.json --record denied.jsonl -- ./app
+///   syscage generate --base my.json denied.jsonl -o my-widened.json
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -47,7 +61,18 @@ pub struct Args {
     /// syscalls) and run nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Don't print profile warnings.
+    /// Complain mode: allow every call, report those the profiles would deny.
+    #[arg(long, conflicts_with = "dry_run")]
+    permissive: bool,
+    /// With --permissive: write the calls the profiles would deny to FILE (JSON Lines).
+    #[arg(long, value_name = "FILE", requires = "permissive")]
+    record: Option<std::path::PathBuf>,
+    /// With --permissive: write every call to FILE (JSON Lines), each marked by the
+    /// kernel's verdict in `trace_data` (1: a profile would deny it).
+    #[arg(long, value_name = "FILE", requires = "permissive")]
+    record_all: Option<std::path::PathBuf>,
+    /// Don't print profile warnings (with --permissive: nor each would-be denial, only
+    /// the summary).
     #[arg(long, short = 'q')]
     quiet: bool,
     /// The command and its arguments.
@@ -61,7 +86,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let (filters, text) = match prepare(&args) {
+    let (policies, filters, text) = match prepare(&args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("syscage: enforce: {e:#}; the command was not run");
@@ -72,6 +97,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         crate::cmd::print(text)?;
         return Ok(ExitCode::SUCCESS);
     }
+    #[cfg(target_arch = "x86_64")]
+    if args.permissive {
+        return crate::cmd::complain::run(&args.command, &policies, &filters, &args.complain());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    if args.permissive {
+        bail!("--permissive needs the ptrace recorder, which is x86_64 only");
+    }
+    let _ = &policies;
     let opts = install_options(&args)?;
     let e = exec::run(&filters, opts, &args.command);
     eprintln!(
@@ -85,8 +119,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::from(e.exit_code()))
 }
 
-/// Compiles every profile and checks the stack; returns the filters and the dry-run text.
-fn prepare(args: &Args) -> Result<(Vec<Filter>, String)> {
+impl Args {
+    #[cfg(target_arch = "x86_64")]
+    fn complain(&self) -> crate::cmd::complain::Options {
+        crate::cmd::complain::Options {
+            record: self.record.clone(),
+            record_all: self.record_all.clone(),
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// Compiles every profile and checks the stack; returns the policies (unconfined ones
+/// left out, as they install nothing), their filters and the dry-run text.
+fn prepare(args: &Args) -> Result<(Vec<Policy>, Vec<Filter>, String)> {
     let target = args.target.target()?;
     if target.arch != Arch::host() {
         bail!(
@@ -97,13 +143,14 @@ fn prepare(args: &Args) -> Result<(Vec<Filter>, String)> {
     }
     let policies = load::policies(&args.profile, &args.target, args.quiet)?;
     let mut filters = Vec::new();
+    let mut installed = Vec::new();
     let mut text = String::new();
-    for p in &policies {
+    for p in policies {
         if p.unconfined {
             let _ = writeln!(text, "{}: unconfined, installs no filter", p.source);
             continue;
         }
-        let program = bpf::compile::compile(p)?;
+        let program = bpf::compile::compile(&p)?;
         let valid = bpf::validate(&program)
             .map_err(|e| anyhow::anyhow!("internal error: {}: invalid filter: {e}", p.source))?;
         let mut rets: Vec<u32> = program
@@ -150,6 +197,7 @@ fn prepare(args: &Args) -> Result<(Vec<Filter>, String)> {
             source: p.source.clone(),
             program,
         });
+        installed.push(p);
     }
     install::check(&filters)?;
     let opts = install_options(args)?;
@@ -160,7 +208,7 @@ fn prepare(args: &Args) -> Result<(Vec<Filter>, String)> {
         target.runtime,
         opts.describe()
     );
-    Ok((filters, text))
+    Ok((installed, filters, text))
 }
 
 /// How to install: as the target runtime does (runc 1.1: `prctl`, no flags; crun:

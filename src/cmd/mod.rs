@@ -4,6 +4,8 @@ pub mod agents;
 pub mod asm;
 pub mod check;
 pub mod compile;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod complain;
 pub mod disasm;
 #[cfg(target_os = "linux")]
 pub mod dump;

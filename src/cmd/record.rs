@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let opts = RecordOptions {
         follow: args.follow,
         returns: !args.no_returns,
-        filter: None,
+        filters: Vec::new(),
     };
     let what = match (args.pid, args.command.first()) {
         (Some(pid), _) => format!("process {pid}"),
