@@ -226,6 +226,21 @@ fn rules_for(
     (rules, added)
 }
 
+/// [`rules_for`] with `opts`' argument mode, leaving the runtime's own names
+/// unconditional.
+fn traced_rules(
+    names: &BTreeMap<&'static str, Seen<'_>>,
+    opts: &Options,
+    from: &str,
+    notes: &mut Vec<String>,
+) -> (Vec<SyscallRule>, Vec<Addition>) {
+    let startup_names: BTreeSet<&str> = opts
+        .runtime
+        .map(|(rr, nnp)| rr.after_install(nnp).iter().map(|c| c.name).collect())
+        .unwrap_or_default();
+    rules_for(names, opts.args, &startup_names, from, notes)
+}
+
 /// The runtime's own calls that `allowed` does not already cover, as one rule.
 fn startup_rule(
     runtime: Option<(RuntimeRelease, bool)>,
@@ -281,11 +296,7 @@ pub fn generate(events: &[Event], opts: &Options) -> Result<Generated, GenerateE
     let names = by_name(events)?;
     let from = describe_sources(&opts.sources);
     let mut notes = Vec::new();
-    let startup_names: BTreeSet<&str> = opts
-        .runtime
-        .map(|(rr, nnp)| rr.after_install(nnp).iter().map(|c| c.name).collect())
-        .unwrap_or_default();
-    let (mut rules, mut added) = rules_for(&names, opts.args, &startup_names, &from, &mut notes);
+    let (mut rules, mut added) = traced_rules(&names, opts, &from, &mut notes);
     let (startup, startup_added) = startup_rule(opts.runtime, |n| names.contains_key(n));
     rules.extend(startup);
     added.extend(startup_added);
@@ -339,11 +350,7 @@ pub fn widen(
     let names = by_name(&denied)?;
     let from = describe_sources(&opts.sources);
     let mut notes = Vec::new();
-    let startup_names: BTreeSet<&str> = opts
-        .runtime
-        .map(|(rr, nnp)| rr.after_install(nnp).iter().map(|c| c.name).collect())
-        .unwrap_or_default();
-    let (mut rules, mut added) = rules_for(&names, opts.args, &startup_names, &from, &mut notes);
+    let (mut rules, mut added) = traced_rules(&names, opts, &from, &mut notes);
     let (startup, startup_added) = startup_rule(opts.runtime, |name| {
         names.contains_key(name)
             || syscalls::number_of(opts.native, name).is_none_or(|sys| {

@@ -15,7 +15,7 @@ use syscage_core::policy::Policy;
 use syscage_core::trace::jsonl;
 use syscage_enforcer::install::Filter;
 use syscage_enforcer::permissive::{self, Seen};
-use syscage_enforcer::record::{self, Outcome, Recorded};
+use syscage_enforcer::record::Recorded;
 
 /// What to write besides the report.
 pub struct Options {
@@ -162,14 +162,7 @@ pub fn run(
             disagreements.len()
         );
     }
-    Ok(match outcome {
-        Outcome::Exited(c) => ExitCode::from(c as u8),
-        Outcome::Signaled { signal, .. } => {
-            record::reraise(signal);
-            ExitCode::from(128u8.wrapping_add(signal as u8))
-        }
-        Outcome::Detached => ExitCode::SUCCESS,
-    })
+    Ok(crate::cmd::record::exit_as(outcome))
 }
 
 fn args_text(s: &Seen<'_>) -> String {

@@ -156,14 +156,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         counts.execs,
         if counts.execs == 1 { "" } else { "s" },
     );
-    Ok(match outcome {
+    Ok(exit_as(outcome))
+}
+
+/// Ends as the traced program ended: its exit code, or its fatal signal re-raised on
+/// syscage (128 + the signal if that returns).
+pub fn exit_as(outcome: Outcome) -> ExitCode {
+    match outcome {
         Outcome::Exited(c) => ExitCode::from(c as u8),
         Outcome::Signaled { signal, .. } => {
             record::reraise(signal);
             ExitCode::from(128u8.wrapping_add(signal as u8))
         }
         Outcome::Detached => ExitCode::SUCCESS,
-    })
+    }
 }
 
 /// Records into `out`, counting.

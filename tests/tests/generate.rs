@@ -262,3 +262,46 @@ fn merge_is_the_union_and_refuses_conflicts() {
         text(&m.stderr)
     );
 }
+
+/// The kernel's audit records (what production blocked) widen a profile: the calls
+/// they name become allowed, with no argument conditions (records carry none).
+#[test]
+fn audit_records_widen_a_profile() {
+    let log = tmp(
+        "audit.log",
+        "[24164.416157] audit: type=1326 audit(1796669263.491:944687): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=3775 comm=\"app\" exe=\"/usr/bin/app\" sig=0 arch=c000003e syscall=165 compat=0 ip=0x462127 code=0x50001\n\
+         [24164.416202] audit: type=1326 audit(1796669263.491:944688): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=3775 comm=\"app\" exe=\"/usr/bin/app\" sig=0 arch=40000003 syscall=20 compat=1 ip=0x460997 code=0x50001\n",
+    );
+    let base = tmp(
+        "base.json",
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    let out = dir().join("from-audit.json").display().to_string();
+    let g = syscage(&[
+        "generate",
+        "--no-runtime",
+        "--args",
+        "observed",
+        "--base",
+        &base,
+        &log,
+        "-o",
+        &out,
+    ]);
+    assert_eq!(g.status.code(), Some(0), "{}", text(&g.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        v["architectures"],
+        serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
+    );
+    let added: Vec<&str> = v["syscalls"][1]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(added, ["getpid", "mount"]);
+    let c = syscage(&["check", "-p", &out, &log]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c.stdout));
+}
