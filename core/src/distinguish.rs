@@ -102,6 +102,20 @@ pub fn whole_nr_space(arch: Arch) -> Vec<u32> {
     nrs
 }
 
+/// The syscall numbers worth asking about on `arch`: every number in its table, the
+/// next few past its end, and the whole `nr` space's boundaries ([`whole_nr_space`]);
+/// sorted, each once.
+pub fn numbers(arch: Arch) -> Vec<u32> {
+    let mut nrs: Vec<u32> = syscalls::all(arch).map(|(s, _)| s.nr).collect();
+    let top = syscalls::max_nr(arch).unwrap_or(0);
+    let base = top & 0x4000_0000;
+    nrs.extend((top..top + 8).chain([base + 1023, base + 0xffff, base | 0x3fff_ffff]));
+    nrs.extend(whole_nr_space(arch));
+    nrs.sort_unstable();
+    nrs.dedup();
+    nrs
+}
+
 /// Every `seccomp_data` worth asking policies about: for each architecture any covers,
 /// every number in its table and past its end, the whole `nr` space's boundaries
 /// ([`whole_nr_space`]), each with boundary values on every argument any of them tests
@@ -115,12 +129,7 @@ pub fn boundary_events(policies: &[&Policy]) -> Vec<SeccompData> {
     arches.sort();
     arches.dedup();
     for arch in arches {
-        let mut nrs: Vec<u32> = syscalls::all(arch).map(|(s, _)| s.nr).collect();
-        let top = syscalls::max_nr(arch).unwrap_or(0);
-        let base = top & 0x4000_0000;
-        nrs.extend((top..top + 8).chain([base + 1023, base + 0xffff, base | 0x3fff_ffff]));
-        nrs.extend(whole_nr_space(arch));
-        for nr in nrs {
+        for nr in numbers(arch) {
             let base_data = SeccompData {
                 nr,
                 arch: arch.audit_arch(),

@@ -25,6 +25,8 @@
 //! * [`chain`]: the node below the platform (engine, runtime, libseccomp, kernel) and
 //!   one container followed down it to its filter.
 //! * [`distinguish`]: the events that tell policies apart (verdict equivalence).
+//! * [`diff`]: the verdict-level difference between two filters, by architecture,
+//!   syscall and argument region.
 //! * [`generate`]: the smallest profile that runs what a trace shows (or the smallest
 //!   widening of a base), written in each deployable format and verified by replay.
 //! * [`merge`]: the union of profiles, verdict-exact, with its conflicts explained.
@@ -37,6 +39,7 @@ pub mod bpf;
 pub mod builtin;
 pub mod caps;
 pub mod chain;
+pub mod diff;
 pub mod distinguish;
 pub mod engine;
 pub mod eval;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod compile;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod complain;
+pub mod diff;
 pub mod disasm;
 #[cfg(target_os = "linux")]
 pub mod dump;
