@@ -31,7 +31,7 @@ fn builtin(name: &str) -> Policy {
 #[test]
 fn a_profile_equals_itself_and_a_condition_is_a_region() {
     let d = builtin("docker/default");
-    assert_eq!(diff(&[d.clone()], &[d]).changes, []);
+    assert_eq!(diff(std::slice::from_ref(&d), &[d]).changes, []);
 
     let a = policy(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[
@@ -98,7 +98,10 @@ fn engines_defaults_differ_where_their_files_do() {
     }
 }
 
-fn random_profile(rules: &[(usize, Option<(u8, u64, u8)>, u8)], default: u8) -> String {
+/// (name index, optional (arg, value, operator), action).
+type RandomRule = (usize, Option<(u8, u64, u8)>, u8);
+
+fn random_profile(rules: &[RandomRule], default: u8) -> String {
     let pool = [
         "read", "write", "openat", "socket", "ioctl", "prctl", "clone", "mmap",
     ];
