@@ -157,7 +157,7 @@ proptest! {
         let Some(a) = resolved(&random_profile(&ra, da), "a.json") else { return Ok(()) };
         let b = if same { Some(a.clone()) } else { resolved(&random_profile(&rb, da), "b.json") };
         let Some(b) = b else { return Ok(()) };
-        let d = diff(&[a.clone()], &[b.clone()]);
+        let d = diff(std::slice::from_ref(&a), std::slice::from_ref(&b));
         let differs = distinguish::first_difference(&a, &b).is_some();
         prop_assert_eq!(d.changes.is_empty(), !differs, "{:?}", d.changes.iter().map(Change::describe).collect::<Vec<_>>());
         for c in &d.changes {
