@@ -27,6 +27,7 @@
 //! * [`distinguish`]: the events that tell policies apart (verdict equivalence).
 //! * [`diff`]: the verdict-level difference between two filters, by architecture,
 //!   syscall and argument region.
+//! * [`identify`]: which profile a filter (a live process's, as installed) is.
 //! * [`generate`]: the smallest profile that runs what a trace shows (or the smallest
 //!   widening of a base), written in each deployable format and verified by replay.
 //! * [`merge`]: the union of profiles, verdict-exact, with its conflicts explained.
@@ -45,6 +46,7 @@ pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod generate;
+pub mod identify;
 pub mod libseccomp;
 pub mod localhost;
 pub mod merge;

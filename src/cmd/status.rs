@@ -10,11 +10,30 @@ use syscage_enforcer::status;
 ///
 /// Prints the mode (disabled, strict or filter), how many filters are installed, and
 /// whether no_new_privs is set. `syscage dump PID` shows the filters themselves.
+///
+/// --match [PROFILE...] also says which profile the process runs: its installed
+/// filters (read with ptrace, which needs CAP_SYS_ADMIN) are compared, verdict by
+/// verdict, with each profile resolved for the target (--runtime, --libseccomp,
+/// --caps, --kernel; without --runtime both runc and crun are tried), and every
+/// profile they are equivalent to is named. Without profiles, every builtin (each
+/// engine's default by release, runtime/default) is a candidate.
+///
+/// Examples:
+///   syscage status 1234
+///   syscage status --match -- 1234
+///   syscage status 1234 --match my.json --caps none
 #[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Process ids (`self` for syscage itself).
     #[arg(value_name = "PID", required = true)]
     pids: Vec<String>,
+    /// Name the profiles the process's filters are equivalent to (default candidates:
+    /// the builtins).
+    #[arg(long = "match", value_name = "PROFILE", num_args = 0..)]
+    matches: Option<Vec<String>>,
+    #[command(flatten)]
+    target: crate::load::TargetArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -35,9 +54,89 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 filters,
                 if s.no_new_privs { "on" } else { "off" }
             )?;
+            if let Some(names) = &args.matches {
+                write!(out, "{}", matching(pid, names, &args.target)?)?;
+            }
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The `--match` lines for one process.
+fn matching(pid: i32, names: &[String], target: &crate::load::TargetArgs) -> Result<String> {
+    use std::fmt::Write as _;
+    use syscage_core::bpf;
+    use syscage_core::identify;
+    use syscage_core::profile::Runtime;
+    let programs = syscage_enforcer::dump::dump(pid)?;
+    if programs.is_empty() {
+        return Ok("  match: no filter installed\n".into());
+    }
+    let valid: Vec<bpf::ValidProgram> = programs
+        .iter()
+        .map(bpf::validate)
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("an installed filter does not validate: {e}"))?;
+    let names: Vec<String> = if names.is_empty() {
+        syscage_core::builtin::names()
+            .into_iter()
+            .filter(|n| n != "unconfined")
+            .collect()
+    } else {
+        names.to_vec()
+    };
+    let runtimes: Vec<Runtime> = match target.runtime {
+        Some(r) => vec![r.runtime],
+        None => vec![Runtime::Runc, Runtime::Crun],
+    };
+    let mut found = Vec::new();
+    let mut closest: Option<(String, identify::Mismatch)> = None;
+    for rt in runtimes {
+        let mut t = target.clone();
+        t.runtime = Some(target.runtime.unwrap_or_else(|| rt.into()));
+        let resolved = t.target()?;
+        for name in &names {
+            let profile = crate::load::profile(name, resolved.runtime)?;
+            let Ok(policy) = syscage_core::policy::resolve_any(&profile, &resolved) else {
+                continue;
+            };
+            let what = format!(
+                "{name} as {} installs it ({}, {} capabilities)",
+                syscage_core::runtime::RuntimeRelease {
+                    runtime: resolved.runtime,
+                    release: resolved.release
+                }
+                .describe(),
+                resolved.libseccomp,
+                resolved.caps.len()
+            );
+            match identify::first_mismatch(&valid, &policy) {
+                None => found.push(what),
+                Some(m) if closest.is_none() => closest = Some((what, m)),
+                Some(_) => {}
+            }
+        }
+    }
+    let mut s = String::new();
+    if found.is_empty() {
+        let _ = writeln!(s, "  match: none of {} candidate(s)", names.len());
+        if let Some((what, m)) = closest {
+            let _ = writeln!(
+                s,
+                "    e.g. {what}: nr {} on arch {:#x} args {:x?}: installed {}, profile {}",
+                m.event.nr,
+                m.event.arch,
+                m.event.args,
+                syscage_core::action::describe_ret(m.installed),
+                syscage_core::action::describe_ret(m.policy)
+            );
+        }
+    } else {
+        for f in found {
+            let _ = writeln!(s, "  match: {f}");
+        }
+    }
+    Ok(s)
 }
 
 pub fn parse_pid(p: &str) -> Result<i32> {
