@@ -41,6 +41,7 @@ enum Command {
     Diff(cmd::diff::Args),
     Generate(cmd::generate::Args),
     Merge(cmd::merge::Args),
+    Lint(cmd::lint::Args),
     Serve(cmd::serve::Args),
     #[cfg(target_os = "linux")]
     Enforce(cmd::enforce::Args),
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Merge(args) => cmd::merge::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         #[cfg(target_os = "linux")]
         Command::Enforce(args) => cmd::enforce::run(args),

@@ -27,6 +27,8 @@
 //! * [`distinguish`]: the events that tell policies apart (verdict equivalence).
 //! * [`diff`]: the verdict-level difference between two filters, by architecture,
 //!   syscall and argument region.
+//! * [`lint`]: findings about a profile or a raw filter, with stable ids, places and
+//!   fixes; SARIF for code scanning.
 //! * [`identify`]: which profile a filter (a live process's, as installed) is.
 //! * [`generate`]: the smallest profile that runs what a trace shows (or the smallest
 //!   widening of a base), written in each deployable format and verified by replay.
@@ -48,6 +50,7 @@ pub mod event;
 pub mod generate;
 pub mod identify;
 pub mod libseccomp;
+pub mod lint;
 pub mod localhost;
 pub mod merge;
 pub mod platform;

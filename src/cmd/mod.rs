@@ -17,6 +17,7 @@ pub mod fuzz;
 pub mod generate;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod kernel;
+pub mod lint;
 pub mod merge;
 pub mod platform;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
