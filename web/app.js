@@ -32,6 +32,9 @@ const state = {
   libseccomp: "latest", // no host library to ask in a browser
   kernel: "6.18",
   caps: "",
+  diffWith: "", // "" (none), a builtin name, or "custom"
+  diffText: "",
+  diffSubset: false,
   pick: "", // the filter chosen in a seccompiler file ("" when not one)
 };
 let results = null; // last check answer
@@ -86,10 +89,15 @@ function renderPicker() {
 }
 
 // ---- editors ----------------------------------------------------------------------
+let findingLines = new Set(); // lines of the profile with review findings
 function renderGutter(badLine) {
   const n = Math.max(1, $("profile-text").value.split("\n").length);
   let out = "";
-  for (let i = 1; i <= n; i++) out += i === badLine ? `<span class="bad">${i}</span>\n` : `${i}\n`;
+  for (let i = 1; i <= n; i++) {
+    if (i === badLine) out += `<span class="bad">${i}</span>\n`;
+    else if (findingLines.has(i)) out += `<span class="lint">${i}</span>\n`;
+    else out += `${i}\n`;
+  }
   $("profile-gutter").innerHTML = out;
   $("profile-gutter").scrollTop = $("profile-text").scrollTop;
 }
@@ -244,11 +252,17 @@ async function run() {
   $("trace-error").hidden = true;
   renderGutter(0);
   try {
-    const [check, compiled] = await Promise.all([
+    const [check, compiled, lint, diff] = await Promise.all([
       call("check", { profiles: [profileRequest()], traces: [{ source: "trace", text: state.trace }], target: target() }),
       call("compile", { profile: profileRequest(), target: target() }).catch((e) => ({ error: e })),
+      call("lint", { profile: profileRequest(), target: target() }).catch(() => null),
+      state.diffWith
+        ? call("diff", { a: profileRequest(), b: diffRequest(), target: target(), subset: state.diffSubset }).catch((e) => ({ error: e }))
+        : Promise.resolve(null),
     ]);
     if (seq !== runSeq) return;
+    renderFindings(lint);
+    renderDiff(diff);
     results = check;
     selected = -1;
     renderCounts();
@@ -271,6 +285,8 @@ async function run() {
     } else {
       $("profile-error").textContent = msg;
       $("profile-error").hidden = false;
+      findingLines = new Set();
+      $("findings-box").hidden = true;
       if (err.line && err.source === "profile.json") renderGutter(err.line);
     }
     settled(seq);
@@ -325,6 +341,45 @@ async function saveState() {
     $("share").title = "Copy a link that restores the profile, trace and options";
   }
   history.replaceState(null, "", "#" + (await pack(s)));
+}
+
+// ---- review: lint findings and diff ---------------------------------------------------
+function diffRequest() {
+  if (state.diffWith !== "custom") return { builtin: state.diffWith };
+  return { source: "other.json", text: state.diffText };
+}
+
+/** The review findings (ABI.md, `lint`): listed under the profile, marked in the gutter. */
+function renderFindings(lint) {
+  const findings = (lint && lint.findings) || [];
+  findingLines = new Set(findings.map((f) => f.line).filter((l) => l > 0));
+  renderGutter(0);
+  $("findings-box").hidden = findings.length === 0;
+  const serious = findings.filter((f) => f.severity !== "note").length;
+  $("findings-summary").textContent = `${findings.length} review finding${findings.length === 1 ? "" : "s"} (${serious} warning${serious === 1 ? "" : "s"} or errors)`;
+  $("profile-findings").innerHTML = findings
+    .map((f) => `<li data-pointer="${esc(f.pointer)}" title="${esc(f.why + " Fix: " + f.fix)}">line ${f.line}: ${esc(f.severity)} ${esc(f.id)} ${esc(f.name)}: ${esc(f.message)}</li>`)
+    .join("");
+}
+
+function renderDiff(d) {
+  const list = $("diff-changes");
+  if (!d) {
+    $("diff-summary").textContent = "";
+    list.innerHTML = "";
+    return;
+  }
+  if (d.error) {
+    $("diff-summary").textContent = "";
+    list.innerHTML = `<li class="error">${esc(d.error.message || String(d.error))}</li>`;
+    return;
+  }
+  const widening = d.changes.filter((c) => c.widens).length;
+  $("diff-summary").textContent = d.equal
+    ? `no difference (${d.events} events compared)`
+    : `${d.total} change${d.total === 1 ? "" : "s"}${state.diffSubset ? " that open something" : `, ${widening}${d.total > d.changes.length ? "+" : ""} opening something`}` +
+      (d.approximated ? " · some regions sampled" : "");
+  list.innerHTML = d.changes.map((c) => `<li class="${c.widens ? "widens" : ""}">${c.widens ? "+ " : ""}${esc(c.describe)}</li>`).join("");
 }
 
 // ---- generate ---------------------------------------------------------------------
@@ -454,6 +509,23 @@ function bindInputs() {
     schedule();
   });
   $("generate").addEventListener("click", generateProfile);
+  $("profile-findings").addEventListener("click", (e) => {
+    const li = e.target.closest("li[data-pointer]");
+    if (li) jumpToPointer(li.dataset.pointer);
+  });
+  $("diff-builtin").addEventListener("change", (e) => {
+    state.diffWith = e.target.value;
+    $("diff-editor").hidden = state.diffWith !== "custom";
+    schedule();
+  });
+  $("diff-text").addEventListener("input", (e) => {
+    state.diffText = e.target.value;
+    schedule();
+  });
+  $("diff-subset").addEventListener("change", (e) => {
+    state.diffSubset = e.target.checked;
+    schedule();
+  });
   $("use-generated").addEventListener("click", useGenerated);
   document.querySelectorAll("[data-example]").forEach((b) => b.addEventListener("click", () => loadExample(b.dataset.example)));
   $("filter-verdict").addEventListener("change", () => results && renderTable());
@@ -491,6 +563,10 @@ async function start() {
     }
   }
   for (const id of ["arch", "runtime", "libseccomp", "kernel", "caps"]) $(id).value = state[id];
+  $("diff-builtin").value = state.diffWith;
+  $("diff-text").value = state.diffText;
+  $("diff-subset").checked = state.diffSubset;
+  $("diff-editor").hidden = state.diffWith !== "custom";
   $("builtin").value = state.builtin;
   $("profile-text").value = state.builtin === "custom" ? state.profile : await loadBuiltin(state.builtin);
   renderPicker();

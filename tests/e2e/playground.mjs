@@ -136,6 +136,27 @@ try {
     `picker ${pickerShown} ${picks} page ${JSON.stringify(fcGot)} cli ${JSON.stringify(fcWant)}`);
   await page.fill("#trace-text", trace);
 
+  // Review: the lint findings on the profile and the diff pane equal the command line's.
+  await page.selectOption("#builtin", "runtime/default");
+  await idle();
+  const cliArgs = ["--kernel", "6.18", "--libseccomp", "latest", "--runtime", "runc", "--arch", "x86_64"];
+  const lintCli = JSON.parse(spawnSync(syscage, ["lint", "--format", "json", ...cliArgs, "runtime/default"], { encoding: "utf8" }).stdout);
+  const lintPage = await page.$$eval("#profile-findings li", (ls) => ls.map((l) => l.textContent));
+  const marked = await page.$$eval("#profile-gutter .lint", (ls) => ls.length);
+  check("the profile's review findings are syscage lint's, marked in the gutter",
+    lintCli.length > 0 && lintPage.length === lintCli.length && lintPage.every((t, i) => t.includes(lintCli[i].id) && t.startsWith(`line ${lintCli[i].line}:`)) && marked > 0,
+    `page ${lintPage.length} (${marked} lines marked), cli ${lintCli.length}`);
+  await page.selectOption("#diff-builtin", "podman/default@4.3");
+  await idle();
+  const diffCli = JSON.parse(spawnSync(syscage, ["diff", "--format", "json", ...cliArgs, "runtime/default", "podman/default@4.3"], { encoding: "utf8" }).stdout);
+  const diffSummary = await page.textContent("#diff-summary");
+  const diffRows = await page.$$eval("#diff-changes li", (ls) => ls.map((l) => l.textContent));
+  check("the diff pane lists what syscage diff lists",
+    diffSummary.startsWith(`${diffCli.changes.length} changes`) && diffRows.length === diffCli.changes.length && diffRows.some((r) => r.includes("mount (165)")),
+    `${diffSummary}: page ${diffRows.length}, cli ${diffCli.changes.length}`);
+  await page.selectOption("#diff-builtin", "");
+  await idle();
+
   // Generate a profile from a trace: the page's text is the command line's, byte for
   // byte (the same core, in wasm), and replaying the trace against it allows it all.
   const curlPath = join(repo, "examples", "curl-version.strace");

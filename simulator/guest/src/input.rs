@@ -309,6 +309,19 @@ fn utf8<'a>(source: &str, bytes: &'a [u8]) -> Result<&'a str, ApiError> {
     })
 }
 
+/// The text of the profile `input` (a builtin's as syscage stores it), for places in it.
+pub fn profile_text(input: &Input, at: &str, data: Data<'_>) -> Result<String, ApiError> {
+    Ok(match input.content(at, data)? {
+        Content::Builtin(name) => match builtin::engine_default(name) {
+            Some(Ok(d)) => d.text(),
+            _ => String::new(),
+        },
+        Content::Text(t) => t.to_string(),
+        Content::Bytes(b) => utf8(&input.source_or("profile"), &b)?.to_string(),
+        Content::Data(b) => utf8(&input.source_or("profile"), b)?.to_string(),
+    })
+}
+
 /// Parses the profile `input` (at request pointer `at`).
 pub fn profile(
     input: &Input,

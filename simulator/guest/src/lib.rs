@@ -49,6 +49,7 @@ pub const METHODS: &[&str] = &[
     "explain",
     "lint",
     "generate",
+    "diff",
 ];
 
 /// Extensions of ABI version 1 a host can test for (`version`'s `"extensions"`), each
@@ -129,6 +130,7 @@ fn dispatch(method: &[u8], request: &[u8], data: Data<'_>) -> Result<Answer, Api
         "explain" => methods::resolve::explain(&input::parse(request)?, data)?,
         "lint" => methods::resolve::lint(&input::parse(request)?, data)?,
         "generate" => methods::generate::run(input::parse(request)?, data)?,
+        "diff" => methods::diff::run(&input::parse(request)?, data)?,
         other => {
             return Err(ApiError::new(format!(
                 "unknown method {other:?} (expected one of: {})",

@@ -1,7 +1,8 @@
 //! `resolve`, `explain` and `lint`: what a profile becomes for a target. `resolve`
 //! returns the policy IR as data (per architecture, per syscall: an unconditional
 //! action or libseccomp's decision tree, each action with its provenance), `explain`
-//! the same as indented text for people, `lint` only the warnings.
+//! the same as indented text for people, `lint` the warnings and the review findings
+//! (`syscage_core::lint`).
 
 use std::fmt::Write as _;
 
@@ -201,9 +202,38 @@ pub fn explain(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
 }
 
 pub fn lint(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
-    let p = load(req, data)?;
+    let resolved = req.target.resolve(&req.profile, "/profile", data)?;
+    let p = resolved.policy;
+    // The review findings (as `syscage lint`), for OCI and Docker profiles.
+    let findings =
+        match crate::input::profile(&req.profile, "/profile", resolved.target.runtime, data)? {
+            syscage_core::profile::AnyProfile::Oci(profile) => {
+                let text = crate::input::profile_text(&req.profile, "/profile", data)?;
+                syscage_core::lint::profile(&profile, &text, &resolved.target)
+            }
+            syscage_core::profile::AnyProfile::Seccompiler(_) => Vec::new(),
+        };
     Ok(json!({
         "source": p.source,
         "warnings": p.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
     }))
+}
+
+fn finding_json(f: &syscage_core::lint::Finding) -> Value {
+    let (line, column, pointer) = match &f.place {
+        syscage_core::lint::Place::Profile(l) => (l.line, l.column, l.pointer.clone()),
+        _ => (0, 0, String::new()),
+    };
+    json!({
+        "id": f.rule.id,
+        "name": f.rule.name,
+        "severity": f.rule.severity.name(),
+        "line": line,
+        "column": column,
+        "pointer": pointer,
+        "message": f.message,
+        "why": f.rule.why,
+        "fix": f.fix,
+    })
 }
