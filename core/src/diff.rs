@@ -13,14 +13,18 @@
 //! `approximated`, and so does the whole diff. Consecutive syscall numbers with the
 //! same change over their whole argument space are reported as one range.
 //!
-//! This module compares policies; reading the inputs (profiles, builtins) and printing
-//! are the caller's. Raw programs are not policies and are not compared here.
+//! Either side may also be raw programs ([`Filters::Programs`]: a `.bpf` file, a live
+//! process's filters), run in the interpreter; their own conditions are unknown, so
+//! their regions are sampled at the other side's boundaries and marked approximated.
+//! Reading the inputs and printing are the caller's.
 
 use crate::action::describe_ret;
 use crate::arch::Arch;
+use crate::bpf::ValidProgram;
 use crate::distinguish;
 use crate::eval::{combine_stack, Evaluator, Verdict};
 use crate::event::SeccompData;
+use crate::identify;
 use crate::policy::{Origin, Policy};
 use crate::syscalls::SyscallNr;
 
@@ -123,27 +127,56 @@ fn permits(ret: u32) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diff {
     pub changes: Vec<Change>,
-    /// Some region was sampled rather than proven.
+    /// Some syscall's argument space was sampled rather than proven (whether or not it
+    /// showed a change).
     pub approximated: bool,
     /// How many events were evaluated.
     pub events: usize,
 }
 
+/// One side of a diff: a stack of resolved policies, or of raw programs (a `.bpf` file,
+/// the filters a live process runs), oldest first.
+#[derive(Clone, Copy)]
+pub enum Filters<'a> {
+    Policies(&'a [Policy]),
+    Programs {
+        programs: &'a [ValidProgram],
+        /// What they are, for the reports (`pid 1234`, `f.bpf`).
+        source: &'a str,
+    },
+}
+
 struct Stack<'p> {
-    policies: &'p [Policy],
+    filters: Filters<'p>,
     evals: Vec<Evaluator<'p>>,
 }
 
 impl<'p> Stack<'p> {
-    fn new(policies: &'p [Policy]) -> Stack<'p> {
+    fn new(filters: Filters<'p>) -> Stack<'p> {
         Stack {
-            policies,
-            evals: policies.iter().map(Evaluator::new).collect(),
+            filters,
+            evals: match filters {
+                Filters::Policies(p) => p.iter().map(Evaluator::new).collect(),
+                Filters::Programs { .. } => Vec::new(),
+            },
+        }
+    }
+
+    fn policies(&self) -> &'p [Policy] {
+        match self.filters {
+            Filters::Policies(p) => p,
+            Filters::Programs { .. } => &[],
         }
     }
 
     /// The stack's verdict, or `None` when the call never reaches seccomp.
     fn side(&self, d: &SeccompData) -> Option<Side> {
+        if let Filters::Programs { programs, source } = self.filters {
+            return Some(Side {
+                ret: identify::stack_ret(programs, d)?,
+                decided_by: source.to_string(),
+            });
+        }
         let verdicts: Vec<Verdict> = self.evals.iter().map(|e| e.verdict(d)).collect();
         if verdicts.iter().any(|v| v.origin == Origin::Bypass) {
             return None;
@@ -151,7 +184,7 @@ impl<'p> Stack<'p> {
         let v = combine_stack(verdicts)?;
         let source = v
             .filter
-            .and_then(|i| self.policies.get(i))
+            .and_then(|i| self.policies().get(i))
             .map(|p| p.source.as_str())
             .unwrap_or("?");
         Some(Side {
@@ -180,12 +213,25 @@ fn sampled(policies: &[&Policy], arch: Arch, nr: u32) -> bool {
 
 /// The changes from A to B (each a stack of policies, oldest first).
 pub fn diff(a: &[Policy], b: &[Policy]) -> Diff {
+    diff_filters(Filters::Policies(a), Filters::Policies(b))
+}
+
+/// The changes from A to B, either side policies or raw programs. A raw program's
+/// own argument tests are not known: its regions are those of the other side's
+/// conditions (sampled, so every change that involves a program says `approximated`),
+/// and it is asked about the x86 family's architectures (this machine's) and those
+/// the other side covers.
+pub fn diff_filters(a: Filters<'_>, b: Filters<'_>) -> Diff {
     let (sa, sb) = (Stack::new(a), Stack::new(b));
-    let all: Vec<&Policy> = a.iter().chain(b).collect();
+    let raw = matches!(a, Filters::Programs { .. }) || matches!(b, Filters::Programs { .. });
+    let all: Vec<&Policy> = sa.policies().iter().chain(sb.policies()).collect();
     let mut arches: Vec<Arch> = all
         .iter()
         .flat_map(|p| p.arches.iter().map(|x| x.arch))
         .collect();
+    if raw {
+        arches.extend([Arch::X86_64, Arch::X86, Arch::X32]);
+    }
     arches.sort();
     arches.dedup();
     let mut out = Diff::default();
@@ -198,7 +244,8 @@ pub fn diff(a: &[Policy], b: &[Policy]) -> Diff {
                 args: [0; 6],
             };
             let values = distinguish::argument_values(&all, arch, nr);
-            let approximated = sampled(&all, arch, nr);
+            let approximated = raw || sampled(&all, arch, nr);
+            out.approximated |= approximated;
             let mut changes: Vec<Change> = Vec::new();
             let mut all_same = true;
             let mut first: Option<(Side, Side)> = None;

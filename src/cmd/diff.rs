@@ -3,11 +3,14 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::json;
 use syscage_core::action::describe_ret;
-use syscage_core::diff::{self, Change, Region};
+use syscage_core::bpf::{self, Program, ValidProgram};
+use syscage_core::diff::{self, Change, Filters, Region};
+use syscage_core::policy::Policy;
 
+use crate::input::{self, Kind};
 use crate::load::{self, TargetArgs};
 
 /// Show what changes, verdict by verdict, from profile A to profile B.
@@ -22,6 +25,11 @@ use crate::load::{self, TargetArgs};
 /// actions, Docker's includes/excludes and runc's ENOSYS stub all change verdicts (or
 /// do not) in ways only the semantics show.
 ///
+/// A and B may each be a profile (any format, or a builtin), a stack of them joined
+/// with `+` (oldest first, as installed), a raw filter (`.bpf`), or the filters a live
+/// process runs (`pid:1234`, read with ptrace). A raw filter's own conditions are not
+/// known: its differences are sampled at the other side's boundaries and say so.
+///
 /// --subset asks only whether B lets through anything A stops: the gate for a profile
 /// change in CI.
 ///
@@ -31,10 +39,13 @@ use crate::load::{self, TargetArgs};
 ///   syscage diff runtime/default podman/default@4.3
 ///   syscage diff --subset old.json new.json
 ///   syscage diff --format json docker/default@20.10 docker/default@29.7
+///   syscage diff runtime/default pid:1234
+///   syscage diff runtime/default+extra.json compiled.bpf
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The profile before (file or builtin; FILE#NAME for a seccompiler filter).
+    /// The filter before: a profile (file or builtin; FILE#NAME for a seccompiler
+    /// filter), P1+P2 for a stack, a .bpf file, or pid:PID.
     #[arg(value_name = "A")]
     a: String,
     /// The profile after.
@@ -59,10 +70,91 @@ enum Format {
     Json,
 }
 
+/// One side, read.
+enum Input {
+    Policies(Vec<Policy>),
+    Programs(Vec<ValidProgram>, String),
+}
+
+impl Input {
+    fn filters(&self) -> Filters<'_> {
+        match self {
+            Input::Policies(p) => Filters::Policies(p),
+            Input::Programs(programs, source) => Filters::Programs { programs, source },
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Input::Policies(p) => p
+                .iter()
+                .map(|p| p.source.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            Input::Programs(_, source) => source.clone(),
+        }
+    }
+}
+
+fn read(spec: &str, args: &Args) -> Result<Input> {
+    if let Some(pid) = spec.strip_prefix("pid:") {
+        #[cfg(target_os = "linux")]
+        {
+            let pid: i32 = pid
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{spec}: expected pid:NUMBER"))?;
+            let programs = syscage_enforcer::dump::dump(pid)?;
+            if programs.is_empty() {
+                anyhow::bail!("process {pid} runs no seccomp filter");
+            }
+            return Ok(Input::Programs(
+                validate(&programs, spec)?,
+                format!("the filters of pid {pid}"),
+            ));
+        }
+        #[cfg(not(target_os = "linux"))]
+        anyhow::bail!("{spec}: reading a live process's filters needs Linux ({pid})");
+    }
+    let is_raw = input::exists(spec)
+        && !syscage_core::builtin::is_builtin(spec)
+        && std::fs::File::open(spec)
+            .and_then(|mut f| {
+                let mut head = [0u8; 64];
+                let n = std::io::Read::read(&mut f, &mut head)?;
+                Ok(head[..n]
+                    .iter()
+                    .find(|b| !b.is_ascii_whitespace())
+                    .is_some_and(|b| *b != b'{'))
+            })
+            .unwrap_or(false);
+    if is_raw {
+        let bytes = input::read(spec, Kind::Bpf)?;
+        let p = Program::from_raw(&bytes).with_context(|| format!("{spec}: not a raw filter"))?;
+        return Ok(Input::Programs(validate(&[p], spec)?, spec.to_string()));
+    }
+    let parts: Vec<String> = if !input::exists(spec) && spec.contains('+') {
+        spec.split('+').map(str::to_string).collect()
+    } else {
+        vec![spec.to_string()]
+    };
+    Ok(Input::Policies(load::policies(
+        &parts,
+        &args.target,
+        args.quiet,
+    )?))
+}
+
+fn validate(programs: &[Program], spec: &str) -> Result<Vec<ValidProgram>> {
+    programs
+        .iter()
+        .map(|p| bpf::validate(p).map_err(|e| anyhow::anyhow!("{spec}: {e}")))
+        .collect()
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
-    let a = load::policies(std::slice::from_ref(&args.a), &args.target, args.quiet)?;
-    let b = load::policies(std::slice::from_ref(&args.b), &args.target, args.quiet)?;
-    let d = diff::diff(&a, &b);
+    let a = read(&args.a, &args)?;
+    let b = read(&args.b, &args)?;
+    let d = diff::diff_filters(a.filters(), b.filters());
     let changes: Vec<&Change> = d
         .changes
         .iter()
@@ -108,7 +200,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let _ = writeln!(
                 s,
                 "{} -> {} ({} events compared)",
-                a[0].source, b[0].source, d.events
+                a.name(),
+                b.name(),
+                d.events
             );
             if changes.is_empty() {
                 let _ = writeln!(
@@ -139,7 +233,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             if d.approximated {
                 let _ = writeln!(
                     s,
-                    "note: some regions come from masked or multi-argument conditions and were sampled at their boundaries, not proven"
+                    "note: some regions come from masked or multi-argument conditions, or from a raw filter whose conditions are unknown, and were sampled at the boundaries, not proven"
                 );
             }
             crate::cmd::print(s)?;

@@ -14,10 +14,13 @@ use syscage_enforcer::dump;
 /// Reads every filter with PTRACE_SECCOMP_GET_FILTER (needs CAP_SYS_ADMIN), oldest
 /// first. Without -o, prints each one's disassembly; with -o DIR, writes
 /// DIR/filter-N.bpf (raw, byte-identical to what was installed) and DIR/filter-N.txt.
+/// --match [PROFILE...] then names the profiles the filters are equivalent to, as
+/// `syscage status --match` does.
 ///
 /// Examples:
 ///   syscage dump 1234
 ///   syscage dump 1234 -o filters/ && syscage check --bpf filters/filter-0.bpf trace.txt
+///   syscage dump 1234 -o filters/ --match
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -26,6 +29,12 @@ pub struct Args {
     /// Write the filters to this directory instead of printing them.
     #[arg(long, short = 'o', value_name = "DIR")]
     output: Option<String>,
+    /// Also name the profiles the filters are equivalent to (default candidates: the
+    /// builtins).
+    #[arg(long = "match", value_name = "PROFILE", num_args = 0..)]
+    matches: Option<Vec<String>>,
+    #[command(flatten)]
+    target: crate::load::TargetArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -55,6 +64,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     out.write_all(listing.as_bytes())?;
                 }
             }
+        }
+        if let Some(names) = &args.matches {
+            write!(
+                out,
+                "{}",
+                crate::cmd::status::matching(pid, names, &args.target)?
+            )?;
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// The `--match` lines for one process.
-fn matching(pid: i32, names: &[String], target: &crate::load::TargetArgs) -> Result<String> {
+pub fn matching(pid: i32, names: &[String], target: &crate::load::TargetArgs) -> Result<String> {
     use std::fmt::Write as _;
     use syscage_core::bpf;
     use syscage_core::identify;

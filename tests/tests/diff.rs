@@ -120,3 +120,109 @@ fn subset_is_a_gate() {
     let o = syscage(&["diff", "runtime/default", "/nonexistent.json"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Raw filters and live processes as diff inputs: a profile equals its own compiled
+/// filter and the filters of a process that `syscage enforce` started under it; a
+/// stack joined with `+` is one side.
+#[test]
+fn raw_filters_live_processes_and_stacks() {
+    let dir = std::env::temp_dir().join(format!("syscage-diff-raw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bpf = dir.join("podman.bpf");
+    let c = Command::new(syscage_bin())
+        .args([
+            "compile",
+            "-p",
+            "podman/default@4.3",
+            "-o",
+            bpf.to_str().unwrap(),
+        ])
+        .args([
+            "--kernel",
+            "6.18",
+            "--libseccomp",
+            "latest",
+            "--runtime",
+            "runc",
+        ])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let o = syscage(&["diff", "podman/default@4.3", bpf.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("sampled"),
+        "a raw filter's regions are sampled: {out}"
+    );
+    let o = syscage(&[
+        "diff",
+        "--format",
+        "json",
+        "runtime/default",
+        bpf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["syscall"] == "mount"));
+    // A stack: runtime/default with a narrow profile on top stops what either stops.
+    let narrow = dir.join("narrow.json");
+    std::fs::write(
+        &narrow,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount","read"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let stack = format!("runtime/default+{}", narrow.display());
+    let o = syscage(&["diff", "--format", "json", "runtime/default", &stack]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["arch"] == "x86_64" && c["nr_first"].as_u64().unwrap() < 0x4000_0000)
+        .map(|c| c["syscall"].as_str().unwrap_or("?"))
+        .collect();
+    // Only read changes among x86_64's numbers (mount was denied already); the narrow
+    // profile lists no x32, so x32 numbers and the top of the nr space become bad-arch.
+    assert_eq!(names, ["read"]);
+    // A live process.
+    if syscage_enforcer::oracle::available().is_err() {
+        eprintln!("SKIP: reading a live process's filters needs ptrace and CAP_SYS_ADMIN");
+        return;
+    }
+    let mut child = Command::new(syscage_bin())
+        .args([
+            "enforce",
+            "-q",
+            "-p",
+            "podman/default@4.3",
+            "--runtime",
+            "runc",
+            "--",
+            "sleep",
+            "30",
+        ])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    for _ in 0..500 {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+        if exe.to_string_lossy().contains("sleep") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = syscage(&["diff", "podman/default@4.3", &format!("pid:{pid}")]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -99,6 +99,17 @@ fn a_process_started_by_enforce_is_identified() {
         }
         let out = status(pid, &["--match", "runtime/default"]);
         assert!(out.contains("match: none of 1 candidate"), "{out}");
+        // dump --match says the same after the listing.
+        let d = Command::new(syscage_bin())
+            .args(["dump", &pid.to_string(), "--match", profile])
+            .output()
+            .unwrap();
+        let dumped = String::from_utf8_lossy(&d.stdout);
+        assert!(dumped.contains("# filter 0 of 1"), "{dumped}");
+        assert!(
+            dumped.contains(&format!("match: {profile} as {runtime}")),
+            "{dumped}"
+        );
     }
 }
 
