@@ -60,6 +60,29 @@ pub struct Change {
 }
 
 impl Change {
+    /// The change as JSON (what `syscage diff --format json` and the wasm `diff` method
+    /// list): arch, numbers, syscall, region (`arg`, `lo`, `hi`, null for the whole
+    /// syscall), both verdicts, `widens`, `approximated`, `describe`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (arg, lo, hi) = match self.region {
+            Region::All => (None, None, None),
+            Region::Arg { index, lo, hi } => (Some(index), Some(lo), Some(hi)),
+        };
+        let side = |s: &Side| serde_json::json!({"ret": s.ret, "verdict": describe_ret(s.ret), "decided_by": s.decided_by});
+        serde_json::json!({
+            "arch": self.arch.name(),
+            "nr_first": self.nrs.0,
+            "nr_last": self.nrs.1,
+            "syscall": crate::syscalls::name_of(self.arch, self.nrs.0),
+            "arg": arg, "lo": lo, "hi": hi,
+            "a": side(&self.a),
+            "b": side(&self.b),
+            "widens": self.widens(),
+            "approximated": self.approximated,
+            "describe": self.describe(),
+        })
+    }
+
     /// Whether B lets through a call A stops (what `--subset` asks).
     pub fn widens(&self) -> bool {
         !permits(self.a.ret) && permits(self.b.ret)

@@ -197,6 +197,27 @@ impl Finding {
         }
     }
 
+    /// As JSON (what `syscage lint --format json` and the wasm `lint` method give):
+    /// id, name, severity, file, line, column, pointer, instruction, message, why, fix.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, line, column, pointer, insn) = match &self.place {
+            Place::Profile(l) => (
+                l.source.clone(),
+                Some(l.line),
+                Some(l.column),
+                Some(l.pointer.clone()),
+                None,
+            ),
+            Place::Insn { source, index } => (source.clone(), None, None, None, Some(*index)),
+            Place::Whole { source } => (source.clone(), None, None, None, None),
+        };
+        serde_json::json!({
+            "id": self.rule.id, "name": self.rule.name, "severity": self.rule.severity.name(),
+            "file": file, "line": line, "column": column, "pointer": pointer,
+            "instruction": insn, "message": self.message, "why": self.rule.why, "fix": self.fix,
+        })
+    }
+
     /// For people: `p.json:5:7: /syscalls/3: warning SC101 dangerous-syscall-allowed:
     /// ...` and the why and fix on their own lines.
     pub fn render(&self) -> String {

@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use syscage_core::action::describe_ret;
 use syscage_core::bpf::{self, Program, ValidProgram};
-use syscage_core::diff::{self, Change, Filters, Region};
+use syscage_core::diff::{self, Change, Filters};
 use syscage_core::policy::Policy;
 
 use crate::input::{self, Kind};
@@ -163,26 +162,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let widening = d.changes.iter().filter(|c| c.widens()).count();
     match args.format {
         Format::Json => {
-            let list: Vec<_> = changes
-                .iter()
-                .map(|c| {
-                    let (index, lo, hi) = match c.region {
-                        Region::All => (None, None, None),
-                        Region::Arg { index, lo, hi } => (Some(index), Some(lo), Some(hi)),
-                    };
-                    json!({
-                        "arch": c.arch.name(),
-                        "nr_first": c.nrs.0,
-                        "nr_last": c.nrs.1,
-                        "syscall": syscage_core::syscalls::name_of(c.arch, c.nrs.0),
-                        "arg": index, "lo": lo, "hi": hi,
-                        "a": {"ret": c.a.ret, "verdict": describe_ret(c.a.ret), "decided_by": c.a.decided_by},
-                        "b": {"ret": c.b.ret, "verdict": describe_ret(c.b.ret), "decided_by": c.b.decided_by},
-                        "widens": c.widens(),
-                        "approximated": c.approximated,
-                    })
-                })
-                .collect();
+            let list: Vec<_> = changes.iter().map(|c| c.to_json()).collect();
             crate::cmd::print(format!(
                 "{}\n",
                 json!({

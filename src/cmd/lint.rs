@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use serde_json::json;
 use syscage_core::bpf::{self, Program};
-use syscage_core::lint::{self, Finding, Place, Severity};
+use syscage_core::lint::{self, Finding, Severity};
 use syscage_core::profile::{self, AnyProfile};
 
 use crate::input::{self, Kind};
@@ -123,29 +122,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             crate::cmd::print(s)?;
         }
         Format::Json => {
-            let list: Vec<_> = findings
-                .iter()
-                .map(|f| {
-                    let (file, line, column, pointer, insn) = match &f.place {
-                        Place::Profile(l) => (
-                            l.source.clone(),
-                            Some(l.line),
-                            Some(l.column),
-                            Some(l.pointer.clone()),
-                            None,
-                        ),
-                        Place::Insn { source, index } => {
-                            (source.clone(), None, None, None, Some(*index))
-                        }
-                        Place::Whole { source } => (source.clone(), None, None, None, None),
-                    };
-                    json!({
-                        "id": f.rule.id, "name": f.rule.name, "severity": f.rule.severity.name(),
-                        "file": file, "line": line, "column": column, "pointer": pointer,
-                        "instruction": insn, "message": f.message, "why": f.rule.why, "fix": f.fix,
-                    })
-                })
-                .collect();
+            let list: Vec<_> = findings.iter().map(Finding::to_json).collect();
             crate::cmd::print(format!("{}\n", serde_json::Value::from(list)))?;
         }
         Format::Sarif => {

@@ -3,8 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use syscage_core::action::describe_ret;
-use syscage_core::diff::{self, Region};
+use syscage_core::diff;
 
 use crate::error::ApiError;
 use crate::input::{Data, Input, TargetSpec};
@@ -33,28 +32,7 @@ pub fn run(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
         .iter()
         .filter(|c| !req.subset || c.widens())
         .collect();
-    let list: Vec<Value> = shown
-        .iter()
-        .take(MAX_LISTED)
-        .map(|c| {
-            let (arg, lo, hi) = match c.region {
-                Region::All => (None, None, None),
-                Region::Arg { index, lo, hi } => (Some(index), Some(lo), Some(hi)),
-            };
-            json!({
-                "arch": c.arch.name(),
-                "nr_first": c.nrs.0,
-                "nr_last": c.nrs.1,
-                "syscall": syscage_core::syscalls::name_of(c.arch, c.nrs.0),
-                "arg": arg, "lo": lo, "hi": hi,
-                "a": {"ret": c.a.ret, "verdict": describe_ret(c.a.ret), "decided_by": c.a.decided_by},
-                "b": {"ret": c.b.ret, "verdict": describe_ret(c.b.ret), "decided_by": c.b.decided_by},
-                "widens": c.widens(),
-                "approximated": c.approximated,
-                "describe": c.describe(),
-            })
-        })
-        .collect();
+    let list: Vec<Value> = shown.iter().take(MAX_LISTED).map(|c| c.to_json()).collect();
     Ok(json!({
         "a": a.source,
         "b": b.source,

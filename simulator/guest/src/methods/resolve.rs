@@ -216,24 +216,6 @@ pub fn lint(req: &Request, data: Data<'_>) -> Result<Value, ApiError> {
     Ok(json!({
         "source": p.source,
         "warnings": p.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
-        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "findings": findings.iter().map(syscage_core::lint::Finding::to_json).collect::<Vec<_>>(),
     }))
-}
-
-fn finding_json(f: &syscage_core::lint::Finding) -> Value {
-    let (line, column, pointer) = match &f.place {
-        syscage_core::lint::Place::Profile(l) => (l.line, l.column, l.pointer.clone()),
-        _ => (0, 0, String::new()),
-    };
-    json!({
-        "id": f.rule.id,
-        "name": f.rule.name,
-        "severity": f.rule.severity.name(),
-        "line": line,
-        "column": column,
-        "pointer": pointer,
-        "message": f.message,
-        "why": f.rule.why,
-        "fix": f.fix,
-    })
 }
