@@ -231,6 +231,40 @@ pub fn trace_chunks(
     Ok(())
 }
 
+/// Reads the traces (as [`trace_chunks`] streams them, the format detected per trace)
+/// and hands each event to `each` with the trace's name, in order; trace warnings go to
+/// standard error unless `quiet`. A trace error names the trace.
+pub fn trace_events(
+    paths: &[String],
+    arch: syscage_core::arch::Arch,
+    quiet: bool,
+    mut each: impl FnMut(&str, syscage_core::event::Event) -> Result<()>,
+) -> Result<()> {
+    use syscage_core::trace::TraceReader;
+    let mut reader: Option<TraceReader> = None;
+    let mut events = Vec::new();
+    trace_chunks(paths, |name, bytes, last| {
+        let r = reader.get_or_insert_with(|| TraceReader::new(arch));
+        let mut read = r.feed(bytes, &mut events);
+        if last && read.is_ok() {
+            read = r.finish(&mut events);
+        }
+        if !quiet {
+            for w in r.take_warnings() {
+                eprintln!("syscage: warning: {name}: {w}");
+            }
+        }
+        read.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        for event in events.drain(..) {
+            each(name, event)?;
+        }
+        if last {
+            reader = None;
+        }
+        Ok(())
+    })
+}
+
 /// Checks, before any expensive work, that every trace can be opened (see
 /// [`input::open`]): a FIFO or a missing file is reported at once.
 pub fn check_traces(paths: &[String]) -> Result<()> {

@@ -15,7 +15,6 @@ use syscage_core::builtin;
 use syscage_core::engine::{EngineKind, Layer, Prepared};
 use syscage_core::policy::Builder;
 use syscage_core::report::{self, Checked, Summary};
-use syscage_core::trace::TraceReader;
 use syscage_simulator::{host, Deadline, Limits, Simulator};
 
 use crate::load::{self, TargetArgs};
@@ -340,37 +339,19 @@ pub fn run(mut args: Args) -> Result<ExitCode> {
     let json = matches!(args.format, Format::Json);
     // Buffered: stdout flushes at every newline, a write per event.
     let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-    let mut reader: Option<TraceReader> = None;
-    let mut events = Vec::new();
     let mut line = Vec::with_capacity(512);
-    load::trace_chunks(&args.traces, |name, bytes, last| {
-        let r = reader.get_or_insert_with(|| TraceReader::new(target.arch));
-        let mut read = r.feed(bytes, &mut events);
-        if last && read.is_ok() {
-            read = r.finish(&mut events);
-        }
-        if !args.quiet {
-            for w in r.take_warnings() {
-                eprintln!("syscage: warning: {name}: {w}");
-            }
-        }
-        read.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        for event in events.drain(..) {
-            let outcome = match kernel.as_mut() {
-                Some(k) => k.evaluate(&evaluator, &event)?,
-                None => evaluator.evaluate(&event),
-            };
-            let c = Checked { event, outcome };
-            summary.add(&c);
-            if json {
-                line.clear();
-                report::write_json(&mut line, &c);
-                line.push(b'\n');
-                out.write_all(&line)?;
-            }
-        }
-        if last {
-            reader = None;
+    load::trace_events(&args.traces, target.arch, args.quiet, |_, event| {
+        let outcome = match kernel.as_mut() {
+            Some(k) => k.evaluate(&evaluator, &event)?,
+            None => evaluator.evaluate(&event),
+        };
+        let c = Checked { event, outcome };
+        summary.add(&c);
+        if json {
+            line.clear();
+            report::write_json(&mut line, &c);
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
         Ok(())
     })?;

@@ -1,6 +1,6 @@
 //! `syscage generate`: the tightest profile that runs what a trace shows.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -14,7 +14,6 @@ use syscage_core::generate::{self, ArgMode, BuildError, Built, Options, Reason, 
 use syscage_core::policy::Target;
 use syscage_core::profile::AnyProfile;
 use syscage_core::runtime::RuntimeRelease;
-use syscage_core::trace::stream::TraceReader;
 
 use crate::load::{self, TargetArgs};
 
@@ -142,41 +141,21 @@ pub fn read_events(paths: &[String], arch: Arch, quiet: bool) -> Result<Events> 
         files: Vec::new(),
         total: 0,
     };
-    let mut index: HashMap<(syscage_core::syscalls::SyscallNr, [Option<u64>; 6]), usize> =
-        HashMap::new();
-    let mut reader: Option<TraceReader> = None;
-    let mut batch = Vec::new();
-    load::trace_chunks(paths, |name, bytes, last| {
-        let r = reader.get_or_insert_with(|| TraceReader::new(arch));
-        let mut read = r.feed(bytes, &mut batch);
-        if last && read.is_ok() {
-            read = r.finish(&mut batch);
+    let mut seen = HashSet::new();
+    load::trace_events(paths, arch, quiet, |name, e| {
+        out.total += 1;
+        if e.sys.name().is_none() {
+            bail!(
+                "{name}: line {}: {} on {} has no name in syscage's tables, and a profile \
+                 can only allow syscalls by name",
+                e.line,
+                e.sys,
+                e.sys.arch
+            );
         }
-        if !quiet {
-            for w in r.take_warnings() {
-                eprintln!("syscage: warning: {name}: {w}");
-            }
-        }
-        read.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        for e in batch.drain(..) {
-            out.total += 1;
-            if e.sys.name().is_none() {
-                bail!(
-                    "{name}: line {}: {} on {} has no name in syscage's tables, and a profile \
-                     can only allow syscalls by name",
-                    e.line,
-                    e.sys,
-                    e.sys.arch
-                );
-            }
-            if let std::collections::hash_map::Entry::Vacant(v) = index.entry((e.sys, e.args)) {
-                v.insert(out.events.len());
-                out.events.push(e);
-                out.files.push(name.to_string());
-            }
-        }
-        if last {
-            reader = None;
+        if seen.insert((e.sys, e.args)) {
+            out.events.push(e);
+            out.files.push(name.to_string());
         }
         Ok(())
     })?;
