@@ -497,12 +497,7 @@ pub fn build(
             widen(b, &p, events, opts)?
         }
     };
-    let format = match format {
-        output::OutputFormat::Oci if crate::profile::write::needs_docker(&generated.profile) => {
-            output::OutputFormat::Docker
-        }
-        f => f,
-    };
+    let format = output::format_for(&generated.profile, format);
     let comment = comment(&generated, events, opts);
     let rendered = output::render(&generated.profile, format, &comment, name)?;
     let back =

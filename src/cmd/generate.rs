@@ -124,6 +124,24 @@ pub enum ReportFormat {
     Json,
 }
 
+/// The SPO object's name: `name` if given, else the output file's stem, else `fallback`.
+pub fn object_name(name: Option<&str>, output: Option<&str>, fallback: &str) -> String {
+    name.map(str::to_string).unwrap_or_else(|| {
+        output
+            .and_then(|o| std::path::Path::new(o).file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| fallback.into())
+    })
+}
+
+/// Writes a profile to `output`, or to standard output.
+pub fn write_profile(output: Option<&str>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {path:?}")),
+        None => crate::cmd::print(text),
+    }
+}
+
 /// The traces' events, each distinct (syscall, arguments) once, with where it was
 /// first seen and how often.
 pub struct Events {
@@ -202,13 +220,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         },
     };
-    let name = args.name.clone().unwrap_or_else(|| {
-        args.output
-            .as_deref()
-            .and_then(|o| std::path::Path::new(o).file_stem())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "generated".into())
-    });
+    let name = object_name(args.name.as_deref(), args.output.as_deref(), "generated");
     let built = generate::build(
         &events.events,
         &opts,
@@ -243,11 +255,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    match &args.output {
-        Some(path) => std::fs::write(path, &built.rendered.text)
-            .with_context(|| format!("cannot write {path:?}"))?,
-        None => crate::cmd::print(&built.rendered.text)?,
-    }
+    write_profile(args.output.as_deref(), &built.rendered.text)?;
     report.print(args.report, args.output.as_deref());
     Ok(ExitCode::SUCCESS)
 }

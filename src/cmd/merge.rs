@@ -11,7 +11,7 @@ use syscage_core::merge;
 use syscage_core::policy::{self, Policy};
 use syscage_core::profile::{AnyProfile, Profile};
 
-use crate::cmd::generate::ReportFormat;
+use crate::cmd::generate::{object_name, write_profile, ReportFormat};
 use crate::load::{self, TargetArgs};
 
 /// Merge profiles into their union: a call goes ahead under the result when it goes
@@ -76,23 +76,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(|p| policy::resolve(p, &target).with_context(|| p.source.clone()))
         .collect::<Result<_>>()?;
     let merged = merge::merge(&inputs)?;
-    let format = if args.format == OutputFormat::Oci
-        && syscage_core::profile::write::needs_docker(&merged.profile)
-    {
+    let format = output::format_for(&merged.profile, args.format);
+    if format != args.format {
         eprintln!(
             "syscage: merge: an input uses archMap or includes/excludes; writing the docker format"
         );
-        OutputFormat::Docker
-    } else {
-        args.format
-    };
-    let name = args.name.clone().unwrap_or_else(|| {
-        args.output
-            .as_deref()
-            .and_then(|o| std::path::Path::new(o).file_stem())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "merged".into())
-    });
+    }
+    let name = object_name(args.name.as_deref(), args.output.as_deref(), "merged");
     let comment = format!("Merged by syscage merge from {}", args.profiles.join(", "));
     let rendered = output::render(&merged.profile, format, &comment, &name)?;
     let back = output::read_back(&rendered.text, format, target.runtime)
@@ -102,11 +92,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let conflicts = merge::check(&policies, &result);
     let write = conflicts.is_empty() || args.allow_conflicts;
     if write {
-        match &args.output {
-            Some(path) => std::fs::write(path, &rendered.text)
-                .with_context(|| format!("cannot write {path:?}"))?,
-            None => crate::cmd::print(&rendered.text)?,
-        }
+        write_profile(args.output.as_deref(), &rendered.text)?;
     }
     match args.report {
         ReportFormat::Json => eprintln!(

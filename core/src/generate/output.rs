@@ -86,6 +86,16 @@ pub enum OutputError {
     NeedsDocker,
 }
 
+/// The format `p` is written in when `requested` is asked for: OCI becomes Docker when
+/// the profile says what only Docker can (archMap, includes/excludes), so nothing is
+/// lost; any other request stands.
+pub fn format_for(p: &Profile, requested: OutputFormat) -> OutputFormat {
+    match requested {
+        OutputFormat::Oci if write::needs_docker(p) => OutputFormat::Docker,
+        f => f,
+    }
+}
+
 /// Writes `p` in `format`; `comment` says where it came from, `name` names the SPO object.
 pub fn render(
     p: &Profile,
