@@ -32,6 +32,8 @@ pub enum Kind {
     Listing,
     /// A syscall trace (opened for streaming; never read whole).
     Trace,
+    /// Output of `syscage audit` / `syscage fuzz` for `syscage report` (streamed).
+    Log,
 }
 
 impl Kind {
@@ -44,7 +46,7 @@ impl Kind {
             // file, which the reader then refuses by its instruction count.
             Kind::Bpf => 1 << 20,
             Kind::Manifest | Kind::Listing => 16 << 20,
-            Kind::Trace => u64::MAX,
+            Kind::Trace | Kind::Log => u64::MAX,
         }
     }
 
@@ -55,6 +57,7 @@ impl Kind {
             Kind::Manifest => "manifest",
             Kind::Listing => "listing",
             Kind::Trace => "trace",
+            Kind::Log => "log",
         }
     }
 
@@ -65,6 +68,7 @@ impl Kind {
             Kind::Manifest => "manifests",
             Kind::Listing => "listings",
             Kind::Trace => "traces",
+            Kind::Log => "logs",
         }
     }
 }
@@ -93,7 +97,7 @@ fn options() -> Options {
 pub fn limit(kind: Kind) -> u64 {
     match (options().max_input, kind) {
         // Traces are streamed: --max-input does not cap them.
-        (_, Kind::Trace) => u64::MAX,
+        (_, Kind::Trace | Kind::Log) => u64::MAX,
         (Some(max), _) => max,
         (None, k) => k.default_limit(),
     }

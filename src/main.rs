@@ -1,6 +1,8 @@
 //! `syscage`: the command-line front end. Thin glue: it reads files, parses flags, and
 //! hands everything to `syscage-core` (and, on Linux, `syscage-enforcer`).
 
+#[cfg(target_os = "linux")]
+mod candidates;
 mod cmd;
 mod input;
 mod load;
@@ -49,6 +51,9 @@ enum Command {
     Status(cmd::status::Args),
     #[cfg(target_os = "linux")]
     Dump(cmd::dump::Args),
+    #[cfg(target_os = "linux")]
+    Audit(cmd::audit::Args),
+    Report(cmd::report::Args),
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     Fuzz(cmd::fuzz::Args),
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -81,6 +86,9 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(args),
         #[cfg(target_os = "linux")]
         Command::Dump(args) => cmd::dump::run(args),
+        #[cfg(target_os = "linux")]
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Report(args) => cmd::report::run(args),
         #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
         Command::Fuzz(args) => cmd::fuzz::run(args),
         #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

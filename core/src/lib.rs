@@ -33,15 +33,25 @@
 //! * [`generate`]: the smallest profile that runs what a trace shows (or the smallest
 //!   widening of a base), written in each deployable format and verified by replay.
 //! * [`merge`]: the union of profiles, verdict-exact, with its conflicts explained.
+//! * [`container`]: which container (engine, ID, Kubernetes pod, Marathon app) a
+//!   process's cgroup and environment name.
+//! * [`audit`]: one host's seccomp state (every process's mode, stack digest and
+//!   container) and what an operator must act on.
+//! * [`shard`]: splitting a numbered run of fuzz cases across workers, and what each
+//!   shard reports.
+//! * [`cluster`]: many hosts' audits and many shards merged into one view.
 //! * [`platform`]: which profile Kubernetes, OpenShift or DC/OS-Mesos applies to a workload.
 //!
 //! No module here makes an OS call: the crate builds for `wasm32-unknown-unknown`.
 pub mod action;
 pub mod arch;
+pub mod audit;
 pub mod bpf;
 pub mod builtin;
 pub mod caps;
 pub mod chain;
+pub mod cluster;
+pub mod container;
 pub mod diff;
 pub mod distinguish;
 pub mod engine;
@@ -58,5 +68,6 @@ pub mod policy;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod shard;
 pub mod syscalls;
 pub mod trace;

@@ -88,7 +88,7 @@ pub(crate) fn read_filters(pid: i32) -> Result<Vec<Program>, DumpError> {
         // SAFETY: with a null buffer the kernel only returns the filter's length.
         let len = unsafe {
             libc::ptrace(
-                PTRACE_SECCOMP_GET_FILTER,
+                PTRACE_SECCOMP_GET_FILTER as _,
                 pid,
                 index as *mut libc::c_void,
                 std::ptr::null_mut::<libc::c_void>(),
@@ -114,7 +114,7 @@ pub(crate) fn read_filters(pid: i32) -> Result<Vec<Program>, DumpError> {
         // SAFETY: `buf` has room for `len` sock_filters (Insn has their layout).
         let got = unsafe {
             libc::ptrace(
-                PTRACE_SECCOMP_GET_FILTER,
+                PTRACE_SECCOMP_GET_FILTER as _,
                 pid,
                 index as *mut libc::c_void,
                 buf.as_mut_ptr() as *mut libc::c_void,

@@ -3,7 +3,7 @@
 //! It installs what `syscage-core` compiled and runs a command under it ([`install`],
 //! [`exec`]), asks the running kernel what it returns for a syscall without running the
 //! syscall ([`oracle`], x86_64 only), reads the seccomp state and the installed filters of
-//! live processes ([`status`], [`dump`]) or as a runtime installs them ([`capture`]), records
+//! live processes ([`status`], [`dump`]) and of a whole host ([`audit`]) or as a runtime installs them ([`capture`]), records
 //! what a program does, call by call, under ptrace ([`record`], x86_64 only), runs a
 //! command in complain mode, reporting what its profiles would stop ([`permissive`],
 //! x86_64 only), asks the host's own libseccomp what it knows and builds ([`libseccomp`], loaded at run time), and compares engines ([`differential`];
@@ -13,6 +13,8 @@
 //! Everything OS-specific is Linux-only: on other systems this crate is empty, so the
 //! workspace still builds there.
 
+#[cfg(target_os = "linux")]
+pub mod audit;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod capture;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

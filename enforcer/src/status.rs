@@ -2,25 +2,8 @@
 //! disabled, 1 strict, 2 filter), how many filters are stacked (`Seccomp_filters:`,
 //! Linux 5.9+) and whether no_new_privs is set.
 
-use std::fmt;
-
-/// `Seccomp:` in `/proc/PID/status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Disabled,
-    Strict,
-    Filter,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Disabled => "disabled",
-            Mode::Strict => "strict",
-            Mode::Filter => "filter",
-        })
-    }
-}
+/// `Seccomp:` in `/proc/PID/status` (core's, so the audit document uses it too).
+pub use syscage_core::audit::Mode;
 
 /// What `/proc/PID/status` says about seccomp.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 
 pub mod agents;
 pub mod asm;
+#[cfg(target_os = "linux")]
+pub mod audit;
 pub mod check;
 pub mod compile;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -22,6 +24,7 @@ pub mod merge;
 pub mod platform;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod record;
+pub mod report;
 pub mod serve;
 #[cfg(target_os = "linux")]
 pub mod status;

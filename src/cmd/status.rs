@@ -65,62 +65,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// The `--match` lines for one process.
 pub fn matching(pid: i32, names: &[String], target: &crate::load::TargetArgs) -> Result<String> {
     use std::fmt::Write as _;
-    use syscage_core::bpf;
-    use syscage_core::identify;
-    use syscage_core::profile::Runtime;
     let programs = syscage_enforcer::dump::dump(pid)?;
     if programs.is_empty() {
         return Ok("  match: no filter installed\n".into());
     }
-    let valid: Vec<bpf::ValidProgram> = programs
-        .iter()
-        .map(bpf::validate)
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("an installed filter does not validate: {e}"))?;
     let names: Vec<String> = if names.is_empty() {
-        syscage_core::builtin::names()
-            .into_iter()
-            .filter(|n| n != "unconfined")
-            .collect()
+        crate::candidates::builtins()
     } else {
         names.to_vec()
     };
-    let runtimes: Vec<Runtime> = match target.runtime {
-        Some(r) => vec![r.runtime],
-        None => vec![Runtime::Runc, Runtime::Crun],
-    };
-    let mut found = Vec::new();
-    let mut closest: Option<(String, identify::Mismatch)> = None;
-    for rt in runtimes {
-        let mut t = target.clone();
-        t.runtime = Some(target.runtime.unwrap_or_else(|| rt.into()));
-        let resolved = t.target()?;
-        for name in &names {
-            let profile = crate::load::profile(name, resolved.runtime)?;
-            let Ok(policy) = syscage_core::policy::resolve_any(&profile, &resolved) else {
-                continue;
-            };
-            let what = format!(
-                "{name} as {} installs it ({}, {} capabilities)",
-                syscage_core::runtime::RuntimeRelease {
-                    runtime: resolved.runtime,
-                    release: resolved.release
-                }
-                .describe(),
-                resolved.libseccomp,
-                resolved.caps.len()
-            );
-            match identify::first_mismatch(&valid, &policy) {
-                None => found.push(what),
-                Some(m) if closest.is_none() => closest = Some((what, m)),
-                Some(_) => {}
-            }
-        }
-    }
+    let candidates = crate::candidates::resolve(&names, target)?;
+    let found = crate::candidates::identify(&programs, &candidates)?;
     let mut s = String::new();
-    if found.is_empty() {
+    if found.matches.is_empty() {
         let _ = writeln!(s, "  match: none of {} candidate(s)", names.len());
-        if let Some((what, m)) = closest {
+        if let Some((what, m)) = found.closest {
             let _ = writeln!(
                 s,
                 "    e.g. {what}: nr {} on arch {:#x} args {:x?}: installed {}, profile {}",
@@ -132,7 +91,7 @@ pub fn matching(pid: i32, names: &[String], target: &crate::load::TargetArgs) ->
             );
         }
     } else {
-        for f in found {
+        for f in found.matches {
             let _ = writeln!(s, "  match: {f}");
         }
     }

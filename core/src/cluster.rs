@@ -1,0 +1,521 @@
+//! Many hosts' audits and many fuzz shards, merged into one view of a cluster: what
+//! `syscage report` prints.
+//!
+//! Input is the JSON Lines the DaemonSet's and the indexed Job's pods print, gathered
+//! any way (`kubectl logs --prefix`, a log store's export, files copied off nodes):
+//! [`Inputs::read`] takes a file's text, skips what is not a syscage document (log
+//! lines, `kubectl`'s `[pod/NAME/CONTAINER] ` prefixes) and refuses, with the file and
+//! line, a syscage document it cannot read. The newest audit of each node is kept.
+//!
+//! The view ([`Cluster`]) holds the stacks seen across nodes with the nodes and
+//! processes under each, the findings of every node (an `unknown-filter` once per
+//! stack, with its nodes) plus `mixed-filters` across nodes (the tasks of one
+//! Marathon app on agents that disagree: DC/OS asks that all agents be configured
+//! alike), and per fuzz run the shards present and missing, the combined counts and
+//! the combined digest ([`crate::shard`]). This module does not read files or print.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::audit::{self, Flag, FlagKind, HostAudit};
+use crate::shard::{self, Found, FuzzSummary, Shard};
+
+/// A document that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ReadError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Everything read, before merging.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub audits: Vec<HostAudit>,
+    pub fuzz: Vec<FuzzSummary>,
+    /// Lines that were not syscage documents.
+    pub skipped_lines: usize,
+}
+
+impl Inputs {
+    /// Reads the documents of one file's text (`file` names it in errors).
+    pub fn read(&mut self, file: &str, text: &str) -> Result<(), ReadError> {
+        for (i, raw) in text.lines().enumerate() {
+            self.read_line(file, i + 1, raw)?;
+        }
+        Ok(())
+    }
+
+    /// Reads line `line` (1-based) of `file`: a document, or something skipped.
+    pub fn read_line(&mut self, file: &str, line: usize, raw: &str) -> Result<(), ReadError> {
+        let err = |message: String| ReadError {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let text = strip_prefix(raw.trim());
+        if !text.starts_with('{') {
+            if !text.is_empty() {
+                self.skipped_lines += 1;
+            }
+            return Ok(());
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) if text.contains("\"kind\":\"syscage.") => {
+                return Err(err(format!(
+                    "a syscage document that is not JSON: {e} (a cut-off log line?)"
+                )))
+            }
+            Err(_) => {
+                self.skipped_lines += 1;
+                return Ok(());
+            }
+        };
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+        let version = value.get("version").and_then(|k| k.as_u64());
+        let check_version = |want: u32| match version {
+            Some(v) if v == u64::from(want) => Ok(()),
+            other => Err(err(format!(
+                "{kind} version {other:?}: this syscage reads version {want}"
+            ))),
+        };
+        match kind {
+            audit::KIND => {
+                check_version(audit::VERSION)?;
+                let a: HostAudit = serde_json::from_value(value)
+                    .map_err(|e| err(format!("not an audit document: {e}")))?;
+                self.audits.push(a);
+            }
+            shard::KIND => {
+                check_version(shard::VERSION)?;
+                let f: FuzzSummary = serde_json::from_value(value)
+                    .map_err(|e| err(format!("not a fuzz summary: {e}")))?;
+                self.fuzz.push(f);
+            }
+            _ => self.skipped_lines += 1,
+        }
+        Ok(())
+    }
+}
+
+/// `kubectl logs --prefix` writes `[pod/NAME/CONTAINER] ` before each line.
+fn strip_prefix(line: &str) -> &str {
+    if line.starts_with("[pod/") {
+        if let Some((_, rest)) = line.split_once("] ") {
+            return rest.trim_start();
+        }
+    }
+    line
+}
+
+/// One stack across the cluster.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterStack {
+    pub digest: String,
+    pub filters: usize,
+    pub matches: Option<Vec<String>>,
+    pub nodes: usize,
+    pub processes: usize,
+    pub containers: usize,
+}
+
+/// One fuzz run (a seed, a total, a syscage and its engines) across its shards.
+#[derive(Clone, Debug, Serialize)]
+pub struct FuzzRun {
+    pub seed: u64,
+    pub total: u64,
+    pub syscage: String,
+    pub engines: Vec<String>,
+    pub shards: u64,
+    /// Shard indices reported.
+    pub present: Vec<u64>,
+    /// Shard indices missing (a failed or unfinished pod: rerun exactly these).
+    pub missing: Vec<u64>,
+    pub cases: u64,
+    pub skipped: u64,
+    pub events: u64,
+    pub kernel_verdicts: u64,
+    /// XOR of the present shards' digests: the unsharded run's digest once complete.
+    pub digest: String,
+    /// Every shard present, every case run.
+    pub complete: bool,
+    pub disagreements: Vec<Found>,
+    /// Core-seconds spent, summed over shards.
+    pub seconds: f64,
+}
+
+/// The merged view.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cluster {
+    pub nodes: Vec<String>,
+    /// Older audits of a node, replaced by its newest.
+    pub superseded: usize,
+    pub processes: usize,
+    pub containers: usize,
+    pub stacks: Vec<ClusterStack>,
+    pub flags: Vec<Flag>,
+    pub fuzz: Vec<FuzzRun>,
+    /// What makes the inputs inconsistent (a shard reported twice with different
+    /// results, a shard count that changes within a run).
+    pub problems: Vec<String>,
+    pub skipped_lines: usize,
+}
+
+impl Cluster {
+    /// Whether an operator must act: an error finding, a fuzz disagreement, a missing
+    /// shard or inconsistent inputs.
+    pub fn needs_action(&self) -> bool {
+        self.flags
+            .iter()
+            .any(|f| f.severity == audit::Severity::Error)
+            || self
+                .fuzz
+                .iter()
+                .any(|r| !r.disagreements.is_empty() || !r.complete)
+            || !self.problems.is_empty()
+    }
+}
+
+/// Merges what was read.
+pub fn merge(inputs: Inputs) -> Cluster {
+    let mut problems = Vec::new();
+    // The newest audit of each node.
+    let mut latest: BTreeMap<String, HostAudit> = BTreeMap::new();
+    let mut superseded = 0;
+    for a in inputs.audits {
+        match latest.get(&a.node) {
+            Some(old) if old.time >= a.time => superseded += 1,
+            Some(_) => {
+                superseded += 1;
+                latest.insert(a.node.clone(), a);
+            }
+            None => {
+                latest.insert(a.node.clone(), a);
+            }
+        }
+    }
+    let audits: Vec<HostAudit> = latest.into_values().collect();
+
+    let mut stacks: BTreeMap<String, ClusterStack> = BTreeMap::new();
+    let mut containers = 0;
+    let mut processes = 0;
+    for a in &audits {
+        processes += a.processes.len();
+        containers += a.containers().len();
+        for s in &a.stacks {
+            let e = stacks
+                .entry(s.digest.clone())
+                .or_insert_with(|| ClusterStack {
+                    digest: s.digest.clone(),
+                    filters: s.filters.len(),
+                    matches: s.matches.clone(),
+                    nodes: 0,
+                    processes: 0,
+                    containers: 0,
+                });
+            e.nodes += 1;
+            if e.matches.is_none() {
+                e.matches = s.matches.clone();
+            }
+        }
+        for c in a.containers() {
+            if let Some(d) = &c.first().stack {
+                if let Some(e) = stacks.get_mut(d) {
+                    e.containers += 1;
+                }
+            }
+        }
+        for p in &a.processes {
+            if let Some(e) = p.stack.as_ref().and_then(|d| stacks.get_mut(d)) {
+                e.processes += 1;
+            }
+        }
+    }
+    let mut stacks: Vec<ClusterStack> = stacks.into_values().collect();
+    stacks.sort_by_key(|s| std::cmp::Reverse((s.nodes, s.processes)));
+
+    // Findings: each node's own, an unknown stack once with all its nodes, and the
+    // groups compared across nodes.
+    let mut flags: Vec<Flag> = Vec::new();
+    let mut unknown: BTreeMap<String, Flag> = BTreeMap::new();
+    for a in &audits {
+        for f in &a.flags {
+            match f.kind {
+                FlagKind::MixedFilters => {}
+                FlagKind::UnknownFilter => {
+                    let key = f.stack.clone().unwrap_or_default();
+                    match unknown.get_mut(&key) {
+                        Some(u) => {
+                            u.nodes.extend(f.nodes.iter().cloned());
+                            u.pids.clear();
+                        }
+                        None => {
+                            unknown.insert(key, f.clone());
+                        }
+                    }
+                }
+                _ => flags.push(f.clone()),
+            }
+        }
+    }
+    for (_, mut f) in unknown {
+        if f.nodes.len() > 1 {
+            f.message = format!(
+                "stack {} matches no candidate profile; seen on {} nodes",
+                audit::short(f.stack.as_deref().unwrap_or("")),
+                f.nodes.len()
+            );
+        }
+        flags.push(f);
+    }
+    let views: Vec<(&String, Vec<audit::ContainerView<'_>>)> =
+        audits.iter().map(|a| (&a.node, a.containers())).collect();
+    flags.extend(audit::mixed_groups(
+        "cluster",
+        views
+            .iter()
+            .flat_map(|(n, cs)| cs.iter().map(move |c| (*n, c))),
+    ));
+    flags.sort_by_key(|f| std::cmp::Reverse(f.severity));
+
+    let fuzz = merge_fuzz(inputs.fuzz, &mut problems);
+    Cluster {
+        nodes: audits.iter().map(|a| a.node.clone()).collect(),
+        superseded,
+        processes,
+        containers,
+        stacks,
+        flags,
+        fuzz,
+        problems,
+        skipped_lines: inputs.skipped_lines,
+    }
+}
+
+fn merge_fuzz(summaries: Vec<FuzzSummary>, problems: &mut Vec<String>) -> Vec<FuzzRun> {
+    type RunKey = (u64, u64, String, Vec<String>);
+    let mut runs: BTreeMap<RunKey, BTreeMap<Shard, FuzzSummary>> = BTreeMap::new();
+    for s in summaries {
+        let key = (s.seed, s.total, s.syscage.clone(), s.engines.clone());
+        let shards = runs.entry(key).or_default();
+        match shards.get(&s.shard) {
+            Some(old) if old.digest == s.digest && old.cases == s.cases => {}
+            Some(old) => problems.push(format!(
+                "seed {} shard {}: reported twice with different results (digest {} and {})",
+                s.seed, s.shard, old.digest, s.digest
+            )),
+            None => {
+                shards.insert(s.shard, s);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((seed, total, syscage, engines), shards) in runs {
+        let counts: BTreeSet<u64> = shards.keys().map(|s| s.count).collect();
+        if counts.len() > 1 {
+            problems.push(format!(
+                "seed {seed}: shards of different splits ({}); their cases overlap, so \
+                 they are reported as separate runs",
+                counts
+                    .iter()
+                    .map(|c| format!("N={c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for count in counts {
+            let mine: Vec<&FuzzSummary> =
+                shards.values().filter(|s| s.shard.count == count).collect();
+            let present: Vec<u64> = mine.iter().map(|s| s.shard.index).collect();
+            let missing: Vec<u64> = (0..count).filter(|i| !present.contains(i)).collect();
+            let mut digest = 0u64;
+            for s in &mine {
+                match s.digest_value() {
+                    Some(d) => digest ^= d,
+                    None => problems.push(format!(
+                        "seed {seed} shard {}: digest {:?} is not 16 hex digits",
+                        s.shard, s.digest
+                    )),
+                }
+            }
+            let all_ran = mine.iter().all(|s| s.cases == s.end - s.first);
+            out.push(FuzzRun {
+                seed,
+                total,
+                syscage: syscage.clone(),
+                engines: engines.clone(),
+                shards: count,
+                complete: missing.is_empty() && all_ran,
+                missing,
+                present,
+                cases: mine.iter().map(|s| s.cases).sum(),
+                skipped: mine.iter().map(|s| s.skipped).sum(),
+                events: mine.iter().map(|s| s.events).sum(),
+                kernel_verdicts: mine.iter().map(|s| s.kernel_verdicts).sum(),
+                digest: shard::digest_text(digest),
+                disagreements: mine
+                    .iter()
+                    .flat_map(|s| s.disagreements.iter().cloned())
+                    .collect(),
+                seconds: mine.iter().map(|s| s.seconds).sum(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Mode, Process, Stack};
+    use crate::container::{Container, Engine};
+
+    fn summary(index: u64, count: u64, digest: u64) -> FuzzSummary {
+        let r = Shard { index, count }.range(100);
+        FuzzSummary {
+            kind: shard::KIND.into(),
+            version: shard::VERSION,
+            syscage: "0.1.0".into(),
+            seed: 7,
+            total: 100,
+            shard: Shard { index, count },
+            first: r.start,
+            end: r.end,
+            engines: vec!["reference".into(), "bpf".into()],
+            cases: r.end - r.start,
+            skipped: 1,
+            events: 10,
+            kernel_verdicts: 0,
+            digest: shard::digest_text(digest),
+            seconds: 1.0,
+            disagreements: vec![],
+        }
+    }
+
+    fn text(docs: &[serde_json::Value]) -> String {
+        docs.iter().map(|d| format!("[pod/x/c] {d}\n")).collect()
+    }
+
+    #[test]
+    fn shards_combine_and_missing_ones_are_named() {
+        let docs: Vec<serde_json::Value> = [(0, 0x1), (1, 0x2), (3, 0x8)]
+            .iter()
+            .map(|&(i, d)| serde_json::to_value(summary(i, 4, d)).unwrap())
+            .collect();
+        let mut inputs = Inputs::default();
+        let mut t = text(&docs);
+        t.push_str("syscage fuzz: seed 7, 100 cases\n");
+        // The same shard twice, identical: counted once.
+        t.push_str(&format!("{}\n", docs[0]));
+        inputs.read("logs", &t).unwrap();
+        assert_eq!(inputs.skipped_lines, 1);
+        let c = merge(inputs);
+        assert_eq!(c.fuzz.len(), 1);
+        let run = &c.fuzz[0];
+        assert_eq!(
+            (run.present.clone(), run.missing.clone()),
+            (vec![0, 1, 3], vec![2])
+        );
+        assert_eq!(run.digest, shard::digest_text(0xb));
+        assert_eq!(run.cases, 75);
+        assert!(!run.complete);
+        assert!(c.needs_action());
+        assert!(c.problems.is_empty());
+    }
+
+    #[test]
+    fn a_shard_reported_twice_differently_is_a_problem() {
+        let mut inputs = Inputs::default();
+        let a = serde_json::to_value(summary(0, 1, 1)).unwrap();
+        let b = serde_json::to_value(summary(0, 1, 2)).unwrap();
+        inputs.read("a", &format!("{a}\n{b}\n")).unwrap();
+        let c = merge(inputs);
+        assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+    }
+
+    #[test]
+    fn bad_documents_are_located() {
+        let mut inputs = Inputs::default();
+        let e = inputs
+            .read(
+                "n1.log",
+                "hello\n{\"kind\":\"syscage.audit\",\"version\":9}\n",
+            )
+            .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("n1.log", 2));
+        assert!(e.message.contains("version"), "{e}");
+        let e = inputs
+            .read(
+                "n1.log",
+                "{\"kind\":\"syscage.audit\",\"version\":1,\"node\":\n",
+            )
+            .unwrap_err();
+        assert!(e.message.contains("cut-off"), "{e}");
+    }
+
+    fn task(node: &str, pid: i32, id: &str, stack: &str) -> HostAudit {
+        let mut a = HostAudit::new(node, 10, "6.18");
+        let mut c = Container::from_runtime_state(Engine::Mesos, id);
+        c.app = Some("/prod/web".into());
+        a.stacks.push(Stack {
+            digest: stack.into(),
+            filters: vec!["f".into()],
+            instructions: vec![3],
+            matches: Some(vec!["docker/default".into()]),
+            layers: None,
+        });
+        a.processes.push(Process {
+            pid,
+            name: "web".into(),
+            start: 1,
+            mode: Some(Mode::Filter),
+            filters: Some(1),
+            no_new_privs: Some(true),
+            stack: Some(stack.into()),
+            container: Some(c),
+            monitor: None,
+            threads_differ: false,
+            auditor: false,
+            unreadable: vec![],
+        });
+        a.analyse();
+        a
+    }
+
+    #[test]
+    fn an_app_split_across_agents_is_flagged_once_newest_audit_wins() {
+        let mut old = task("agent-2", 5, "b", "sha256:aaaa");
+        old.time = 1;
+        let docs = [
+            task("agent-1", 5, "a", "sha256:aaaa"),
+            old,
+            task("agent-2", 5, "b", "sha256:bbbb"),
+        ];
+        let mut inputs = Inputs::default();
+        let t: String = docs
+            .iter()
+            .map(|d| format!("{}\n", serde_json::to_string(d).unwrap()))
+            .collect();
+        inputs.read("audit.jsonl", &t).unwrap();
+        let c = merge(inputs);
+        assert_eq!(c.nodes, vec!["agent-1", "agent-2"]);
+        assert_eq!(c.superseded, 1);
+        let mixed: Vec<&Flag> = c
+            .flags
+            .iter()
+            .filter(|f| f.kind == FlagKind::MixedFilters)
+            .collect();
+        assert_eq!(mixed.len(), 1, "{:#?}", c.flags);
+        assert_eq!(mixed[0].nodes, vec!["agent-1", "agent-2"]);
+        assert!(
+            mixed[0].message.contains("app /prod/web"),
+            "{}",
+            mixed[0].message
+        );
+        assert_eq!(c.stacks.len(), 2);
+        assert!(!c.needs_action());
+    }
+}
