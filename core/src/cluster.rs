@@ -312,20 +312,9 @@ fn merge_fuzz(summaries: Vec<FuzzSummary>, problems: &mut Vec<String>) -> Vec<Fu
             }
         }
     }
-    let mut out = Vec::new();
+    let mut out: Vec<FuzzRun> = Vec::new();
     for ((seed, total, syscage, engines), shards) in runs {
         let counts: BTreeSet<u64> = shards.keys().map(|s| s.count).collect();
-        if counts.len() > 1 {
-            problems.push(format!(
-                "seed {seed}: shards of different splits ({}); their cases overlap, so \
-                 they are reported as separate runs",
-                counts
-                    .iter()
-                    .map(|c| format!("N={c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
         for count in counts {
             let mine: Vec<&FuzzSummary> =
                 shards.values().filter(|s| s.shard.count == count).collect();
@@ -362,6 +351,20 @@ fn merge_fuzz(summaries: Vec<FuzzSummary>, problems: &mut Vec<String>) -> Vec<Fu
                     .collect(),
                 seconds: mine.iter().map(|s| s.seconds).sum(),
             });
+        }
+    }
+    // Complete runs of one seed and total split differently must agree.
+    for (i, a) in out.iter().enumerate() {
+        for b in &out[i + 1..] {
+            let same = (a.seed, a.total, &a.syscage, &a.engines)
+                == (b.seed, b.total, &b.syscage, &b.engines);
+            if same && a.complete && b.complete && a.digest != b.digest {
+                problems.push(format!(
+                    "seed {}: the {}-shard and {}-shard runs of the same cases differ \
+                     (digest {} and {})",
+                    a.seed, a.shards, b.shards, a.digest, b.digest
+                ));
+            }
         }
     }
     out

@@ -9,6 +9,7 @@ use syscage_core::arch::{Arch, X32_SYSCALL_BIT};
 use syscage_core::event::SeccompData;
 use syscage_core::policy::{self, Policy, ResolveError, Target};
 use syscage_core::profile::{self, KernelVersion, Runtime};
+use syscage_core::shard::{self, CaseHash, Found, FuzzSummary, Shard};
 use syscage_core::syscalls;
 use syscage_enforcer::differential::{compare, Disagreement, Engines};
 use syscage_enforcer::random_profile::{Shape, ERRNO_RETS, EXTRA_EVENT_NAMES, NAMES, OPS};
@@ -24,9 +25,19 @@ use syscage_enforcer::random_profile::{Shape, ERRNO_RETS, EXTRA_EVENT_NAMES, NAM
 /// prints a minimized reproducer: the profile, the event and every engine's verdict,
 /// and exits 1.
 ///
+/// Case I of a seeded run is the same case wherever it runs: --shard K/N runs the
+/// K-th of N contiguous slices of the --cases (K from 0, a Kubernetes indexed Job's
+/// completion index), so N shards cover the run exactly once and each reproduces
+/// itself; --case I runs case I alone. --format json prints one summary line (counts,
+/// a digest of every case's profile, events and verdicts, and each disagreement with
+/// the command that reproduces it) and goes on after a disagreement; `syscage report`
+/// merges the shards' lines and checks that they add up to the whole run.
+///
 /// Examples:
 ///   syscage fuzz --cases 2000
 ///   syscage fuzz --cases 100000 --seed 7 --engines reference,bpf
+///   syscage fuzz --cases 1000000000 --seed 7 --shard 3/500 --format json
+///   syscage fuzz --seed 7 --case 123456789
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -42,7 +53,25 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Run slice K of N of the cases (K counts from 0); needs --seed.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Run case I of the seeded run alone (what a disagreement's reproducer says).
+    #[arg(long, value_name = "I", conflicts_with = "shard")]
+    case: Option<u64>,
+    /// Output: text for people; json, one summary line for `syscage report`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// The most disagreements a JSON summary carries (each is minimized, which costs).
+const MAX_FOUND: usize = 100;
 
 /// splitmix64: small, seedable, good enough to pick shapes.
 struct Rng(u64);
@@ -259,6 +288,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("the kernel engine cannot run here: {why}");
         }
     }
+    if args.seed.is_none() && (args.shard.is_some() || args.case.is_some()) {
+        bail!(
+            "--shard and --case need --seed: without it every shard would draw its own \
+             cases from the clock"
+        );
+    }
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -268,15 +303,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         major: 6,
         minor: 18,
     };
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let range = match args.case {
+        Some(i) => i..i.saturating_add(1),
+        None => shard.range(args.cases),
+    };
+    let total = if args.case.is_some() {
+        range.end
+    } else {
+        args.cases
+    };
+    let engine_names: Vec<String> = args.engines.iter().map(|e| e.trim().to_string()).collect();
+    let json = args.format == Format::Json;
     eprintln!(
-        "syscage fuzz: seed {seed}, {} cases, engines {}",
-        args.cases,
-        args.engines.join(",")
+        "syscage fuzz: seed {seed}, cases {}..{} of {total}{}, engines {}",
+        range.start,
+        range.end,
+        if shard == Shard::WHOLE {
+            String::new()
+        } else {
+            format!(" (shard {shard})")
+        },
+        engine_names.join(",")
     );
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
-        indicatif::ProgressBar::new(args.cases)
+        indicatif::ProgressBar::new(range.end - range.start)
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -284,56 +337,131 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )?
         .progress_chars("=> "),
     );
-    let mut rng = Rng(seed);
-    let (mut observed, mut compared, mut skipped) = (0u64, 0u64, 0u64);
+    let (mut observed, mut compared, mut skipped, mut ran) = (0u64, 0u64, 0u64, 0u64);
+    let mut digest = 0u64;
+    let mut found: Vec<Found> = Vec::new();
     let started = std::time::Instant::now();
-    for _ in 0..args.cases {
+    for case in range.clone() {
+        // Every case draws from its own generator: the same case in any shard.
+        let mut rng = Rng(shard::case_seed(seed, case));
         let text = random_profile(&mut rng, Shape::default());
         let rt = if rng.below(2) == 0 {
             Runtime::Runc
         } else {
             Runtime::Crun
         };
+        ran += 1;
+        let mut hash = CaseHash::new(case);
+        hash.bytes(text.to_string().as_bytes());
+        hash.bytes(rt.to_string().as_bytes());
         let Some(policy) = resolve(&text, rt, kernel) else {
             skipped += 1;
+            digest ^= hash.finish();
             bar.inc(1);
             continue;
         };
         let evs = events(&policy, &mut rng);
+        let reference = syscage_core::eval::Evaluator::new(&policy);
+        for d in &evs {
+            hash.u64(u64::from(d.nr) | u64::from(d.arch) << 32);
+            for a in d.args {
+                hash.u64(a);
+            }
+            hash.u64(u64::from(reference.decide(d).0));
+        }
+        digest ^= hash.finish();
         let c = compare(&policy, &evs, engines)?;
         observed += c.kernel_observed;
         compared += c.events as u64;
         bar.set_message(format!("{compared} events, {observed} kernel verdicts"));
         bar.inc(1);
         if let Some(d) = c.disagreement {
-            bar.finish_and_clear();
             let (profile, d) = minimize(text, rt, kernel, d, engines);
-            return crate::cmd::stdout(|out| {
-                writeln!(out, "DISAGREEMENT (seed {seed}, runtime {rt})")?;
-                writeln!(out, "profile:\n{}", serde_json::to_string_pretty(&profile)?)?;
-                let arch = Arch::from_audit(d.event.arch, d.event.nr);
-                writeln!(
-                    out,
-                    "event: {}",
-                    json!({"arch": arch.map(|a| a.name()), "nr": d.event.nr,
-                           "syscall": arch.and_then(|a| syscalls::name_of(a, d.event.nr)),
-                           "args": d.event.args})
-                )?;
-                for (engine, v) in &d.verdicts {
-                    writeln!(out, "  {engine:<10} {v}")?;
-                }
-                Ok(ExitCode::from(1))
+            let arch = Arch::from_audit(d.event.arch, d.event.nr);
+            let event = json!({"arch": arch.map(|a| a.name()), "nr": d.event.nr,
+                               "syscall": arch.and_then(|a| syscalls::name_of(a, d.event.nr)),
+                               "args": d.event.args});
+            found.push(Found {
+                case,
+                runtime: rt.to_string(),
+                profile,
+                event,
+                verdicts: d
+                    .verdicts
+                    .iter()
+                    .map(|(e, v)| (e.to_string(), v.clone()))
+                    .collect(),
+                reproduce: format!(
+                    "syscage fuzz --seed {seed} --case {case} --engines {}",
+                    engine_names.join(",")
+                ),
             });
+            if !json || found.len() >= MAX_FOUND {
+                break;
+            }
         }
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
+    if json {
+        let summary = FuzzSummary {
+            kind: shard::KIND.into(),
+            version: shard::VERSION,
+            syscage: env!("CARGO_PKG_VERSION").into(),
+            seed,
+            total,
+            shard: if args.case.is_some() {
+                Shard::WHOLE
+            } else {
+                shard
+            },
+            first: range.start,
+            end: range.end,
+            engines: engine_names,
+            cases: ran,
+            skipped,
+            events: compared,
+            kernel_verdicts: observed,
+            digest: shard::digest_text(digest),
+            seconds: secs,
+            disagreements: found.clone(),
+        };
+        crate::cmd::print(format!("{}\n", serde_json::to_string(&summary)?))?;
+        return Ok(if found.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if let Some(f) = found.first() {
+        return crate::cmd::stdout(|out| {
+            writeln!(
+                out,
+                "DISAGREEMENT (seed {seed}, case {}, runtime {})",
+                f.case, f.runtime
+            )?;
+            writeln!(
+                out,
+                "profile:\n{}",
+                serde_json::to_string_pretty(&f.profile)?
+            )?;
+            writeln!(out, "event: {}", f.event)?;
+            for (engine, v) in &f.verdicts {
+                writeln!(out, "  {engine:<10} {v}")?;
+            }
+            writeln!(out, "reproduce: {}", f.reproduce)?;
+            Ok(ExitCode::from(1))
+        });
+    }
     crate::cmd::print(format!(
         "no disagreement: {} profiles ({skipped} refused by libseccomp's rules, skipped), \
          {compared} events, {observed} kernel-observed verdicts ({:.0}/s) in {secs:.1}s; \
-         seed {seed}\n",
-        args.cases - skipped,
-        observed as f64 / secs.max(1e-9)
+         seed {seed}, cases {}..{} of {total}, digest {}\n",
+        ran - skipped,
+        observed as f64 / secs.max(1e-9),
+        range.start,
+        range.end,
+        shard::digest_text(digest)
     ))?;
     Ok(ExitCode::SUCCESS)
 }

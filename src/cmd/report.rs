@@ -175,7 +175,7 @@ fn render(c: &Cluster) -> String {
         );
         let _ = writeln!(
             s,
-            "  shards present {}/{}{}; {} cases run ({} skipped), {} events, {} kernel verdicts, {:.0} core-seconds",
+            "  shards present {}/{}{}; {} cases run ({} skipped), {} events, {} kernel verdicts, {:.1} core-seconds",
             r.present.len(),
             r.shards,
             if r.missing.is_empty() {
@@ -201,7 +201,7 @@ fn render(c: &Cluster) -> String {
             "  digest {}{}",
             r.digest,
             if r.complete {
-                " (complete: equals an unsharded run's)"
+                " (complete: the digest an unsharded run of these cases prints)"
             } else {
                 " (incomplete)"
             }
