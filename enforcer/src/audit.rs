@@ -296,9 +296,10 @@ pub fn scan(node: &str, opts: &Options) -> Scan {
                         programs.entry(digest.clone()).or_insert(progs);
                         stack = Some(digest);
                     }
-                    Err(dump::DumpError::Attach { errno, .. })
-                        if errno == nix::errno::Errno::ESRCH =>
-                    {
+                    Err(dump::DumpError::Attach {
+                        errno: nix::errno::Errno::ESRCH,
+                        ..
+                    }) => {
                         continue;
                     }
                     Err(e) => unreadable.push(format!("filters: {e}")),

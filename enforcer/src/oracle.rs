@@ -222,6 +222,59 @@ extern "C" fn worker(arg: *mut libc::c_void) -> libc::c_int {
     unsafe { park(status, step, listener) }
 }
 
+/// Starts [`worker`] as a thread of this process on the stack ending at `stack_top`;
+/// its tid, or -1.
+///
+/// # Safety
+/// `stack_top` must end a stack that nothing else uses, and `arg` outlive the thread.
+#[cfg(not(target_env = "musl"))]
+unsafe fn spawn_thread(flags: libc::c_int, stack_top: usize, arg: *mut libc::c_void) -> i32 {
+    // SAFETY: the caller's contract; glibc's clone runs `worker` on the new stack.
+    unsafe { libc::clone(worker, stack_top as *mut libc::c_void, flags, arg) }
+}
+
+/// musl's `clone()` refuses CLONE_THREAD (musl 1.2.4+: "flags that produce an invalid
+/// thread/TLS state are disallowed"), so the static image's binary makes the system
+/// call itself: the new thread returns from it on its own stack and calls `worker`,
+/// which never returns.
+///
+/// # Safety
+/// As the glibc version.
+#[cfg(target_env = "musl")]
+unsafe fn spawn_thread(flags: libc::c_int, stack_top: usize, arg: *mut libc::c_void) -> i32 {
+    let ret: i64;
+    // SAFETY: clone(flags, stack, 0, 0, 0). In the parent it returns the tid. The child
+    // starts on `stack_top` (64-byte aligned, so `call` leaves the ABI's alignment)
+    // with every register but rax/rcx/r11 as the parent had them: r12 holds `worker`,
+    // r13 its argument; `worker` parks and never returns (ud2 otherwise).
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov rdi, r13",
+            "call r12",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone => ret,
+            in("rdi") i64::from(flags),
+            in("rsi") stack_top,
+            in("rdx") 0usize,
+            in("r10") 0usize,
+            in("r8") 0usize,
+            in("r12") worker as *const () as usize,
+            in("r13") arg,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    if ret < 0 {
+        -1
+    } else {
+        ret as i32
+    }
+}
+
 /// The forked child's leader: start the worker, report its tid, sleep.
 fn child_main(setup: *mut Setup, stack_top: usize, tid_w: i32, parent: Pid) -> ! {
     // SAFETY: only async-signal-safe calls between fork and the end of this process;
@@ -243,12 +296,7 @@ fn child_main(setup: *mut Setup, stack_top: usize, tid_w: i32, parent: Pid) -> !
             | libc::CLONE_SIGHAND
             | libc::CLONE_THREAD
             | libc::CLONE_SYSVSEM;
-        let tid = libc::clone(
-            worker,
-            stack_top as *mut libc::c_void,
-            flags,
-            setup as *mut libc::c_void,
-        );
+        let tid = spawn_thread(flags, stack_top, setup as *mut libc::c_void);
         libc::write(tid_w, &tid as *const i32 as *const libc::c_void, 4);
         loop {
             libc::pause();
