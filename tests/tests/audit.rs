@@ -238,9 +238,18 @@ fn audit_groups_matches_and_flags_processes_of_enforce_and_runc() {
 
     // Findings: the unconfined container, by pid; no unknown stack (every one named).
     let flags = doc["flags"].as_array().unwrap();
+    // (Other tests of this file run containers at the same time: only ours count.)
+    let ours = |f: &&Value| {
+        f["pids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| pids.contains(&(p.as_u64().unwrap() as u32)))
+    };
     let unconfined: Vec<&Value> = flags
         .iter()
         .filter(|f| f["kind"] == "unconfined-container")
+        .filter(ours)
         .collect();
     assert_eq!(unconfined.len(), 1, "{flags:#?}");
     assert_eq!(unconfined[0]["pids"], json!([pids[2]]));
@@ -311,5 +320,127 @@ fn audit_groups_matches_and_flags_processes_of_enforce_and_runc() {
     assert_eq!(p["mode"], "filter");
 
     drop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A real engine's containers: podman (daemonless) with its default profile and with
+/// `seccomp=unconfined`. The audit finds them by podman's cgroup names, names the stack
+/// `podman/default@4.3` and flags the unconfined one.
+#[test]
+fn audit_attributes_podman_containers_by_cgroup() {
+    if let Some(why) = containers::unavailable() {
+        skip_unless_ci("syscage audit of podman containers", &why);
+        return;
+    }
+    if Command::new("podman").arg("--version").output().is_err() {
+        skip_unless_ci(
+            "syscage audit of podman containers",
+            "podman is not installed",
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("syscage-audit-podman-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", rootfs.join("bin/sleep")).unwrap();
+    let tar = dir.join("rootfs.tar");
+    assert!(Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
+    let podman = || {
+        let mut c = Command::new("podman");
+        c.arg("--root")
+            .arg(dir.join("root"))
+            .arg("--runroot")
+            .arg(dir.join("runroot"))
+            .args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
+        c
+    };
+    let ok = |c: &mut Command| {
+        let o = c.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{c:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    ok(podman().arg("import").arg(&tar).arg("syscage-audit-bb:1"));
+    struct Removed<F: Fn()>(F);
+    impl<F: Fn()> Drop for Removed<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    let tag = std::process::id();
+    let names = [format!("confined-{tag}"), format!("loose-{tag}")];
+    let _cleanup = Removed(|| {
+        for n in &names {
+            let _ = podman().args(["rm", "-f", "-t", "0", n]).output();
+        }
+    });
+    let mut ids = Vec::new();
+    for (name, extra) in names
+        .iter()
+        .zip([&[][..], &["--security-opt", "seccomp=unconfined"]])
+    {
+        let id = ok(podman()
+            .args(["run", "-d", "--runtime", "runc", "--network", "none"])
+            .args([
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=1024:1024",
+            ])
+            .args(["--name", name])
+            .args(extra)
+            .args(["localhost/syscage-audit-bb:1", "/bin/sleep", "60"]));
+        let pid: u32 = ok(podman().args(["inspect", "-f", "{{.State.Pid}}", name]))
+            .parse()
+            .unwrap();
+        wait_running(pid, if extra.is_empty() { '2' } else { '0' });
+        ids.push((id, pid));
+    }
+    let o = Command::new(syscage_bin())
+        .args(["audit", "--format", "json", "--runtime", "runc"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (id, pid) in &ids {
+        let p = process(&doc, *pid);
+        assert_eq!(p["container"]["engine"], "podman", "{p}");
+        assert_eq!(p["container"]["id"], json!(id), "{p}");
+    }
+    let confined = process(&doc, ids[0].1);
+    let s = stack(&doc, &confined["stack"]);
+    assert!(
+        s["matches"]
+            .to_string()
+            .contains("podman/default@4.3 as runc"),
+        "{s}"
+    );
+    let flags = doc["flags"].as_array().unwrap();
+    assert!(
+        flags.iter().any(|f| f["kind"] == "unconfined-container"
+            && f["pids"] == json!([ids[1].1])
+            && f["message"].as_str().unwrap().contains(&ids[1].0[..12])),
+        "{flags:#?}"
+    );
+    drop(_cleanup);
+    let _ = podman().args(["system", "reset", "-f"]).output();
     let _ = std::fs::remove_dir_all(&dir);
 }
