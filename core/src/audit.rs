@@ -277,6 +277,33 @@ impl ContainerView<'_> {
     }
 }
 
+/// What comparing containers across a pod, an app or a cluster needs of one
+/// container: a few hundred bytes, where its processes can be thousands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerSummary {
+    pub container: Container,
+    /// Its first process's pid.
+    pub first: i32,
+    /// An infrastructure container (the pod sandbox's `pause`): left out of the
+    /// comparison.
+    pub infrastructure: bool,
+    /// [`ContainerView::stack_key`].
+    pub key: String,
+    pub processes: usize,
+}
+
+impl ContainerView<'_> {
+    pub fn summary(&self) -> ContainerSummary {
+        ContainerSummary {
+            container: self.container.clone(),
+            first: self.first().pid,
+            infrastructure: is_infrastructure(self.first()),
+            key: self.stack_key(),
+            processes: self.processes.len(),
+        }
+    }
+}
+
 impl HostAudit {
     pub fn new(node: &str, time: u64, kernel: &str) -> HostAudit {
         HostAudit {
@@ -354,7 +381,8 @@ impl HostAudit {
                 flags.push(f);
             }
         }
-        flags.extend(mixed_groups(&node, containers.iter().map(|c| (&node, c))));
+        let summaries: Vec<ContainerSummary> = containers.iter().map(|c| c.summary()).collect();
+        flags.extend(mixed_groups(&node, summaries.iter().map(|c| (&node, c))));
         for s in &self.stacks {
             if s.unknown() {
                 let pids: Vec<i32> = self
@@ -415,11 +443,11 @@ impl HostAudit {
 /// one pod or app whose stacks differ.
 pub(crate) fn mixed_groups<'a>(
     scope: &str,
-    containers: impl Iterator<Item = (&'a String, &'a ContainerView<'a>)>,
+    containers: impl Iterator<Item = (&'a String, &'a ContainerSummary)>,
 ) -> Vec<Flag> {
-    let mut groups: BTreeMap<String, Vec<(&String, &ContainerView<'_>)>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(&String, &ContainerSummary)>> = BTreeMap::new();
     for (node, c) in containers {
-        if is_infrastructure(c.first()) {
+        if c.infrastructure {
             continue;
         }
         if let Some(g) = c.container.group() {
@@ -428,7 +456,7 @@ pub(crate) fn mixed_groups<'a>(
     }
     let mut flags = Vec::new();
     for (group, members) in groups {
-        let keys: BTreeSet<String> = members.iter().map(|(_, c)| c.stack_key()).collect();
+        let keys: BTreeSet<&str> = members.iter().map(|(_, c)| c.key.as_str()).collect();
         if keys.len() < 2 {
             continue;
         }
@@ -436,11 +464,10 @@ pub(crate) fn mixed_groups<'a>(
         let detail: Vec<String> = members
             .iter()
             .map(|(n, c)| {
-                let key = c.stack_key();
-                let key = if key.starts_with("sha256:") {
-                    short(&key).to_string()
+                let key = if c.key.starts_with("sha256:") {
+                    short(&c.key)
                 } else {
-                    key
+                    c.key.as_str()
                 };
                 if nodes.len() > 1 {
                     format!("{} on {n}: {key}", c.container)
@@ -460,7 +487,7 @@ pub(crate) fn mixed_groups<'a>(
             ),
         );
         f.nodes = nodes.into_iter().cloned().collect();
-        f.pids = members.iter().map(|(_, c)| c.first().pid).collect();
+        f.pids = members.iter().map(|(_, c)| c.first).collect();
         flags.push(f);
     }
     flags

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{self, Flag, FlagKind, HostAudit};
+use crate::audit::{self, ContainerSummary, Flag, FlagKind, HostAudit};
 use crate::shard::{self, Found, FuzzSummary, Shard};
 
 /// A document that could not be read.
@@ -30,10 +30,76 @@ pub struct ReadError {
     pub message: String,
 }
 
-/// Everything read, before merging.
+/// What the cluster view keeps of a node's audit: its stacks with their process
+/// counts, a summary per container and its findings, not its processes (a cluster of
+/// 10,000 nodes would otherwise hold millions of them).
+#[derive(Clone, Debug)]
+pub struct NodeSummary {
+    pub node: String,
+    pub time: u64,
+    pub processes: usize,
+    /// Each stack with the processes and containers under it.
+    pub stacks: Vec<(audit::Stack, usize, usize)>,
+    pub containers: Vec<ContainerSummary>,
+    /// The node's findings, `unreadable` notes folded into one.
+    pub flags: Vec<Flag>,
+}
+
+impl NodeSummary {
+    pub fn of(a: HostAudit) -> NodeSummary {
+        let views = a.containers();
+        let containers: Vec<ContainerSummary> = views.iter().map(|c| c.summary()).collect();
+        let stacks = a
+            .stacks
+            .iter()
+            .map(|s| {
+                let procs = a
+                    .processes
+                    .iter()
+                    .filter(|p| p.stack.as_deref() == Some(&s.digest))
+                    .count();
+                let conts = containers.iter().filter(|c| c.key == s.digest).count();
+                (s.clone(), procs, conts)
+            })
+            .collect();
+        let (unreadable, mut flags): (Vec<Flag>, Vec<Flag>) = a
+            .flags
+            .iter()
+            .cloned()
+            .partition(|f| f.kind == FlagKind::Unreadable);
+        if let Some(first) = unreadable.first() {
+            let mut f = first.clone();
+            f.pids = unreadable
+                .iter()
+                .flat_map(|f| f.pids.iter().copied())
+                .collect();
+            if unreadable.len() > 1 {
+                f.message = format!(
+                    "{} processes could not be read in full, e.g. {}",
+                    unreadable.len(),
+                    first.message
+                );
+            }
+            flags.push(f);
+        }
+        NodeSummary {
+            node: a.node.clone(),
+            time: a.time,
+            processes: a.processes.len(),
+            stacks,
+            containers,
+            flags,
+        }
+    }
+}
+
+/// Everything read, before merging: the newest audit of each node (as a
+/// [`NodeSummary`]) and every fuzz summary.
 #[derive(Debug, Default)]
 pub struct Inputs {
-    pub audits: Vec<HostAudit>,
+    pub nodes: BTreeMap<String, NodeSummary>,
+    /// Older audits of a node, replaced by its newest.
+    pub superseded: usize,
     pub fuzz: Vec<FuzzSummary>,
     /// Lines that were not syscage documents.
     pub skipped_lines: usize,
@@ -87,7 +153,13 @@ impl Inputs {
                 check_version(audit::VERSION)?;
                 let a: HostAudit = serde_json::from_value(value)
                     .map_err(|e| err(format!("not an audit document: {e}")))?;
-                self.audits.push(a);
+                match self.nodes.get(&a.node) {
+                    Some(old) if old.time >= a.time => self.superseded += 1,
+                    old => {
+                        self.superseded += usize::from(old.is_some());
+                        self.nodes.insert(a.node.clone(), NodeSummary::of(a));
+                    }
+                }
             }
             shard::KIND => {
                 check_version(shard::VERSION)?;
@@ -182,30 +254,11 @@ impl Cluster {
 /// Merges what was read.
 pub fn merge(inputs: Inputs) -> Cluster {
     let mut problems = Vec::new();
-    // The newest audit of each node.
-    let mut latest: BTreeMap<String, HostAudit> = BTreeMap::new();
-    let mut superseded = 0;
-    for a in inputs.audits {
-        match latest.get(&a.node) {
-            Some(old) if old.time >= a.time => superseded += 1,
-            Some(_) => {
-                superseded += 1;
-                latest.insert(a.node.clone(), a);
-            }
-            None => {
-                latest.insert(a.node.clone(), a);
-            }
-        }
-    }
-    let audits: Vec<HostAudit> = latest.into_values().collect();
+    let nodes: Vec<NodeSummary> = inputs.nodes.into_values().collect();
 
     let mut stacks: BTreeMap<String, ClusterStack> = BTreeMap::new();
-    let mut containers = 0;
-    let mut processes = 0;
-    for a in &audits {
-        processes += a.processes.len();
-        containers += a.containers().len();
-        for s in &a.stacks {
+    for n in &nodes {
+        for (s, processes, containers) in &n.stacks {
             let e = stacks
                 .entry(s.digest.clone())
                 .or_insert_with(|| ClusterStack {
@@ -217,20 +270,10 @@ pub fn merge(inputs: Inputs) -> Cluster {
                     containers: 0,
                 });
             e.nodes += 1;
+            e.processes += processes;
+            e.containers += containers;
             if e.matches.is_none() {
                 e.matches = s.matches.clone();
-            }
-        }
-        for c in a.containers() {
-            if let Some(d) = &c.first().stack {
-                if let Some(e) = stacks.get_mut(d) {
-                    e.containers += 1;
-                }
-            }
-        }
-        for p in &a.processes {
-            if let Some(e) = p.stack.as_ref().and_then(|d| stacks.get_mut(d)) {
-                e.processes += 1;
             }
         }
     }
@@ -241,8 +284,8 @@ pub fn merge(inputs: Inputs) -> Cluster {
     // groups compared across nodes.
     let mut flags: Vec<Flag> = Vec::new();
     let mut unknown: BTreeMap<String, Flag> = BTreeMap::new();
-    for a in &audits {
-        for f in &a.flags {
+    for n in &nodes {
+        for f in &n.flags {
             match f.kind {
                 FlagKind::MixedFilters => {}
                 FlagKind::UnknownFilter => {
@@ -271,22 +314,20 @@ pub fn merge(inputs: Inputs) -> Cluster {
         }
         flags.push(f);
     }
-    let views: Vec<(&String, Vec<audit::ContainerView<'_>>)> =
-        audits.iter().map(|a| (&a.node, a.containers())).collect();
     flags.extend(audit::mixed_groups(
         "cluster",
-        views
+        nodes
             .iter()
-            .flat_map(|(n, cs)| cs.iter().map(move |c| (*n, c))),
+            .flat_map(|n| n.containers.iter().map(move |c| (&n.node, c))),
     ));
     flags.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
     let fuzz = merge_fuzz(inputs.fuzz, &mut problems);
     Cluster {
-        nodes: audits.iter().map(|a| a.node.clone()).collect(),
-        superseded,
-        processes,
-        containers,
+        nodes: nodes.iter().map(|n| n.node.clone()).collect(),
+        superseded: inputs.superseded,
+        processes: nodes.iter().map(|n| n.processes).sum(),
+        containers: nodes.iter().map(|n| n.containers.len()).sum(),
         stacks,
         flags,
         fuzz,

@@ -10,7 +10,16 @@ use syscage_tests::syscage_bin;
 
 fn audit_rounds(node: &str, rounds: usize) -> Vec<String> {
     let mut child = Command::new(syscage_bin())
-        .args(["audit", "--format", "json", "--no-filters", "--every", "1s", "--node", node])
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--no-filters",
+            "--every",
+            "1s",
+            "--node",
+            node,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -49,12 +58,17 @@ fn rounds_and_nodes_and_shards_merge() {
         serde_json::from_str(&n1[1]).unwrap(),
     );
     assert_eq!(a["node"], "node-1");
-    assert!(b["time"].as_u64() > a["time"].as_u64(), "one round a second");
+    assert!(
+        b["time"].as_u64() > a["time"].as_u64(),
+        "one round a second"
+    );
     let n2 = audit_rounds("node-2", 1);
     let shards: Vec<String> = (0..2)
         .map(|k| {
             let o = Command::new(syscage_bin())
-                .args(["fuzz", "-q", "--format", "json", "--seed", "5", "--cases", "10"])
+                .args([
+                    "fuzz", "-q", "--format", "json", "--seed", "5", "--cases", "10",
+                ])
                 .args(["--engines", "reference,bpf", "--shard", &format!("{k}/2")])
                 .output()
                 .unwrap();
@@ -92,17 +106,26 @@ fn rounds_and_nodes_and_shards_merge() {
     let (_, text, _) = report(&[&audits, &fuzz], false);
     assert!(text.starts_with("audit: 2 node(s)"), "{text}");
     assert!(text.contains("(1 older audits superseded)"), "{text}");
-    assert!(text.contains("fuzz: seed 5, 10 cases in 2 shard(s)"), "{text}");
+    assert!(
+        text.contains("fuzz: seed 5, 10 cases in 2 shard(s)"),
+        "{text}"
+    );
 
     // A cut-off audit line, and a document of an unknown version: errors at their line.
     let cut = &n2[0][..n2[0].len() / 2];
     std::fs::write(&audits, format!("{}{cut}\n", n1[0])).unwrap();
     let (code, _, err) = report(&[&audits], false);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("audit.log:2:") && err.contains("cut-off"), "{err}");
+    assert!(
+        err.contains("audit.log:2:") && err.contains("cut-off"),
+        "{err}"
+    );
     std::fs::write(&audits, n1[0].replace("\"version\":1", "\"version\":7")).unwrap();
     let (code, _, err) = report(&[&audits], false);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("audit.log:1:") && err.contains("version"), "{err}");
+    assert!(
+        err.contains("audit.log:1:") && err.contains("version"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
