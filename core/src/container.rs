@@ -69,21 +69,6 @@ impl Engine {
             Engine::Crun => "crun",
         }
     }
-
-    pub fn from_name(s: &str) -> Option<Engine> {
-        [
-            Engine::Docker,
-            Engine::Containerd,
-            Engine::CriO,
-            Engine::Podman,
-            Engine::Mesos,
-            Engine::Kubernetes,
-            Engine::Runc,
-            Engine::Crun,
-        ]
-        .into_iter()
-        .find(|e| e.name() == s)
-    }
 }
 
 impl fmt::Display for Engine {

@@ -69,11 +69,7 @@ pub struct Args {
     target: crate::load::TargetArgs,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
+use crate::cmd::TextOrJson as Format;
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
     let (n, unit) = s

@@ -63,11 +63,7 @@ pub struct Args {
     quiet: bool,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
+use crate::cmd::TextOrJson as Format;
 
 /// One side, read.
 enum Input {

@@ -64,11 +64,7 @@ pub struct Args {
     format: Format,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
+use crate::cmd::TextOrJson as Format;
 
 /// The most disagreements a JSON summary carries (each is minimized, which costs).
 const MAX_FOUND: usize = 100;

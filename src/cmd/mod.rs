@@ -34,6 +34,15 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 
 use syscage_core::bpf::stats::Stats;
 
+/// `--format text|json`, for the commands that print one or the other.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// For machines.
+    Json,
+}
+
 /// Standard output for a command's results: locked, buffered, and every write error
 /// names what failed ("cannot write to standard output: No space left on device"). The
 /// error keeps its kind, so `main` still tells a closed pipe (the reader is done: exit

@@ -45,11 +45,7 @@ pub struct Args {
     format: Format,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
+use crate::cmd::TextOrJson as Format;
 
 /// The longest line read (an audit of a node with very many processes is one line).
 const MAX_LINE: usize = 256 << 20;

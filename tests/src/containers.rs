@@ -101,3 +101,27 @@ pub fn delete(runtime: Runtime, state: &Path, id: &str) {
         .args(["delete", "-f", id])
         .output();
 }
+
+/// Starts container `id` from `bundle` under runc, detached, with no stdio to hold;
+/// its init's pid.
+pub fn run_detached(state: &Path, bundle: &Path, id: &str) -> u32 {
+    let mut argv = run_argv(Runtime::Runc, state, bundle, id);
+    argv.insert(4, "--detach".into());
+    let run = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(run.success(), "runc run --detach {id}: {run:?}");
+    let st = Command::new("runc")
+        .arg("--root")
+        .arg(state)
+        .args(["state", id])
+        .output()
+        .unwrap();
+    serde_json::from_slice::<Value>(&st.stdout).unwrap()["pid"]
+        .as_u64()
+        .unwrap() as u32
+}

@@ -75,25 +75,7 @@ fn runc_container(dir: &Path, state: &Path, id: &str, profile: &Value) -> u32 {
     let sub = dir.join(id);
     std::fs::create_dir_all(&sub).unwrap();
     let bundle = containers::busybox_bundle(&sub, profile, &["/bin/sleep", "60"], true);
-    let mut argv = containers::run_argv(Runtime::Runc, state, &bundle, id);
-    argv.insert(4, "--detach".into());
-    let run = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(run.success(), "runc run --detach {id}: {run:?}");
-    let st = Command::new("runc")
-        .arg("--root")
-        .arg(state)
-        .args(["state", id])
-        .output()
-        .unwrap();
-    let pid = serde_json::from_slice::<Value>(&st.stdout).unwrap()["pid"]
-        .as_u64()
-        .unwrap() as u32;
+    let pid = containers::run_detached(state, &bundle, id);
     wait_running(pid, if profile.is_null() { '0' } else { '2' });
     pid
 }

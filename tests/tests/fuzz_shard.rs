@@ -8,8 +8,19 @@ use serde_json::Value;
 use syscage_tests::syscage_bin;
 
 fn fuzz(extra: &[&str]) -> Value {
+    fuzz_seeded(4242, extra)
+}
+
+fn fuzz_seeded(seed: u64, extra: &[&str]) -> Value {
     let o = Command::new(syscage_bin())
-        .args(["fuzz", "-q", "--format", "json", "--seed", "4242"])
+        .args([
+            "fuzz",
+            "-q",
+            "--format",
+            "json",
+            "--seed",
+            &seed.to_string(),
+        ])
         .args(extra)
         .output()
         .unwrap();
@@ -158,14 +169,17 @@ fn a_shard_is_its_cases_and_reproduces_itself() {
     first_run["seconds"] = Value::Null;
     assert_eq!(again, first_run);
     // Another seed draws other cases.
-    let other = Command::new(syscage_bin())
-        .args([
-            "fuzz", "-q", "--format", "json", "--seed", "4243", "--cases", "50",
-        ])
-        .args(["--engines", "reference,bpf", "--shard", "3/5"])
-        .output()
-        .unwrap();
-    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    let other = fuzz_seeded(
+        4243,
+        &[
+            "--cases",
+            "50",
+            "--engines",
+            "reference,bpf",
+            "--shard",
+            "3/5",
+        ],
+    );
     assert_ne!(digest(&other), digest(&shard));
 }
 

@@ -349,3 +349,79 @@ fn enforce_leaves_sigpipe_to_the_command() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn fuzz_json() {
+    assert_output_errors(
+        &[
+            "fuzz",
+            "--cases",
+            "3",
+            "--seed",
+            "1",
+            "--engines",
+            "reference,bpf",
+            "-q",
+            "--format",
+            "json",
+            "--shard",
+            "0/2",
+        ],
+        true,
+    );
+}
+
+#[test]
+fn report() {
+    let dir = tmp_dir("report");
+    let o = syscage_with_stdout(
+        &[
+            "fuzz",
+            "--cases",
+            "4",
+            "--seed",
+            "1",
+            "--engines",
+            "reference,bpf",
+            "-q",
+            "--format",
+            "json",
+        ],
+        Stdio::piped(),
+    );
+    let file = dir.join("fuzz.log");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let f = file.to_str().unwrap();
+    assert_output_errors(&["report", f], true);
+    assert_output_errors(&["report", "--format", "json", f], true);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `audit` exits 1 when the host has an unconfined container, so its output is checked
+/// here without requiring exit 0 first.
+#[test]
+fn audit() {
+    for args in [
+        &["audit", "--no-filters"][..],
+        &["audit", "--no-filters", "--format", "json"],
+    ] {
+        let o = syscage_with_stdout(args, Stdio::piped());
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+        assert!(!o.stdout.is_empty());
+        let full = syscage_with_stdout(args, dev_full());
+        let err = text(&full.stderr);
+        assert_eq!(full.status.code(), Some(2), "{args:?} > /dev/full: {err}");
+        assert!(err.contains("cannot write to standard output"), "{err}");
+        let piped = syscage_with_stdout(args, closed_pipe());
+        assert_eq!(
+            piped.status.code(),
+            Some(0),
+            "{args:?} | (closed): {}",
+            text(&piped.stderr)
+        );
+    }
+}

@@ -321,8 +321,37 @@ fn docker(dir: &Path, tar: &Path, tally: &mut Tally) {
             .parse()
             .unwrap();
         compare(&format!("dockerd {version}, {what}"), profile, pid, tally);
+        if i == 0 {
+            // `syscage audit` finds the container by Docker's cgroup name.
+            let id = run(cli().args(["inspect", "-f", "{{.Id}}", &name]));
+            let container = audited_container(pid);
+            assert_eq!(container["engine"], "docker", "{container}");
+            assert_eq!(container["id"].as_str(), Some(id.as_str()), "{container}");
+        }
         run(cli().args(["rm", "-f", &name]));
     }
+}
+
+/// The container `syscage audit` attributes process `pid` to.
+fn audited_container(pid: i32) -> serde_json::Value {
+    let o = Command::new(syscage_tests::syscage_bin())
+        .args(["audit", "--format", "json", "--no-filters"])
+        .output()
+        .unwrap();
+    // Exit 1 is a finding (an unconfined container somewhere on the host).
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    doc["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == serde_json::json!(pid))
+        .map(|p| p["container"].clone())
+        .unwrap_or_else(|| panic!("process {pid} is not in the audit"))
 }
 
 fn containerd(dir: &Path, root: &Path, tally: &mut Tally) {

@@ -8,7 +8,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use syscage_core::profile::Runtime;
 use syscage_tests::{containers, skip_unless_ci, syscage_bin};
 
@@ -145,26 +145,7 @@ fn a_runc_container_s_filter_is_identified() {
     let bundle = containers::busybox_bundle(&dir, &profile, &["/bin/sleep", "30"], true);
     let state = dir.join("state");
     let id = format!("match-{}", std::process::id());
-    let mut argv = containers::run_argv(Runtime::Runc, &state, &bundle, &id);
-    argv.insert(4, "--detach".into());
-    // Detached: the container keeps the stdio it is given, so give it none to hold.
-    let run = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(run.success(), "runc run --detach: {run:?}");
-    let st = Command::new("runc")
-        .arg("--root")
-        .arg(&state)
-        .args(["state", &id])
-        .output()
-        .unwrap();
-    let pid = serde_json::from_slice::<Value>(&st.stdout).unwrap()["pid"]
-        .as_u64()
-        .unwrap() as u32;
+    let pid = containers::run_detached(&state, &bundle, &id);
     wait_filtered(pid);
     let out = status(
         pid,
