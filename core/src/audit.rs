@@ -82,10 +82,12 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// A digest as people read it: 12 hex digits.
+/// A digest as people read it: 12 hex digits (of whatever a document read back
+/// holds, at most 12 characters).
 pub fn short(digest: &str) -> &str {
     let d = digest.strip_prefix("sha256:").unwrap_or(digest);
-    &d[..d.len().min(12)]
+    let end = d.char_indices().nth(12).map_or(d.len(), |(i, _)| i);
+    &d[..end]
 }
 
 /// One distinct filter stack found on the host.
@@ -242,6 +244,10 @@ pub struct HostAudit {
     pub processes: Vec<Process>,
     /// [`HostAudit::analyse`]'s findings.
     pub flags: Vec<Flag>,
+    /// What limits the whole audit (cgroup paths read from a private cgroup
+    /// namespace, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Infrastructure containers left out of the pod/app comparison: the pod sandbox
@@ -316,6 +322,7 @@ impl HostAudit {
             stacks: Vec::new(),
             processes: Vec::new(),
             flags: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -366,7 +373,10 @@ impl HostAudit {
                 .filter(|p| p.mode == Some(Mode::Disabled) && !p.auditor)
                 .map(|p| p.pid)
                 .collect();
-            if !unconfined.is_empty() {
+            // A pod sandbox's `pause` runs unconfined whenever the pod sets no profile
+            // (containerd and CRI-O give the sandbox the pod-level setting); it runs no
+            // workload, so it is not an error.
+            if !unconfined.is_empty() && !is_infrastructure(c.first()) {
                 let mut f = Flag::new(
                     FlagKind::UnconfinedContainer,
                     &node,
@@ -433,6 +443,9 @@ impl HostAudit {
                 f.pids = vec![p.pid];
                 flags.push(f);
             }
+        }
+        for w in &self.warnings {
+            flags.push(Flag::new(FlagKind::Unreadable, &node, w.clone()));
         }
         flags.sort_by_key(|f| std::cmp::Reverse(f.severity));
         self.flags = flags;
@@ -525,6 +538,7 @@ mod tests {
             "sha256:91c0cd217067ba1a49cd3f189061a749bf773921d56edc8b58119951e2fe1dd6"
         );
         assert_eq!(short(&ab).len(), 12);
+        assert_eq!(short(&"\u{e9}".repeat(20)).chars().count(), 12);
     }
 
     fn process(pid: i32, mode: Mode, stack: Option<&str>, c: Option<Container>) -> Process {
@@ -608,8 +622,8 @@ mod tests {
             ),
             process(40, Mode::Disabled, None, Some(in_pod("c4", "q"))),
         ];
-        // The pause container of pod q runs unconfined too, but is infrastructure for
-        // the comparison; it still is an unconfined container.
+        // The pause container of pod q runs unconfined too: infrastructure, left out of
+        // both the comparison and the unconfined findings.
         let mut pause = process(50, Mode::Disabled, None, Some(in_pod("c5", "q")));
         pause.name = "pause".into();
         a.processes.push(pause);
@@ -620,7 +634,6 @@ mod tests {
             kinds,
             vec![
                 (FlagKind::UnconfinedContainer, vec![40]),
-                (FlagKind::UnconfinedContainer, vec![50]),
                 (FlagKind::MixedFilters, vec![10, 20]),
                 (FlagKind::MixedFilters, vec![30, 40]),
                 (FlagKind::UnknownFilter, vec![20]),
@@ -628,7 +641,7 @@ mod tests {
             "{:#?}",
             a.flags
         );
-        assert!(a.flags[2]
+        assert!(a.flags[1]
             .message
             .contains("pod p: 2 containers under 2 different stacks"));
         let groups = a.groups();

@@ -103,26 +103,45 @@ pub struct Inputs {
     pub fuzz: Vec<FuzzSummary>,
     /// Lines that were not syscage documents.
     pub skipped_lines: usize,
+    /// Syscage lines that could not be used, each naming its file and line: a log line
+    /// cut off (container runtimes split lines longer than 16 KiB, and `kubectl logs
+    /// --tail` counts the pieces), an unknown version, an inconsistent summary, a time
+    /// in the future. The rest is still merged.
+    pub rejected: Vec<ReadError>,
+    /// Unix time now, seconds; an audit from more than an hour later is rejected (it
+    /// would replace the node's real audits for good). `None`: not checked.
+    pub now: Option<u64>,
 }
 
 impl Inputs {
     /// Reads the documents of one file's text (`file` names it in errors).
-    pub fn read(&mut self, file: &str, text: &str) -> Result<(), ReadError> {
+    pub fn read(&mut self, file: &str, text: &str) {
         for (i, raw) in text.lines().enumerate() {
-            self.read_line(file, i + 1, raw)?;
+            self.read_line(file, i + 1, raw);
         }
-        Ok(())
     }
 
-    /// Reads line `line` (1-based) of `file`: a document, or something skipped.
-    pub fn read_line(&mut self, file: &str, line: usize, raw: &str) -> Result<(), ReadError> {
-        let err = |message: String| ReadError {
-            file: file.to_string(),
-            line,
-            message,
-        };
+    /// Reads line `line` (1-based) of `file`: a document, something skipped, or
+    /// something rejected.
+    pub fn read_line(&mut self, file: &str, line: usize, raw: &str) {
+        if let Err(message) = self.document(raw) {
+            self.rejected.push(ReadError {
+                file: file.to_string(),
+                line,
+                message,
+            });
+        }
+    }
+
+    fn document(&mut self, raw: &str) -> Result<(), String> {
         let text = strip_prefix(raw.trim());
+        let looks_ours = text.contains("\"kind\":\"syscage.");
         if !text.starts_with('{') {
+            if looks_ours {
+                return Err(
+                    "the middle or end of a syscage line (a log line split or cut off)".into(),
+                );
+            }
             if !text.is_empty() {
                 self.skipped_lines += 1;
             }
@@ -130,10 +149,10 @@ impl Inputs {
         }
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
-            Err(e) if text.contains("\"kind\":\"syscage.") => {
-                return Err(err(format!(
-                    "a syscage document that is not JSON: {e} (a cut-off log line?)"
-                )))
+            Err(e) if looks_ours => {
+                return Err(format!(
+                    "a syscage line that is not JSON: {e} (a log line split or cut off?)"
+                ))
             }
             Err(_) => {
                 self.skipped_lines += 1;
@@ -144,15 +163,24 @@ impl Inputs {
         let version = value.get("version").and_then(|k| k.as_u64());
         let check_version = |want: u32| match version {
             Some(v) if v == u64::from(want) => Ok(()),
-            other => Err(err(format!(
+            other => Err(format!(
                 "{kind} version {other:?}: this syscage reads version {want}"
-            ))),
+            )),
         };
         match kind {
             audit::KIND => {
                 check_version(audit::VERSION)?;
                 let a: HostAudit = serde_json::from_value(value)
-                    .map_err(|e| err(format!("not an audit document: {e}")))?;
+                    .map_err(|e| format!("not an audit document: {e}"))?;
+                if let Some(now) = self.now {
+                    if a.time > now.saturating_add(3600) {
+                        return Err(format!(
+                            "node {}: an audit dated {} s in the future",
+                            a.node,
+                            a.time - now
+                        ));
+                    }
+                }
                 match self.nodes.get(&a.node) {
                     Some(old) if old.time >= a.time => self.superseded += 1,
                     old => {
@@ -164,7 +192,8 @@ impl Inputs {
             shard::KIND => {
                 check_version(shard::VERSION)?;
                 let f: FuzzSummary = serde_json::from_value(value)
-                    .map_err(|e| err(format!("not a fuzz summary: {e}")))?;
+                    .map_err(|e| format!("not a fuzz summary: {e}"))?;
+                f.consistent()?;
                 self.fuzz.push(f);
             }
             _ => self.skipped_lines += 1,
@@ -202,10 +231,11 @@ pub struct FuzzRun {
     pub syscage: String,
     pub engines: Vec<String>,
     pub shards: u64,
-    /// Shard indices reported.
-    pub present: Vec<u64>,
-    /// Shard indices missing (a failed or unfinished pod: rerun exactly these).
-    pub missing: Vec<u64>,
+    /// How many shards reported.
+    pub present: u64,
+    /// Shard indices missing, as inclusive ranges `[first, last]` (a failed or
+    /// unfinished pod: rerun exactly these).
+    pub missing: Vec<(u64, u64)>,
     pub cases: u64,
     pub skipped: u64,
     pub events: u64,
@@ -253,7 +283,7 @@ impl Cluster {
 
 /// Merges what was read.
 pub fn merge(inputs: Inputs) -> Cluster {
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = inputs.rejected.iter().map(|e| e.to_string()).collect();
     let nodes: Vec<NodeSummary> = inputs.nodes.into_values().collect();
 
     let mut stacks: BTreeMap<String, ClusterStack> = BTreeMap::new();
@@ -359,8 +389,19 @@ fn merge_fuzz(summaries: Vec<FuzzSummary>, problems: &mut Vec<String>) -> Vec<Fu
         for count in counts {
             let mine: Vec<&FuzzSummary> =
                 shards.values().filter(|s| s.shard.count == count).collect();
-            let present: Vec<u64> = mine.iter().map(|s| s.shard.index).collect();
-            let missing: Vec<u64> = (0..count).filter(|i| !present.contains(i)).collect();
+            // `mine` is in shard order (a BTreeMap's values): the gaps between them.
+            let mut missing = Vec::new();
+            let mut next = 0u64;
+            for s in &mine {
+                if s.shard.index > next {
+                    missing.push((next, s.shard.index - 1));
+                }
+                next = s.shard.index + 1;
+            }
+            if next < count {
+                missing.push((next, count - 1));
+            }
+            let present = mine.len() as u64;
             let mut digest = 0u64;
             for s in &mine {
                 match s.digest_value() {
@@ -454,15 +495,12 @@ mod tests {
         t.push_str("syscage fuzz: seed 7, 100 cases\n");
         // The same shard twice, identical: counted once.
         t.push_str(&format!("{}\n", docs[0]));
-        inputs.read("logs", &t).unwrap();
+        inputs.read("logs", &t);
         assert_eq!(inputs.skipped_lines, 1);
         let c = merge(inputs);
         assert_eq!(c.fuzz.len(), 1);
         let run = &c.fuzz[0];
-        assert_eq!(
-            (run.present.clone(), run.missing.clone()),
-            (vec![0, 1, 3], vec![2])
-        );
+        assert_eq!((run.present, run.missing.clone()), (3, vec![(2, 2)]));
         assert_eq!(run.digest, shard::digest_text(0xb));
         assert_eq!(run.cases, 75);
         assert!(!run.complete);
@@ -475,29 +513,54 @@ mod tests {
         let mut inputs = Inputs::default();
         let a = serde_json::to_value(summary(0, 1, 1)).unwrap();
         let b = serde_json::to_value(summary(0, 1, 2)).unwrap();
-        inputs.read("a", &format!("{a}\n{b}\n")).unwrap();
+        inputs.read("a", &format!("{a}\n{b}\n"));
         let c = merge(inputs);
         assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
     }
 
     #[test]
-    fn bad_documents_are_located() {
+    fn bad_documents_are_rejected_at_their_line_and_the_rest_merged() {
+        let mut inputs = Inputs {
+            now: Some(1000),
+            ..Inputs::default()
+        };
+        let good = serde_json::to_string(&task("n2", 5, "a", "sha256:aaaa")).unwrap();
+        let mut future = task("n3", 5, "a", "sha256:aaaa");
+        future.time = 1_000_000;
+        let mut case = summary(0, 1, 1);
+        (case.first, case.end, case.total) = (7, 8, 8);
+        let text = format!(
+            "hello\n{}\n{}\n{good}\n{}\n{}\n{}\n",
+            r#"{"kind":"syscage.audit","version":9}"#,
+            r#"{"kind":"syscage.audit","version":1,"node":"#,
+            r#""kind":"syscage.audit","version":1}"#,
+            serde_json::to_string(&future).unwrap(),
+            serde_json::to_string(&case).unwrap(),
+        );
+        inputs.read("n1.log", &text);
+        let lines: Vec<(usize, &str)> = inputs
+            .rejected
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 5, "{lines:#?}");
+        assert!(lines[0].1.contains("version"));
+        assert!(lines[1].1.contains("not JSON"));
+        assert_eq!(lines[2].0, 5);
+        assert!(lines[2].1.contains("split or cut off"));
+        assert!(lines[3].1.contains("future"));
+        assert!(lines[4].1.contains("not a shard of a run"));
+        let c = merge(inputs);
+        assert_eq!(c.nodes, vec!["n2"]);
+        assert_eq!(c.problems.len(), 5);
+        assert!(c.problems[0].starts_with("n1.log:2: "), "{}", c.problems[0]);
+        assert!(c.needs_action());
+        // A shard count or index out of range does not deserialize.
+        let mut bad = serde_json::to_value(summary(0, 4, 1)).unwrap();
+        bad["shard"]["count"] = 0.into();
         let mut inputs = Inputs::default();
-        let e = inputs
-            .read(
-                "n1.log",
-                "hello\n{\"kind\":\"syscage.audit\",\"version\":9}\n",
-            )
-            .unwrap_err();
-        assert_eq!((e.file.as_str(), e.line), ("n1.log", 2));
-        assert!(e.message.contains("version"), "{e}");
-        let e = inputs
-            .read(
-                "n1.log",
-                "{\"kind\":\"syscage.audit\",\"version\":1,\"node\":\n",
-            )
-            .unwrap_err();
-        assert!(e.message.contains("cut-off"), "{e}");
+        inputs.read("x", &bad.to_string());
+        assert_eq!(inputs.rejected.len(), 1);
     }
 
     fn task(node: &str, pid: i32, id: &str, stack: &str) -> HostAudit {
@@ -543,7 +606,7 @@ mod tests {
             .iter()
             .map(|d| format!("{}\n", serde_json::to_string(d).unwrap()))
             .collect();
-        inputs.read("audit.jsonl", &t).unwrap();
+        inputs.read("audit.jsonl", &t);
         let c = merge(inputs);
         assert_eq!(c.nodes, vec!["agent-1", "agent-2"]);
         assert_eq!(c.superseded, 1);

@@ -170,8 +170,8 @@ pub const ENVIRON_KEYS: &[&str] = &[
 /// The container `/proc/PID/cgroup` (`cgroup`) places a process in, with the names
 /// `environ` (pairs of [`ENVIRON_KEYS`]) adds; `None` for a process of the host.
 pub fn identify(cgroup: &str, environ: &[(String, String)]) -> Option<Placement> {
-    // Every hierarchy names the same container; the most specific answer wins (a
-    // container line over a pod-only one, which only the cgroupfs layout can give).
+    // Every hierarchy names the same container; a line that names an engine wins over
+    // one that only shows a Kubernetes pod's bare container ID.
     cgroup
         .lines()
         .filter_map(|l| l.splitn(3, ':').nth(2))
@@ -340,16 +340,18 @@ fn from_path(path: &str) -> Option<Placement> {
     None
 }
 
-/// An engine monitor's component (conmon's).
+/// An engine monitor's component (conmon's): `crio-conmon-<64 hex>[.scope]`,
+/// `libpod-conmon-<64 hex>.scope`.
 fn monitor(part: &str) -> Option<Placement> {
     for (prefix, engine) in [
         ("crio-conmon-", Engine::CriO),
         ("libpod-conmon-", Engine::Podman),
     ] {
-        if let Some(rest) = part.strip_prefix(prefix) {
+        let id = id_between(part, prefix, ".scope").or_else(|| id_between(part, prefix, ""));
+        if let Some(id) = id {
             return Some(Placement::Monitor {
                 engine,
-                id: rest.strip_suffix(".scope").unwrap_or(rest).to_string(),
+                id: id.to_string(),
             });
         }
     }
@@ -547,6 +549,31 @@ mod tests {
         assert_eq!(container_of(&cg).engine, Engine::Docker);
         let cg = format!("0::/system.slice/nerdctl-{ID}.scope");
         assert_eq!(container_of(&cg).engine, Engine::Containerd);
+    }
+
+    #[test]
+    fn hostile_names_are_not_monitors_and_never_panic() {
+        for cg in [
+            "0::/user.slice/crio-conmon-\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "0::/libpod-conmon-x.scope",
+            "0::/kubepods/pod\u{e9}/\u{e9}",
+            "0::/mesos/\u{e9}",
+        ] {
+            assert_eq!(identify(cg, &[]), None, "{cg}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: an answer or none, never a panic; a recognised container's ID is
+        /// ASCII (hex digits, UUIDs).
+        #[test]
+        fn any_cgroup_text(text in "\\PC{0,200}", path in "(/[a-z0-9_:.@-]{0,70}){0,8}") {
+            let _ = identify(&text, &[]);
+            if let Some(Placement::Container(c)) = identify(&format!("0::{path}"), &[]) {
+                proptest::prop_assert!(c.id.is_ascii());
+                let _ = c.to_string();
+            }
+        }
     }
 
     #[test]

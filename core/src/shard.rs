@@ -27,8 +27,10 @@ pub const KIND: &str = "syscage.fuzz";
 pub const VERSION: u32 = 1;
 
 /// Shard `index` of `count` (0-based: a Kubernetes indexed Job's
-/// `JOB_COMPLETION_INDEX`).
+/// `JOB_COMPLETION_INDEX`); always `index < count` (a document that says otherwise does
+/// not deserialize).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawShard")]
 pub struct Shard {
     pub index: u64,
     pub count: u64,
@@ -42,6 +44,19 @@ impl Shard {
     pub fn range(self, total: u64) -> Range<u64> {
         let at = |k: u64| (u128::from(total) * u128::from(k) / u128::from(self.count)) as u64;
         at(self.index)..at(self.index + 1)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawShard {
+    index: u64,
+    count: u64,
+}
+
+impl TryFrom<RawShard> for Shard {
+    type Error = ShardError;
+    fn try_from(r: RawShard) -> Result<Shard, ShardError> {
+        format!("{}/{}", r.index, r.count).parse()
     }
 }
 
@@ -154,9 +169,37 @@ pub struct FuzzSummary {
 }
 
 impl FuzzSummary {
+    /// Whether the summary is what it says: its cases the shard's slice of the run,
+    /// no more run than that. `Err` says what is wrong (a `--case I` reproduction is not
+    /// a shard of a run).
+    pub fn consistent(&self) -> Result<(), String> {
+        let r = self.shard.range(self.total);
+        if (self.first, self.end) != (r.start, r.end) {
+            return Err(format!(
+                "cases {}..{} are not shard {} of {} cases ({}..{}): not a shard of a run \
+                 (a --case reproduction?)",
+                self.first, self.end, self.shard, self.total, r.start, r.end
+            ));
+        }
+        if self.cases > self.end - self.first || self.skipped > self.cases {
+            return Err(format!(
+                "{} cases run ({} skipped) in a slice of {}",
+                self.cases,
+                self.skipped,
+                self.end - self.first
+            ));
+        }
+        if self.digest_value().is_none() {
+            return Err(format!("digest {:?} is not 16 hex digits", self.digest));
+        }
+        Ok(())
+    }
+
     /// The digest as a number.
     pub fn digest_value(&self) -> Option<u64> {
-        u64::from_str_radix(&self.digest, 16).ok()
+        (self.digest.len() == 16)
+            .then(|| u64::from_str_radix(&self.digest, 16).ok())
+            .flatten()
     }
 }
 
@@ -182,6 +225,13 @@ mod tests {
         for bad in ["", "3", "a/b", "-1/4", "1/2/3"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
+        // Nor from a document.
+        assert!(serde_json::from_str::<Shard>(r#"{"index":0,"count":0}"#).is_err());
+        assert!(serde_json::from_str::<Shard>(r#"{"index":5,"count":5}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<Shard>(r#"{"index":1,"count":5}"#).unwrap(),
+            Shard { index: 1, count: 5 }
+        );
     }
 
     proptest! {

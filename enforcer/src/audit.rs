@@ -68,6 +68,8 @@ pub struct Scan {
 
 /// `/proc/PID/stat`'s fields that matter here.
 struct Stat {
+    /// `R`, `S`, `D`, `Z`, `T`, ...
+    state: char,
     ppid: i32,
     flags: u64,
     start: u64,
@@ -80,6 +82,7 @@ fn read_stat(pid: i32) -> Option<Stat> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     // f[0] is field 3 (state): field n is f[n - 3].
     Some(Stat {
+        state: f.first()?.chars().next()?,
         ppid: f.get(1)?.parse().ok()?,
         flags: f.get(6)?.parse().ok()?,
         start: f.get(19)?.parse().ok()?,
@@ -109,6 +112,36 @@ fn why(e: &std::io::Error) -> String {
             format!("{e} (reading another user's process needs CAP_SYS_PTRACE)")
         }
         _ => e.to_string(),
+    }
+}
+
+/// How long one process may take to stop for its filters to be read.
+const DUMP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`dump::dump`] on a thread of its own, waited for at most [`DUMP_DEADLINE`]: a
+/// process that does not stop (in uninterruptible sleep, frozen) cannot hold up the
+/// audit. The thread stays behind; it is the tracer, and detaches when the process
+/// stops at last (or detaches it by exiting with syscage).
+fn dump_bounded(pid: i32) -> Result<Vec<Program>, Option<String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("dump-{pid}"))
+        .spawn(move || {
+            let _ = tx.send(dump::dump(pid));
+        })
+        .map_err(|e| Some(format!("filters: cannot start a thread: {e}")))?;
+    match rx.recv_timeout(DUMP_DEADLINE) {
+        Ok(Ok(p)) => Ok(p),
+        // Gone since /proc was listed.
+        Ok(Err(dump::DumpError::Attach {
+            errno: nix::errno::Errno::ESRCH,
+            ..
+        })) => Err(None),
+        Ok(Err(e)) => Err(Some(format!("filters: {e}"))),
+        Err(_) => Err(Some(format!(
+            "filters: the process did not stop within {}s to have them read",
+            DUMP_DEADLINE.as_secs()
+        ))),
     }
 }
 
@@ -194,6 +227,29 @@ fn runtime_state(roots: &[PathBuf]) -> Vec<Stated> {
     out
 }
 
+/// Enters the host's cgroup namespace (on this thread), when syscage runs in a private
+/// one: `/proc/PID/cgroup` shows paths relative to the reader's namespace, and from a
+/// container's (containerd and CRI-O give each its own on cgroup v2) another pod's
+/// `/kubepods/burstable/pod<uid>/<id>` reads `/../../burstable/pod<uid>/<id>`. The
+/// host's is kthreadd's (pid 2, when /proc shows the host's pids: kernel threads live
+/// in the initial namespaces; pid 1 may not let itself be inspected), else init's.
+/// Needs CAP_SYS_ADMIN; `Err` says why not.
+fn host_cgroup_namespace() -> Result<(), String> {
+    let kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
+    let host = if kthreadd {
+        "/proc/2/ns/cgroup"
+    } else {
+        "/proc/1/ns/cgroup"
+    };
+    let mine = std::fs::read_link("/proc/self/ns/cgroup").map_err(|e| e.to_string())?;
+    let theirs = std::fs::read_link(host).map_err(|e| format!("{host}: {e}"))?;
+    if mine == theirs {
+        return Ok(());
+    }
+    let f = std::fs::File::open(host).map_err(|e| format!("{host}: {e}"))?;
+    nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWCGROUP).map_err(|e| format!("setns: {e}"))
+}
+
 /// Reads the host. `node` names it in the document.
 pub fn scan(node: &str, opts: &Options) -> Scan {
     let time = std::time::SystemTime::now()
@@ -203,6 +259,12 @@ pub fn scan(node: &str, opts: &Options) -> Scan {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let mut audit = HostAudit::new(node, time, &kernel);
+    if let Err(why) = host_cgroup_namespace() {
+        audit.warnings.push(format!(
+            "cannot enter the host's cgroup namespace ({why}): cgroup paths may be \
+             relative to syscage's own, and containers outside it go unrecognised"
+        ));
+    }
     let me = std::process::id() as i32;
 
     let mut pids: Vec<i32> = std::fs::read_dir("/proc")
@@ -268,6 +330,9 @@ pub fn scan(node: &str, opts: &Options) -> Scan {
             }
         };
         let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        if cgroup.contains(":/..") {
+            unreadable.push("cgroup: relative to another cgroup namespace".into());
+        }
         let env = match environ(pid) {
             Ok(v) => v,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -280,7 +345,7 @@ pub fn scan(node: &str, opts: &Options) -> Scan {
         match container::identify(&cgroup, &env) {
             Some(Placement::Container(c)) => placed = Some(c),
             Some(Placement::Monitor { engine, id }) => {
-                monitor = Some(format!("{engine} {}", &id[..id.len().min(12)]))
+                monitor = Some(format!("{engine} {}", audit::short(&id)))
             }
             None => placed = stated_of(pid).cloned(),
         }
@@ -290,19 +355,21 @@ pub fn scan(node: &str, opts: &Options) -> Scan {
         let auditor = pid == me;
         if let Some(s) = &st {
             if s.mode == Mode::Filter && opts.filters && !auditor {
-                match dump::dump(pid) {
-                    Ok(progs) => {
-                        let digest = audit::stack_digest(&progs);
-                        programs.entry(digest.clone()).or_insert(progs);
-                        stack = Some(digest);
-                    }
-                    Err(dump::DumpError::Attach {
-                        errno: nix::errno::Errno::ESRCH,
-                        ..
-                    }) => {
-                        continue;
-                    }
-                    Err(e) => unreadable.push(format!("filters: {e}")),
+                match stat.state {
+                    // Seizing waits for a stop these never reach (or not soon).
+                    'D' => unreadable
+                        .push("filters: in uninterruptible sleep (state D), not read".to_string()),
+                    'Z' | 'X' => unreadable
+                        .push("filters: the process has exited (a zombie), not read".into()),
+                    _ => match dump_bounded(pid) {
+                        Ok(progs) => {
+                            let digest = audit::stack_digest(&progs);
+                            programs.entry(digest.clone()).or_insert(progs);
+                            stack = Some(digest);
+                        }
+                        Err(None) => continue,
+                        Err(Some(why)) => unreadable.push(why),
+                    },
                 }
             }
         }

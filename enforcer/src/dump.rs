@@ -46,12 +46,12 @@ fn hint(e: Errno) -> &'static str {
     }
 }
 
-/// Detaches on drop.
-struct Attached(Pid);
+/// Detaches on drop, handing back the signal the process was stopped for, if any.
+struct Attached(Pid, Option<nix::sys::signal::Signal>);
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        let _ = ptrace::detach(self.0, None);
+        let _ = ptrace::detach(self.0, self.1);
     }
 }
 
@@ -64,11 +64,20 @@ pub fn dump(pid: i32) -> Result<Vec<Program>, DumpError> {
         hint: hint(errno),
     };
     ptrace::seize(p, ptrace::Options::empty()).map_err(attach)?;
-    let guard = Attached(p);
+    let mut guard = Attached(p, None);
     ptrace::interrupt(p).map_err(attach)?;
     loop {
         match waitpid(p, Some(WaitPidFlag::__WALL)).map_err(attach)? {
-            WaitStatus::PtraceEvent(..) | WaitStatus::Stopped(..) => break,
+            // The interrupt's stop (or a group-stop, which a seized tracee reports the
+            // same way).
+            WaitStatus::PtraceEvent(..) => break,
+            // A signal arrived first: this is its delivery stop. The filters can be read
+            // here too; the signal goes back with the detach, so the process still gets
+            // it (and the interrupt, still pending, is dropped by the detach).
+            WaitStatus::Stopped(_, sig) => {
+                guard.1 = Some(sig);
+                break;
+            }
             WaitStatus::Exited(..) | WaitStatus::Signaled(..) => {
                 return Err(attach(Errno::ESRCH));
             }

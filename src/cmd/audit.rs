@@ -79,11 +79,12 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not an interval: write e.g. 30s, 10m, 1h"))?;
     let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
         _ => return Err(format!("{s:?}: the unit is s, m or h")),
-    };
+    }
+    .ok_or_else(|| format!("{s:?}: too long an interval"))?;
     if secs == 0 {
         return Err("the interval must be at least 1s".into());
     }
@@ -222,6 +223,9 @@ pub fn render(a: &HostAudit, verbose: bool) -> String {
         plural(a.stacks.len(), "filter stack"),
         a.kernel_threads
     );
+    for w in &a.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
     let _ = writeln!(s, "\nstacks:");
     for (digest, procs) in a.groups() {
         let in_containers = procs.iter().filter(|p| p.container.is_some()).count();

@@ -13,10 +13,13 @@ use crate::input::{self, Kind};
 /// Merge `audit --format json` and `fuzz --format json` output into one cluster view.
 ///
 /// Reads the JSON lines syscage printed on many nodes or in many shards, however they
-/// were gathered (`kubectl logs --prefix -l app=syscage-audit`, files copied off
-/// nodes, a log store's export; `-` reads standard input). Other lines are skipped
-/// and counted; a syscage line that is cut off or of an unknown version is an error
-/// naming its file and line. The newest audit of each node counts.
+/// were gathered (`kubectl logs -n syscage ... --prefix`, files copied off nodes, a
+/// log store's export filtered to the syscage namespace: any line of the right shape
+/// is believed; `-` reads standard input). Other lines are skipped and counted; a
+/// syscage line that is cut off (container runtimes split lines over 16 KiB, and
+/// `--tail` counts the pieces: use --since), of an unknown version, inconsistent or
+/// dated in the future is rejected, named by file and line, and the rest merged. The
+/// newest audit of each node counts.
 ///
 /// The view: nodes, the filter stacks seen with how many nodes, containers and
 /// processes run under each and the profiles they are; every node's findings, an
@@ -27,10 +30,10 @@ use crate::input::{self, Kind};
 /// disagreement with the command that reproduces it.
 ///
 /// Exit status: 0; 1 when something needs action (an error finding, a disagreement,
-/// a missing shard, inconsistent inputs); 2 on unreadable input.
+/// a missing shard, a rejected line); 2 when a file cannot be read.
 ///
 /// Examples:
-///   kubectl logs -n syscage -l app=syscage-audit --prefix --tail=1 > audit.log
+///   kubectl logs -n syscage -l app.kubernetes.io/component=audit --prefix --since=75m > audit.log
 ///   kubectl logs -n syscage -l job-name=syscage-fuzz --prefix > fuzz.log
 ///   syscage report audit.log fuzz.log
 ///   syscage report --format json shard-*.json
@@ -51,7 +54,13 @@ use crate::cmd::TextOrJson as Format;
 const MAX_LINE: usize = 256 << 20;
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs {
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs()),
+        ..Inputs::default()
+    };
     for path in &args.files {
         let name = input::display_name(path).to_string();
         let mut r = BufReader::new(input::open(path, Kind::Log)?);
@@ -75,7 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
             let text = String::from_utf8_lossy(&line);
-            inputs.read_line(&name, n, &text)?;
+            inputs.read_line(&name, n, &text);
         }
     }
     let c = cluster::merge(inputs);
@@ -172,7 +181,7 @@ fn render(c: &Cluster) -> String {
         let _ = writeln!(
             s,
             "  shards present {}/{}{}; {} cases run ({} skipped), {} events, {} kernel verdicts, {:.1} core-seconds",
-            r.present.len(),
+            r.present,
             r.shards,
             if r.missing.is_empty() {
                 String::new()
@@ -181,7 +190,11 @@ fn render(c: &Cluster) -> String {
                     ", missing {}",
                     r.missing
                         .iter()
-                        .map(|m| m.to_string())
+                        .map(|&(a, b)| if a == b {
+                            a.to_string()
+                        } else {
+                            format!("{a}-{b}")
+                        })
                         .collect::<Vec<_>>()
                         .join(",")
                 )

@@ -415,6 +415,33 @@ fn audit_attributes_podman_containers_by_cgroup() {
             .contains("podman/default@4.3 as runc"),
         "{s}"
     );
+    // From a private cgroup namespace (as in a pod on cgroup v2), the same: the audit
+    // enters the host's before reading cgroups.
+    // The namespace is rooted in a cgroup of its own on the unified hierarchy, so
+    // without entering the host's, every other process's path would start `/..`.
+    let unified = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .find(|d| Path::new(d).join("cgroup.procs").exists())
+        .expect("a cgroup v2 hierarchy");
+    let sub = Path::new(unified).join(format!("syscage-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(r#"echo $$ > "$1/cgroup.procs" && exec unshare --cgroup "$2" audit --format json --no-filters"#)
+        .arg("sh")
+        .arg(&sub)
+        .arg(syscage_bin())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir(&sub);
+    let private: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(private["warnings"].is_null(), "{}", private["warnings"]);
+    for (id, pid) in &ids {
+        let p = process(&private, *pid);
+        assert_eq!(p["container"]["id"], json!(id));
+        assert!(p["unreadable"].is_null(), "{p}");
+    }
     let flags = doc["flags"].as_array().unwrap();
     assert!(
         flags.iter().any(|f| f["kind"] == "unconfined-container"
@@ -423,6 +450,8 @@ fn audit_attributes_podman_containers_by_cgroup() {
         "{flags:#?}"
     );
     drop(_cleanup);
-    let _ = podman().args(["system", "reset", "-f"]).output();
+    let _ = podman()
+        .args(["rmi", "-f", "localhost/syscage-audit-bb:1"])
+        .output();
     let _ = std::fs::remove_dir_all(&dir);
 }

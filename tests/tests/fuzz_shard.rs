@@ -195,7 +195,7 @@ fn bad_shards_are_refused() {
         (vec!["--shard", "0/2"], "need --seed"),
     ] {
         let o = Command::new(syscage_bin())
-            .args(["fuzz", "-q", "--cases", "4"])
+            .args(["fuzz", "-q", "--cases", "4", "--engines", "reference,bpf"])
             .args(&args)
             .output()
             .unwrap();

@@ -111,21 +111,30 @@ fn rounds_and_nodes_and_shards_merge() {
         "{text}"
     );
 
-    // A cut-off audit line, and a document of an unknown version: errors at their line.
-    let cut = &n2[0][..n2[0].len() / 2];
-    std::fs::write(&audits, format!("{}{cut}\n", n1[0])).unwrap();
-    let (code, _, err) = report(&[&audits], false);
-    assert_eq!(code, Some(2), "{err}");
+    // A cut-off audit line, and a document of an unknown version: rejected at their
+    // line, the rest merged, exit 1.
+    let half = (n2[0].len() / 2..)
+        .find(|&i| n2[0].is_char_boundary(i))
+        .unwrap();
+    std::fs::write(&audits, format!("{}{}\n", n1[0], &n2[0][..half])).unwrap();
+    let (code, out, err) = report(&[&audits], false);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.starts_with("audit: 1 node(s)"), "{out}");
     assert!(
-        err.contains("audit.log:2:") && err.contains("cut-off"),
-        "{err}"
+        out.lines().any(|l| l.starts_with("problem: ")
+            && l.contains("audit.log:2:")
+            && l.contains("cut off")),
+        "{out}"
     );
     std::fs::write(&audits, n1[0].replace("\"version\":1", "\"version\":7")).unwrap();
-    let (code, _, err) = report(&[&audits], false);
-    assert_eq!(code, Some(2), "{err}");
+    let (code, out, err) = report(&[&audits], false);
+    assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("audit.log:1:") && err.contains("version"),
-        "{err}"
+        out.contains("audit.log:1:") && out.contains("version"),
+        "{out}"
     );
+    // A file that cannot be read: exit 2.
+    let (code, _, err) = report(&[&dir.join("missing.log")], false);
+    assert_eq!(code, Some(2), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
