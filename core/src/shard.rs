@@ -21,6 +21,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::event::SeccompData;
+
 /// `kind` of a fuzz summary.
 pub const KIND: &str = "syscage.fuzz";
 /// The summary's format version.
@@ -105,27 +107,32 @@ pub fn case_seed(seed: u64, case: u64) -> u64 {
     splitmix(seed ^ splitmix(case))
 }
 
-/// Accumulates the hashes of a run's cases.
-#[derive(Clone, Debug, Default)]
-pub struct CaseHash(Sha256);
-
-impl CaseHash {
-    pub fn new(case: u64) -> CaseHash {
-        let mut h = Sha256::new();
-        h.update(case.to_le_bytes());
-        CaseHash(h)
+/// The hash of case `case`: what it compared. The profile's text and the runtime;
+/// for a case whose profile resolves, every event (number, architecture, arguments)
+/// with the reference engine's return value (`None`: refused by the runtime's or
+/// libseccomp's rules, nothing compared). This is the contract between shards: every
+/// syscage that reports a digest for a seed hashes its cases so.
+pub fn case_hash(
+    case: u64,
+    profile: &str,
+    runtime: &str,
+    verdicts: Option<&[(SeccompData, u32)]>,
+) -> u64 {
+    let mut h = Sha256::new();
+    h.update(case.to_le_bytes());
+    for b in [profile.as_bytes(), runtime.as_bytes()] {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
     }
-    pub fn bytes(&mut self, b: &[u8]) {
-        self.0.update((b.len() as u64).to_le_bytes());
-        self.0.update(b);
+    for (d, ret) in verdicts.unwrap_or_default() {
+        h.update((u64::from(d.nr) | u64::from(d.arch) << 32).to_le_bytes());
+        for a in d.args {
+            h.update(a.to_le_bytes());
+        }
+        h.update(u64::from(*ret).to_le_bytes());
     }
-    pub fn u64(&mut self, v: u64) {
-        self.0.update(v.to_le_bytes());
-    }
-    pub fn finish(self) -> u64 {
-        let d = self.0.finalize();
-        u64::from_le_bytes(d[..8].try_into().expect("32 bytes"))
-    }
+    let d = h.finalize();
+    u64::from_le_bytes(d[..8].try_into().expect("32 bytes"))
 }
 
 /// One disagreement a shard found, with the command that reproduces its case alone.

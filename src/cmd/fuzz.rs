@@ -9,7 +9,7 @@ use syscage_core::arch::{Arch, X32_SYSCALL_BIT};
 use syscage_core::event::SeccompData;
 use syscage_core::policy::{self, Policy, ResolveError, Target};
 use syscage_core::profile::{self, KernelVersion, Runtime};
-use syscage_core::shard::{self, CaseHash, Found, FuzzSummary, Shard};
+use syscage_core::shard::{self, Found, FuzzSummary, Shard};
 use syscage_core::syscalls;
 use syscage_enforcer::differential::{compare, Disagreement, Engines};
 use syscage_enforcer::random_profile::{Shape, ERRNO_RETS, EXTRA_EVENT_NAMES, NAMES, OPS};
@@ -347,25 +347,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Runtime::Crun
         };
         ran += 1;
-        let mut hash = CaseHash::new(case);
-        hash.bytes(text.to_string().as_bytes());
-        hash.bytes(rt.to_string().as_bytes());
+        let profile_text = text.to_string();
+        let runtime = rt.to_string();
         let Some(policy) = resolve(&text, rt, kernel) else {
             skipped += 1;
-            digest ^= hash.finish();
+            digest ^= shard::case_hash(case, &profile_text, &runtime, None);
             bar.inc(1);
             continue;
         };
         let evs = events(&policy, &mut rng);
         let reference = syscage_core::eval::Evaluator::new(&policy);
-        for d in &evs {
-            hash.u64(u64::from(d.nr) | u64::from(d.arch) << 32);
-            for a in d.args {
-                hash.u64(a);
-            }
-            hash.u64(u64::from(reference.decide(d).0));
-        }
-        digest ^= hash.finish();
+        let verdicts: Vec<(SeccompData, u32)> =
+            evs.iter().map(|d| (*d, reference.decide(d).0)).collect();
+        digest ^= shard::case_hash(case, &profile_text, &runtime, Some(&verdicts));
         let c = compare(&policy, &evs, engines)?;
         observed += c.kernel_observed;
         compared += c.events as u64;
