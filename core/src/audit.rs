@@ -271,14 +271,45 @@ impl ContainerView<'_> {
             .expect("a view holds a process")
     }
 
-    /// The container's stack: its first process's digest, or "unconfined" / "unread".
-    pub fn stack_key(&self) -> String {
+    /// What the container runs under: its first process's.
+    pub fn stack_key(&self) -> StackKey {
         let p = self.first();
         match (p.mode, &p.stack) {
-            (Some(Mode::Disabled), _) => "unconfined".into(),
-            (Some(Mode::Strict), _) => "strict".into(),
-            (_, Some(d)) => d.clone(),
-            _ => "unread".into(),
+            (Some(Mode::Disabled), _) => StackKey::Unconfined,
+            (Some(Mode::Strict), _) => StackKey::Strict,
+            (_, Some(d)) => StackKey::Stack(d.clone()),
+            _ => StackKey::Unread,
+        }
+    }
+}
+
+/// What a container runs under, as containers are compared across a pod or an app.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StackKey {
+    /// A filter stack, by digest.
+    Stack(String),
+    /// `Seccomp: 0`.
+    Unconfined,
+    /// Seccomp strict mode.
+    Strict,
+    /// Filtered, but the filters could not be read.
+    Unread,
+}
+
+impl StackKey {
+    /// Whether this is the stack `digest`.
+    pub fn is(&self, digest: &str) -> bool {
+        matches!(self, StackKey::Stack(d) if d == digest)
+    }
+}
+
+impl fmt::Display for StackKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackKey::Stack(d) => f.write_str(short(d)),
+            StackKey::Unconfined => f.write_str("unconfined"),
+            StackKey::Strict => f.write_str("strict"),
+            StackKey::Unread => f.write_str("unread"),
         }
     }
 }
@@ -294,7 +325,7 @@ pub struct ContainerSummary {
     /// comparison.
     pub infrastructure: bool,
     /// [`ContainerView::stack_key`].
-    pub key: String,
+    pub key: StackKey,
     pub processes: usize,
 }
 
@@ -469,7 +500,7 @@ pub(crate) fn mixed_groups<'a>(
     }
     let mut flags = Vec::new();
     for (group, members) in groups {
-        let keys: BTreeSet<&str> = members.iter().map(|(_, c)| c.key.as_str()).collect();
+        let keys: BTreeSet<&StackKey> = members.iter().map(|(_, c)| &c.key).collect();
         if keys.len() < 2 {
             continue;
         }
@@ -477,11 +508,7 @@ pub(crate) fn mixed_groups<'a>(
         let detail: Vec<String> = members
             .iter()
             .map(|(n, c)| {
-                let key = if c.key.starts_with("sha256:") {
-                    short(&c.key)
-                } else {
-                    c.key.as_str()
-                };
+                let key = &c.key;
                 if nodes.len() > 1 {
                     format!("{} on {n}: {key}", c.container)
                 } else {

@@ -58,7 +58,7 @@ impl NodeSummary {
                     .iter()
                     .filter(|p| p.stack.as_deref() == Some(&s.digest))
                     .count();
-                let conts = containers.iter().filter(|c| c.key == s.digest).count();
+                let conts = containers.iter().filter(|c| c.key.is(&s.digest)).count();
                 (s.clone(), procs, conts)
             })
             .collect();
