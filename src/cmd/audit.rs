@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use syscage_core::audit::{self, HostAudit, Mode, Severity};
-use syscage_enforcer::audit::{scan, Options, DEFAULT_RUNTIME_ROOTS};
+use syscage_enforcer::audit::{scan, Options};
 
 use crate::candidates::{self, Candidate};
 
@@ -148,17 +148,16 @@ fn round(
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let node = node_name(args.node.clone());
-    let mut roots: Vec<std::path::PathBuf> = DEFAULT_RUNTIME_ROOTS.iter().map(Into::into).collect();
-    roots.extend(args.runtime_root.iter().cloned());
     for r in &args.runtime_root {
         if !r.is_dir() {
             bail!("--runtime-root {}: not a directory", r.display());
         }
     }
-    let opts = Options {
+    let mut opts = Options {
         filters: !args.no_filters,
-        runtime_roots: roots,
+        ..Options::default()
     };
+    opts.runtime_roots.extend(args.runtime_root.iter().cloned());
     let mut names = candidates::builtins();
     names.extend(args.matches.iter().cloned());
     let candidates = if args.no_filters {

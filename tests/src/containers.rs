@@ -125,3 +125,15 @@ pub fn run_detached(state: &Path, bundle: &Path, id: &str) -> u32 {
         .as_u64()
         .unwrap() as u32
 }
+
+/// `podman` with its storage under `dir` (`root`, `runroot`) and the flags this kind
+/// of machine needs (cgroupfs, file events: no systemd session here).
+pub fn podman(dir: &Path) -> Command {
+    let mut c = Command::new("podman");
+    c.arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("runroot"))
+        .args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
+    c
+}

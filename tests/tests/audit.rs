@@ -337,15 +337,7 @@ fn audit_attributes_podman_containers_by_cgroup() {
         .status()
         .unwrap()
         .success());
-    let podman = || {
-        let mut c = Command::new("podman");
-        c.arg("--root")
-            .arg(dir.join("root"))
-            .arg("--runroot")
-            .arg(dir.join("runroot"))
-            .args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
-        c
-    };
+    let podman = || containers::podman(&dir);
     let ok = |c: &mut Command| {
         let o = c.output().unwrap();
         assert!(

@@ -515,15 +515,7 @@ fn bundled_pod_on_bundled_node(
 fn podman(dir: &Path, tar: &Path, tally: &mut Tally) {
     let d = dir.join("podman");
     std::fs::create_dir_all(&d).unwrap();
-    let cli = || {
-        let mut c = Command::new("podman");
-        c.arg("--root")
-            .arg(d.join("root"))
-            .arg("--runroot")
-            .arg(d.join("runroot"))
-            .args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
-        c
-    };
+    let cli = || syscage_tests::containers::podman(&d);
     // `podman version 4.3.1`
     let version: Release = run(Command::new("podman").arg("--version"))
         .rsplit(' ')
